@@ -1,0 +1,32 @@
+"""tb_saliency: saliency maps from PyTorch training, shown in a Saliency tab of TensorBoard.
+
+TensorBoard imports this package at start-up to reach `tb_saliency.plugin`, so nothing here may
+import torch: `SummaryWriter` and `attribute` are loaded on first use.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["SummaryWriter", "attribute", "explain", "activations", "METHODS"]
+
+_LAZY = {
+    "SummaryWriter": "tb_saliency.writer",
+    "attribute": "tb_saliency.attribution",
+    "explain": "tb_saliency.attribution",
+    "activations": "tb_saliency.attribution",
+    "METHODS": "tb_saliency.attribution",
+}
+
+
+def __getattr__(name):
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tb_saliency' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

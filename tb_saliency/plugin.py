@@ -1,0 +1,301 @@
+"""The TensorBoard plugin: serves saliency frames to the Saliency tab. Routes: `http_api.md`.
+
+TensorBoard imports this module at start-up, and an ImportError here kills the whole `tensorboard`
+command: nothing heavy at module top, never torch. Data comes only through `context.data_provider`,
+which works under both loaders (`--load_fast=true` and `false`).
+"""
+
+import collections
+import json
+import mimetypes
+import pathlib
+import posixpath
+import threading
+
+from tensorboard import errors, plugin_util
+from tensorboard.backend import http_util
+from tensorboard.data import provider
+from tensorboard.plugins import base_plugin
+from werkzeug import wrappers
+
+from tb_saliency import format as stored_format
+from tb_saliency.format import metadata
+
+STATIC_DIR = pathlib.Path(__file__).resolve().parent / "static"
+
+# What both loaders keep per blob-sequence tag unless --samples_per_plugin says otherwise.
+DEFAULT_SAMPLES_KEPT = 10
+KEEP_ALL_FLAG = f"--samples_per_plugin={metadata.PLUGIN_NAME}=0"
+
+# Decoded frame headers, by blob key. A key names one blob of one step, whose bytes do not change, so
+# entries never go stale; the bound keeps a long-lived server's memory flat.
+_HEADER_CACHE_SIZE = 4096
+
+
+class _LruCache:
+    def __init__(self, capacity):
+        self._capacity = capacity
+        self._entries = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
+    def put(self, key, value):
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+
+def _json_response(request, payload, code=200):
+    return http_util.Respond(request, payload, "application/json", code=code)
+
+
+def _error(request, code, message):
+    return _json_response(request, {"error": message}, code=code)
+
+
+class SaliencyPlugin(base_plugin.TBPlugin):
+    """Serves the Saliency tab: its bundle, the tag index, frames and blobs."""
+
+    plugin_name = metadata.PLUGIN_NAME
+
+    def __init__(self, context):
+        self._data_provider = context.data_provider
+        hint = (context.sampling_hints or {}).get(self.plugin_name, DEFAULT_SAMPLES_KEPT)
+        # 0 means "keep every step", for the loaders; the provider wants a number to downsample to.
+        self._samples_kept = None if hint == 0 else hint
+        self._downsample = 2**31 - 1 if hint == 0 else hint
+        self._headers = _LruCache(_HEADER_CACHE_SIZE)
+
+    def is_active(self):
+        # The core enables the tab when the data provider lists this plugin's data.
+        return False
+
+    def frontend_metadata(self):
+        return base_plugin.FrontendMetadata(es_module_path="/index.js", tab_name="Saliency")
+
+    def get_plugin_apps(self):
+        return {
+            "/index.js": self._serve_index_js,
+            "/static/*": self._serve_static,
+            "/tags": self._serve_tags,
+            "/frames": self._serve_frames,
+            "/blob": self._serve_blob,
+        }
+
+    # Static files --------------------------------------------------------------------------------
+
+    def _send_static_file(self, request, name):
+        # Normalise first, then confine: event-file data never reaches here, but a URL does.
+        normalised = posixpath.normpath("/" + name).lstrip("/")
+        path = (STATIC_DIR / normalised).resolve()
+        if normalised in ("", ".") or STATIC_DIR not in path.parents or not path.is_file():
+            return _error(request, 404, f"no static file {name!r}")
+        content_type = "text/javascript" if path.suffix in (".js", ".mjs") else (
+            mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        )
+        return http_util.Respond(request, path.read_bytes(), content_type)
+
+    @wrappers.Request.application
+    def _serve_index_js(self, request):
+        return self._send_static_file(request, "index.js")
+
+    @wrappers.Request.application
+    def _serve_static(self, request):
+        prefix = "/static/"
+        path = request.path
+        name = path[path.index(prefix) + len(prefix):] if prefix in path else ""
+        return self._send_static_file(request, name)
+
+    # Data ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _request_scope(request):
+        return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
+
+    @staticmethod
+    def _plugin_info(time_series):
+        """Parsed metadata of a tag, or a dict with an "error" when it cannot be read."""
+        try:
+            return metadata.parse_plugin_data(time_series.plugin_content)
+        except stored_format.FormatError as error:
+            return {"kind": "unknown", "error": str(error)}
+
+    @wrappers.Request.application
+    def _serve_tags(self, request):
+        ctx, experiment = self._request_scope(request)
+        listing = self._data_provider.list_blob_sequences(
+            ctx, experiment_id=experiment, plugin_name=self.plugin_name
+        )
+        runs = {}
+        wanted = collections.defaultdict(set)
+        for run, tags in listing.items():
+            for tag, series in tags.items():
+                info = self._plugin_info(series)
+                if info["kind"] == "inputs":
+                    continue
+                entry = {
+                    "kind": info["kind"],
+                    "map_keys": info.get("map_keys", []),
+                    "class_names": info.get("class_names", []),
+                    "num_samples": info.get("num_samples", 0),
+                    "display_name": series.display_name or tag,
+                    "description": series.description or "",
+                    "steps_stored": 0,
+                    "max_step": series.max_step,
+                    "max_wall_time": series.max_wall_time,
+                }
+                if "error" in info:
+                    entry["error"] = info["error"]
+                runs.setdefault(run, {})[tag] = entry
+                wanted[run].add(tag)
+        if wanted:
+            # References only, no blob bytes: cheap even for many steps.
+            stored = self._data_provider.read_blob_sequences(
+                ctx,
+                experiment_id=experiment,
+                plugin_name=self.plugin_name,
+                downsample=self._downsample,
+                run_tag_filter=provider.RunTagFilter(
+                    runs=list(wanted), tags=sorted(set().union(*wanted.values()))
+                ),
+            )
+            for run, tags in stored.items():
+                for tag, data in tags.items():
+                    if tag in runs.get(run, {}):
+                        runs[run][tag]["steps_stored"] = len(data)
+        return _json_response(
+            request,
+            {"runs": runs, "sampling": {"limit": self._samples_kept, "flag": KEEP_ALL_FLAG}},
+        )
+
+    def _describe(self, ctx, datum):
+        """A frame's header described with blob indexes (cached by the header's blob key)."""
+        header_key = datum.values[0].blob_key
+        described = self._headers.get(header_key)
+        if described is None:
+            blob = self._data_provider.read_blob(ctx, blob_key=header_key)
+            described = stored_format.describe_header(blob, len(datum.values))
+            self._headers.put(header_key, described)
+        return described
+
+    def _shared_image_keys(self, ctx, experiment, run, shared_key):
+        """Blob keys of the PNGs in the INPUTS tag that frames of `run` share under `shared_key`."""
+        tag = stored_format.inputs_tag(shared_key)
+        found = self._data_provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment,
+            plugin_name=self.plugin_name,
+            downsample=1,
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        data = found.get(run, {}).get(tag)
+        if not data:
+            raise stored_format.FormatError(
+                f"the frame's images are in tag {tag!r}, which this run does not hold"
+            )
+        datum = data[-1]
+        described = self._describe(ctx, datum)
+        first = described["images"]["first_blob"]
+        return [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
+
+    def _frame_json(self, ctx, experiment, run, datum, shared_cache):
+        """One entry of `/frames`, and how many frames the writer had written when it wrote it."""
+        frame = {"step": datum.step, "wall_time": datum.wall_time}
+        try:
+            described = self._describe(ctx, datum)
+            keys = [ref.blob_key for ref in datum.values]
+            n = described["num_samples"]
+            images = described["images"]
+            if images is not None:
+                images = {k: v for k, v in images.items() if k not in ("first_blob", "shared_key")}
+                source = described["images"]
+                if "shared_key" in source:
+                    shared = source["shared_key"]
+                    if shared not in shared_cache:
+                        shared_cache[shared] = self._shared_image_keys(ctx, experiment, run, shared)
+                    images["blobs"] = shared_cache[shared][:n]
+                    if len(images["blobs"]) != n:
+                        raise stored_format.FormatError(
+                            f"the shared images hold {len(images['blobs'])} images for {n} samples"
+                        )
+                else:
+                    images["blobs"] = keys[source["first_blob"]:source["first_blob"] + n]
+            frame.update(
+                num_samples=n,
+                samples=described["samples"],
+                images=images,
+                maps=[dict(m, blob=keys[m["blob"]]) for m in described["maps"]],
+                activations=(
+                    dict(described["activations"], blob=keys[described["activations"]["blob"]])
+                    if described["activations"] is not None else None
+                ),
+            )
+        except (stored_format.FormatError, errors.PublicError) as error:
+            return {**frame, "error": str(error)}, None
+        return frame, described["frames_written"]
+
+    @wrappers.Request.application
+    def _serve_frames(self, request):
+        run = request.args.get("run")
+        tag = request.args.get("tag")
+        if run is None or tag is None:
+            return _error(request, 400, "frames needs both query parameters 'run' and 'tag'")
+        ctx, experiment = self._request_scope(request)
+        run_tag = provider.RunTagFilter(runs=[run], tags=[tag])
+        series = self._data_provider.list_blob_sequences(
+            ctx, experiment_id=experiment, plugin_name=self.plugin_name, run_tag_filter=run_tag
+        ).get(run, {}).get(tag)
+        if series is None:
+            return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
+        info = self._plugin_info(series)
+        if info["kind"] == "inputs":
+            return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
+        data = self._data_provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment,
+            plugin_name=self.plugin_name,
+            downsample=self._downsample,
+            run_tag_filter=run_tag,
+        ).get(run, {}).get(tag, [])
+        shared_cache = {}
+        frames, frames_written = [], 0
+        for datum in data:
+            frame, written = self._frame_json(ctx, experiment, run, datum, shared_cache)
+            frames.append(frame)
+            frames_written = written if written is not None else frames_written
+        response = {
+            "run": run,
+            "tag": tag,
+            "kind": info["kind"],
+            "class_names": info.get("class_names", []),
+            "frames_written": max(frames_written, len(frames)),
+            "frames": frames,
+        }
+        if "error" in info:
+            response["error"] = info["error"]
+        return _json_response(request, response)
+
+    @wrappers.Request.application
+    def _serve_blob(self, request):
+        key = request.args.get("key")
+        if not key:
+            return _error(request, 400, "blob needs the query parameter 'key'")
+        ctx, _ = self._request_scope(request)
+        try:
+            data = self._data_provider.read_blob(ctx, blob_key=key)
+        except errors.PublicError as error:
+            return _error(request, error.http_code, f"no blob has that key: {error}")
+        except Exception:  # a malformed key: the Python loader fails while decoding it
+            return _error(request, 404, "no blob has that key")
+        content_type = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "application/octet-stream"
+        # A key names bytes that never change: let the browser keep them for a day.
+        return http_util.Respond(request, data, content_type, expires=86400)
+
