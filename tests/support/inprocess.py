@@ -1,0 +1,44 @@
+"""The plugin inside an in-process TensorBoard WSGI app (Python loader), for route-level tests."""
+
+import json
+
+from tensorboard import context
+from tensorboard.backend import application
+from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+from tensorboard.plugins import base_plugin
+from werkzeug import test as werkzeug_test
+
+from tb_saliency.plugin import SaliencyPlugin
+
+ROUTE = "/data/plugin/saliency/"
+
+
+class PluginClient:
+    """GETs against the plugin's routes, as the Saliency tab would send them."""
+
+    def __init__(self, logdir, samples_per_plugin=None):
+        multiplexer = plugin_event_multiplexer.EventMultiplexer(
+            tensor_size_guidance={"saliency": 0 if samples_per_plugin is None else samples_per_plugin}
+        )
+        multiplexer.AddRunsFromDirectory(str(logdir))
+        multiplexer.Reload()
+        provider = data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
+        hints = {} if samples_per_plugin is None else {"saliency": samples_per_plugin}
+        tb_context = base_plugin.TBContext(logdir=str(logdir), data_provider=provider,
+                                           sampling_hints=hints)
+        self.plugin = SaliencyPlugin(tb_context)
+        self.provider = provider
+        app = application.TensorBoardWSGI([self.plugin], data_provider=provider)
+        self._client = werkzeug_test.Client(app)
+
+    def get(self, path, **params):
+        return self._client.get(ROUTE + path, query_string=params)
+
+    def json(self, path, **params):
+        response = self.get(path, **params)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return json.loads(response.get_data())
+
+    @staticmethod
+    def request_context():
+        return context.RequestContext()
