@@ -1,0 +1,266 @@
+"""Fixtures for the browser tests: real Chromium driven by Playwright, real `tensorboard` processes.
+
+Chromium is the Debian package (/usr/bin/chromium, or $TB_SALIENCY_CHROMIUM); Playwright's own
+browser download is never used. A missing browser fails the tests with a message; it never skips them.
+"""
+
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.support.tensorboard import tensorboard
+
+CHROMIUM = os.environ.get("TB_SALIENCY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+EVIL = "<img src=x onerror=alert(1)>"
+DEMO_STEPS = list(range(0, 150, 10))  # 15 steps: more than TensorBoard keeps by default
+DEMO_RUNS = ("cnn-small", "cnn-wide")
+CLASSES = ["circle", "square", "triangle"]
+
+
+def _shapes(count, size, rng):
+    """Coloured discs, squares and triangles on a dark ground, and the centre of each."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    images = np.full((count, 3, size, size), 0.08, np.float32)
+    centres = []
+    for i in range(count):
+        cy, cx = rng.integers(size // 4, 3 * size // 4, size=2)
+        r = size // 6
+        kind = i % 3
+        if kind == 0:
+            mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+        elif kind == 1:
+            mask = (abs(yy - cy) <= r) & (abs(xx - cx) <= r)
+        else:
+            mask = (yy - cy <= r) & (yy - cy >= -r) & (abs(xx - cx) <= (yy - cy + r) / 2)
+        images[i, kind][mask] = 0.95
+        images[i, (kind + 1) % 3][mask] = 0.35
+        centres.append((cy, cx))
+    return images, centres
+
+
+def write_demo_logdir(logdir):
+    """Two runs whose maps focus on the shapes as 'training' goes on: demo-like data to look at."""
+    from tb_saliency import SummaryWriter
+
+    size, count, cam = 48, 4, 6
+    for seed, run in enumerate(DEMO_RUNS):
+        rng = np.random.default_rng(seed)
+        images, centres = _shapes(count, size, rng)
+        yy, xx = np.mgrid[0:size, 0:size]
+        cy_cam, cx_cam = np.mgrid[0:cam, 0:cam]
+        writer = SummaryWriter(f"{logdir}/{run}")
+        try:
+            for k, step in enumerate(DEMO_STEPS):
+                focus = (k + 1) / len(DEMO_STEPS)
+                gradient = rng.normal(0, 1 - 0.7 * focus, size=(count, size, size))
+                gradcam = rng.uniform(0, 0.5, size=(count, cam, cam))
+                for i, (cy, cx) in enumerate(centres):
+                    bump = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (size / 8) ** 2))
+                    gradient[i] += 3 * focus * bump * np.sign(np.sin(xx / 2.0) + 0.3)
+                    c = np.exp(-((cy_cam - cy * cam / size) ** 2 + (cx_cam - cx * cam / size) ** 2) / 2)
+                    gradcam[i] += (1 + 3 * focus) * c
+                labels = [i % 3 for i in range(count)]
+                predictions = [(i + (1 if (k + i) % 4 == 0 else 0)) % 3 for i in range(count)]
+                writer.add_saliency_map(
+                    "probe", images, {"gradient": gradient.astype(np.float32), "gradcam": gradcam.astype(np.float32)},
+                    global_step=step, labels=labels, predictions=predictions,
+                    scores=rng.uniform(0.5, 1.0, size=count), class_names=CLASSES,
+                )
+            writer.add_scalar("loss", 1.0, 0)
+        finally:
+            writer.close()
+
+
+def write_evil_logdir(logdir):
+    """Run, tag and class names that would run script if the dashboard ever parsed them as HTML."""
+    from tb_saliency import SummaryWriter
+
+    rng = np.random.default_rng(3)
+    images, _ = _shapes(2, 16, rng)
+    writer = SummaryWriter(f"{logdir}/{EVIL}")
+    try:
+        for step in (0, 1):
+            writer.add_saliency_map(
+                f"probe {EVIL}", images, {"gradient": rng.normal(size=(2, 16, 16)).astype(np.float32)},
+                global_step=step, labels=[0, 1], predictions=[0, 0], scores=[0.9, 0.8],
+                class_names=[EVIL, "<b>bold</b>"],
+            )
+    finally:
+        writer.close()
+
+
+def write_broken_frames(logdir):
+    """A run whose frames cannot be decoded: one damaged, one from a newer format version.
+
+    The public writer never writes such frames, so they go in as raw summaries, as a damaged file or
+    a newer tb_saliency would leave them.
+    """
+    from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    from tb_saliency.format.metadata import FORMAT_VERSION
+    from tb_saliency.proto import saliency_pb2
+
+    plugin_data = saliency_pb2.PluginData(version=1, kind=1).SerializeToString()
+    newer = saliency_pb2.FrameHeader(version=FORMAT_VERSION + 1).SerializeToString()
+    writer = TorchWriter(str(logdir / "broken"))
+    try:
+        for tag, blob in (("damaged", b"\xff\xfe garbage"), ("newer", newer)):
+            value = summary_pb2.Summary.Value(
+                tag=tag,
+                metadata=summary_pb2.SummaryMetadata(
+                    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="saliency", content=plugin_data),
+                    data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE),
+                tensor=tensor_pb2.TensorProto(
+                    dtype=types_pb2.DT_STRING, string_val=[blob],
+                    tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=1)])))
+            writer._get_file_writer().add_summary(summary_pb2.Summary(value=[value]), 0)
+    finally:
+        writer.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install the Debian package (apt-get install chromium) "
+            "or point TB_SALIENCY_CHROMIUM at a Chromium binary. The browser tests never skip.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("demo")
+    write_demo_logdir(logdir)
+    with tensorboard(logdir, load_fast=False, reload_interval=0, extra_args=["--reload_task=blocking"]) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def evil_url(tmp_path_factory):
+    # The Rust data server (--load_fast=true) here, the Python loader for the demo: both paths run.
+    from tests.support.logdirs import write_model_saliency
+
+    logdir = tmp_path_factory.mktemp("evil")
+    write_evil_logdir(logdir)
+    write_broken_frames(logdir)
+    # A model's own saliency and activations, through add_saliency and add_activations.
+    write_model_saliency(logdir, run="model", steps=(0, 2))
+    with tensorboard(logdir, load_fast=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def scalars_url(tmp_path_factory):
+    from tests.support.logdirs import write_scalars_only
+
+    logdir = tmp_path_factory.mktemp("scalars")
+    write_scalars_only(logdir)
+    with tensorboard(logdir, load_fast=False, wait_for_plugin=False) as url:
+        yield url
+
+
+class Tab:
+    """A TensorBoard page with the Saliency tab open, and its plugin iframe."""
+
+    def __init__(self, page, frame):
+        self.page = page
+        self.frame = frame
+        self.dialogs = []
+        self.errors = []
+
+    def card(self, run, tag="probe"):
+        return self.frame.locator(f'.tbs-card[data-run="{css_escape(run)}"][data-tag="{css_escape(tag)}"]')
+
+    def pixels(self, selector_or_locator):
+        """Summary of a canvas's pixels: mean, variance and how grey it is."""
+        locator = self.frame.locator(selector_or_locator) if isinstance(selector_or_locator, str) else selector_or_locator
+        return locator.evaluate(
+            """(canvas) => {
+                const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                let n = 0, sum = 0, sq = 0, grey = 0, sumR = 0, sumG = 0, sumB = 0;
+                for (let i = 0; i < d.length; i += 4) {
+                  const v = (d[i] + d[i + 1] + d[i + 2]) / 3;
+                  n++; sum += v; sq += v * v; sumR += d[i]; sumG += d[i + 1]; sumB += d[i + 2];
+                  if (d[i] === d[i + 1] && d[i + 1] === d[i + 2]) grey++;
+                }
+                const mean = sum / n;
+                return {mean, variance: sq / n - mean * mean, grey: grey / n, r: sumR / n, g: sumG / n, b: sumB / n,
+                        width: canvas.width, height: canvas.height, hash: Array.from(d.slice(0, 4096)).join(',')};
+            }"""
+        )
+
+
+def css_escape(text):
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+@pytest.fixture
+def open_tab(chromium):
+    """open_tab(url) → a Tab with the Saliency tab clicked and its dashboard rendered."""
+    contexts = []
+
+    def _open(url, *, wait_for=".tbs-card, .tbs-empty", viewport=(1400, 1000)):
+        context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        contexts.append(context)
+        page = context.new_page()
+        tab = Tab(page, None)
+        page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: tab.errors.append(str(e)))
+        page.goto(url)
+        open_saliency_tab(page)
+        tab.frame = plugin_frame(page)
+        tab.frame.locator(wait_for).first.wait_for(timeout=30_000)
+        return tab
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def open_saliency_tab(page):
+    """Clicks the Saliency tab as a user would: in the tab bar, or, while the plugin has no data
+    (TensorBoard then lists it as inactive), in the "Inactive" dropdown."""
+    tab = page.get_by_text(re.compile(r"^\s*saliency\s*$", re.I)).first
+    tab.wait_for(state="attached", timeout=30_000)
+    if tab.is_visible():
+        tab.click()
+        return
+    page.locator("mat-select, .mat-mdc-select").first.click()
+    page.get_by_role("option", name=re.compile(r"saliency", re.I)).click()
+
+
+def plugin_frame(page, timeout_s=30):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if "plugin_entry.html?name=saliency" in frame.url:
+                return frame
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no saliency plugin iframe; frames: {[f.url for f in page.frames]}")
+
+
+def copy_screenshot(path, name):
+    """Screenshots go to pytest's tmp dir; docs/ gets them only when asked (TB_SALIENCY_UPDATE_SCREENSHOT=1)."""
+    if os.environ.get("TB_SALIENCY_UPDATE_SCREENSHOT") == "1":
+        docs = os.path.join(os.path.dirname(__file__), "..", "..", "docs")
+        os.makedirs(docs, exist_ok=True)
+        shutil.copyfile(path, os.path.join(docs, name))

@@ -1,0 +1,308 @@
+"""The Saliency tab in real Chromium against a real TensorBoard: what a user sees and does."""
+
+import re
+
+from tests.browser.conftest import DEMO_RUNS, DEMO_STEPS, EVIL, copy_screenshot
+
+MAP = "td .tbs-tile[data-column='0'] canvas"  # the gradient column of a card
+CAM = "td .tbs-tile[data-column='1'] canvas"
+
+
+def first_row_canvas(card, selector=MAP):
+    return card.locator("tbody tr").first.locator(selector).last
+
+
+def step_of(card):
+    return int(card.locator(".tbs-step strong").inner_text())
+
+
+def wait_for_grid(card):
+    card.locator("table.tbs-grid canvas").first.wait_for(timeout=20_000)
+
+
+def wait_until_changed(tab, locator, before, timeout_ms=10_000):
+    deadline = timeout_ms
+    while deadline > 0:
+        now = tab.pixels(locator)
+        if now["hash"] != before["hash"]:
+            return now
+        tab.page.wait_for_timeout(100)
+        deadline -= 100
+    raise AssertionError("the canvas did not change")
+
+
+def test_cards_render_maps_over_inputs(open_tab, demo_url, tmp_path):
+    tab = open_tab(demo_url, viewport=(1600, 1000))  # wide enough for two cards side by side
+    for run in DEMO_RUNS:
+        card = tab.card(run)
+        wait_for_grid(card)
+        assert card.locator("tbody tr").count() == 4, "one row per sample"
+        headers = card.locator("thead th").all_inner_texts()
+        assert any("gradient" in h for h in headers) and any("gradcam" in h for h in headers)
+        assert step_of(card) == DEMO_STEPS[-1], "a card opens on the newest step"
+        stats = tab.pixels(first_row_canvas(card))
+        assert stats["variance"] > 50, f"map canvas looks blank: {stats}"
+        assert stats["grey"] < 0.5, "the overlay is coloured by the colormap"
+    card = tab.card(DEMO_RUNS[0])
+    labels = card.locator("tbody th").first.inner_text()
+    assert "label" in labels and "circle" in labels, labels
+    assert card.locator("tr.tbs-wrong").count() >= 1, "wrong predictions are marked"
+    assert "✗ wrong" in card.locator("tr.tbs-wrong").first.inner_text()
+    assert "wall" not in card.locator(".tbs-walltime").inner_text().lower()
+    assert card.locator(".tbs-colorbar").count() == 2, "a colour bar per map column"
+    assert not tab.errors, tab.errors
+    path = tmp_path / "saliency-tab.png"
+    tab.page.screenshot(path=str(path))
+    copy_screenshot(path, "saliency-tab.png")
+
+
+def test_sampling_notice_names_the_flag(open_tab, demo_url):
+    tab = open_tab(demo_url)
+    card = tab.card(DEMO_RUNS[0])
+    notice = card.locator(".tbs-sampling")
+    notice.wait_for(timeout=20_000)
+    text = notice.inner_text()
+    assert "--samples_per_plugin=saliency=0" in text
+    assert f"of {len(DEMO_STEPS)} logged steps" in text
+
+
+def test_step_slider_moves_and_keyboard_arrows(open_tab, demo_url):
+    tab = open_tab(demo_url)
+    card = tab.card(DEMO_RUNS[0])
+    wait_for_grid(card)
+    before = tab.pixels(first_row_canvas(card))
+    slider = card.locator(".tbs-step input[type=range]")
+    assert slider.get_attribute("aria-label")
+    slider.focus()
+    tab.page.keyboard.press("Home")
+    first = step_of(card)
+    assert first < DEMO_STEPS[-1]
+    wait_until_changed(tab, first_row_canvas(card), before)
+    # Arrows on the focused card (not only its slider) move its step too.
+    card.focus()
+    tab.page.keyboard.press("ArrowRight")
+    assert step_of(card) > first
+    # A card the user moved keeps its step; the other card still shows the newest one.
+    assert step_of(tab.card(DEMO_RUNS[1])) == DEMO_STEPS[-1]
+
+
+def test_link_steps_moves_every_card(open_tab, demo_url):
+    tab = open_tab(demo_url)
+    a, b = tab.card(DEMO_RUNS[0]), tab.card(DEMO_RUNS[1])
+    wait_for_grid(a)
+    wait_for_grid(b)
+    tab.frame.get_by_label("Link steps").check()
+    a.locator(".tbs-step input[type=range]").focus()
+    tab.page.keyboard.press("Home")
+    assert step_of(b) == step_of(a) < DEMO_STEPS[-1]
+
+
+def test_opacity_colormap_and_view_redraw_without_fetching(open_tab, demo_url):
+    tab = open_tab(demo_url)
+    card = tab.card(DEMO_RUNS[0])
+    wait_for_grid(card)
+    fetched = tab.frame.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('/blob')).length")
+    canvas = first_row_canvas(card)
+    before = tab.pixels(canvas)
+
+    opacity = tab.frame.get_by_label("Opacity")
+    opacity.fill("100")
+    after = wait_until_changed(tab, first_row_canvas(card), before)
+    assert after["variance"] > 50
+
+    tab.frame.get_by_label("View").select_option("heatmap")
+    tab.frame.get_by_label("Colormap").select_option("gray")
+    tab.page.wait_for_timeout(200)
+    grey = tab.pixels(first_row_canvas(card))
+    assert grey["grey"] > 0.99, f"gray colormap draws grey pixels: {grey}"
+    assert grey["variance"] > 50
+
+    tab.frame.get_by_label("Sign").select_option("signed")
+    assert tab.frame.get_by_label("Colormap").input_value() == "coolwarm", "signed maps get a diverging colormap"
+    tab.page.wait_for_timeout(200)
+    signed = tab.pixels(first_row_canvas(card))
+    assert signed["grey"] < 0.5
+
+    tab.frame.get_by_label("Clipping").select_option("mass")
+    tab.frame.get_by_label("Normalise").select_option("tag")
+    tab.frame.get_by_label("Upsampling").select_option("nearest")
+    tab.page.wait_for_timeout(200)
+    assert tab.pixels(first_row_canvas(card, CAM))["variance"] > 10
+
+    refetched = tab.frame.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('/blob')).length")
+    assert refetched == fetched, "display settings redraw from cached data"
+    assert not tab.errors, tab.errors
+
+
+def test_settings_persist_across_reloads(open_tab, demo_url):
+    tab = open_tab(demo_url)
+    tab.frame.get_by_label("View").select_option("masked")
+    tab.frame.get_by_label("Colormap").select_option("magma")
+    tab.page.reload()
+    frame = None
+    for _ in range(100):
+        frame = next((f for f in tab.page.frames if "plugin_entry.html" in f.url), None)
+        if frame:
+            break
+        tab.page.wait_for_timeout(100)
+    frame.locator(".tbs-card").first.wait_for(timeout=20_000)
+    assert frame.get_by_label("View").input_value() == "masked"
+    assert frame.get_by_label("Colormap").input_value() == "magma"
+
+
+def test_filters_and_invalid_regex(open_tab, demo_url):
+    tab = open_tab(demo_url)
+    wait_for_grid(tab.card(DEMO_RUNS[0]))
+    runs = tab.frame.get_by_label("Filter runs (regular expression)")
+    runs.fill("wide$")
+    assert tab.card(DEMO_RUNS[0]).count() == 0
+    assert tab.card(DEMO_RUNS[1]).count() == 1
+    runs.fill("(unclosed")
+    error = tab.frame.locator(".tbs-filter-error").first
+    assert "Invalid regular expression" in error.inner_text()
+    assert runs.get_attribute("aria-invalid") == "true"
+    assert tab.frame.locator(".tbs-card").count() == 2, "an invalid filter filters nothing"
+    runs.fill("")
+    tab.frame.get_by_label("Filter tags (regular expression)").fill("^nothing$")
+    assert tab.frame.locator(".tbs-card").count() == 0
+    assert "No tag matches" in tab.frame.locator(".tbs-nomatch").inner_text()
+    tab.frame.get_by_label("Filter tags (regular expression)").fill("")
+    # Unticking a run hides its card.
+    tab.frame.locator(f'input[data-run="{DEMO_RUNS[1]}"]').uncheck()
+    assert tab.card(DEMO_RUNS[1]).count() == 0
+    assert not tab.errors, tab.errors
+
+
+def test_enlarge_tile_filmstrip_and_compare(open_tab, demo_url):
+    tab = open_tab(demo_url)
+    card = tab.card(DEMO_RUNS[0])
+    wait_for_grid(card)
+    card.locator("tbody tr").first.locator(".tbs-tile[data-column='1']").click()
+    dialog = tab.frame.locator("dialog.tbs-dialog")
+    dialog.wait_for()
+    figures = dialog.locator(".tbs-figure canvas")
+    assert figures.count() == 4, "input, map, overlay, masked"
+    assert dialog.get_by_role("button", name=re.compile("Download .* PNG")).count() == 4
+    dialog.get_by_role("tab", name="Filmstrip").click()
+    dialog.locator(".tbs-strip figure").first.wait_for()
+    assert dialog.locator(".tbs-strip figure").count() == 10, "every stored step"
+    dialog.get_by_role("tab", name="Compare runs").click()
+    dialog.locator(".tbs-figure[data-run] canvas").first.wait_for()
+    assert dialog.locator(".tbs-figure[data-run]").count() == 2
+    with tab.page.expect_download() as download:
+        dialog.get_by_role("tab", name="Enlarged").click()
+        dialog.get_by_role("button", name="Download overlay, opacity 50% as PNG").click()
+    assert download.value.suggested_filename.endswith("_overlay.png")
+    dialog.get_by_role("button", name="Close").click()
+    assert tab.frame.locator("dialog.tbs-dialog").count() == 0
+
+
+def test_hover_shows_coordinates_and_value(open_tab, demo_url):
+    tab = open_tab(demo_url)
+    card = tab.card(DEMO_RUNS[0])
+    wait_for_grid(card)
+    first_row_canvas(card, CAM).hover(position={"x": 5, "y": 5})
+    text = card.locator(".tbs-readout").inner_text()
+    assert re.search(r"pixel \(\d+, \d+\) · cell \(0, 0\) · value -?\d", text), text
+
+
+def test_untrusted_names_render_as_text(open_tab, evil_url):
+    tab = open_tab(evil_url)
+    card = tab.card(EVIL, f"probe {EVIL}")
+    wait_for_grid(card)
+    assert card.locator(".tbs-run").inner_text() == EVIL
+    assert card.locator(".tbs-tag").inner_text() == f"probe {EVIL}"
+    assert EVIL in card.locator("tbody").inner_text(), "class names show as text"
+    assert "<b>bold</b>" in card.locator("tbody").inner_text()
+    assert EVIL in tab.frame.locator(".tbs-runs").inner_text()
+    assert tab.frame.evaluate("document.querySelectorAll('img').length") == 0, "no element was made from log text"
+    assert tab.frame.evaluate("[...document.querySelectorAll('b')].filter(b => b.textContent === 'bold').length") == 0
+    tab.page.wait_for_timeout(300)
+    assert tab.dialogs == [], "no script ran"
+    assert tab.pixels(first_row_canvas(card))["variance"] > 10, "maps render under --load_fast=true too"
+
+
+def test_empty_state_tells_how_to_log_a_first_map(open_tab, scalars_url):
+    tab = open_tab(scalars_url, wait_for=".tbs-empty")
+    text = tab.frame.locator(".tbs-empty").inner_text()
+    assert "from tb_saliency import SummaryWriter" in text
+    assert 'writer = SummaryWriter("runs/exp1")' in text
+    assert "writer.add_saliency(" in text and 'methods=["gradient", "gradcam"]' in text
+    assert not tab.errors, tab.errors
+
+
+def test_activations_show_channels_most_active_first(open_tab, evil_url):
+    from tests.support.tensorboard import get_json
+
+    tab = open_tab(evil_url)
+    card = tab.card("model", "probe/activations")
+    card.scroll_into_view_if_needed()
+    card.locator(".tbs-channel canvas").first.wait_for(timeout=20_000)
+    frames = get_json(f"{evil_url}data/plugin/saliency/frames?run=model&tag=probe/activations")
+    expected = frames["frames"][-1]["activations"]["channel_index"][0]
+    row = card.locator("tbody tr").first
+    assert row.locator(".tbs-channel span").all_inner_texts() == [f"#{c}" for c in expected]
+    assert tab.pixels(row.locator(".tbs-channel canvas").first)["variance"] > 1
+    # The model's saliency card renders too (gradient and Grad-CAM from the attribution engine).
+    saliency = tab.card("model", "probe")
+    saliency.scroll_into_view_if_needed()
+    saliency.locator("td .tbs-tile[data-column='1'] canvas").first.wait_for(timeout=20_000)
+    assert not tab.errors, tab.errors
+
+
+def test_undecodable_frames_show_their_error_as_text(open_tab, evil_url):
+    tab = open_tab(evil_url)
+    for tag, words in (("damaged", "cannot be shown"), ("newer", "upgrade tb_saliency")):
+        card = tab.card("broken", tag)
+        card.scroll_into_view_if_needed()
+        error = card.locator(".tbs-error")
+        error.wait_for(timeout=20_000)
+        assert words in error.inner_text(), error.inner_text()
+    # The good cards beside them still render.
+    assert tab.card(EVIL, f"probe {EVIL}").locator("table.tbs-grid canvas").count() > 0
+    assert not tab.errors, tab.errors
+
+
+def requests_to(tab, fragment):
+    return tab.frame.evaluate(
+        "(f) => performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes(f))", fragment)
+
+
+def test_only_visible_cards_fetch_and_steps_are_fetched_once(open_tab, evil_url):
+    tab = open_tab(evil_url, viewport=(1400, 420))
+    first = tab.frame.locator(".tbs-card").first
+    first.locator(".tbs-error, table.tbs-grid").first.wait_for(timeout=20_000)
+    tab.page.wait_for_timeout(500)
+    activations = "tag=probe%2Factivations"
+    assert not [u for u in requests_to(tab, "/frames") if activations in u], "an off-screen card fetched"
+    card = tab.card("model", "probe/activations")
+    card.scroll_into_view_if_needed()
+    card.locator(".tbs-channel canvas").first.wait_for(timeout=20_000)
+    assert [u for u in requests_to(tab, "/frames") if activations in u]
+
+    # Back and forth between two steps: each step's blobs are fetched once.
+    slider = card.locator(".tbs-step input[type=range]")
+    slider.focus()
+    tab.page.keyboard.press("Home")
+    card.locator(".tbs-step strong").filter(has_text="0").wait_for()
+    tab.page.wait_for_timeout(300)
+    blobs = requests_to(tab, "/blob")
+    tab.page.keyboard.press("End")
+    tab.page.keyboard.press("Home")
+    tab.page.wait_for_timeout(300)
+    assert requests_to(tab, "/blob") == blobs
+    assert len(blobs) == len(set(blobs)), "no blob fetched twice"
+
+
+def test_native_size_is_pixel_exact_and_side_by_side_pairs_input_and_map(open_tab, demo_url):
+    tab = open_tab(demo_url)
+    card = tab.card(DEMO_RUNS[0])
+    wait_for_grid(card)
+    tab.frame.get_by_label("Size").select_option("2")
+    tab.page.wait_for_timeout(200)
+    canvas = first_row_canvas(card)
+    style = canvas.evaluate("c => [c.width, c.style.width, getComputedStyle(c).imageRendering]")
+    assert style == [48, "96px", "pixelated"], style
+    tab.frame.get_by_label("View").select_option("side")
+    tab.page.wait_for_timeout(200)
+    assert card.locator("tbody tr").first.locator(".tbs-tile[data-column='0'] canvas").count() == 2
