@@ -97,33 +97,11 @@ def write_evil_logdir(logdir):
 
 
 def write_broken_frames(logdir):
-    """A run whose frames cannot be decoded: one damaged, one from a newer format version.
+    """A run whose frames cannot be decoded: one damaged, one from a newer format version."""
+    from tests.support import raw
 
-    The public writer never writes such frames, so they go in as raw summaries, as a damaged file or
-    a newer tb_saliency would leave them.
-    """
-    from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
-
-    from tb_saliency.format.metadata import FORMAT_VERSION
-    from tb_saliency.proto import saliency_pb2
-
-    plugin_data = saliency_pb2.PluginData(version=1, kind=1).SerializeToString()
-    newer = saliency_pb2.FrameHeader(version=FORMAT_VERSION + 1).SerializeToString()
-    writer = TorchWriter(str(logdir / "broken"))
-    try:
-        for tag, blob in (("damaged", b"\xff\xfe garbage"), ("newer", newer)):
-            value = summary_pb2.Summary.Value(
-                tag=tag,
-                metadata=summary_pb2.SummaryMetadata(
-                    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="saliency", content=plugin_data),
-                    data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE),
-                tensor=tensor_pb2.TensorProto(
-                    dtype=types_pb2.DT_STRING, string_val=[blob],
-                    tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=1)])))
-            writer._get_file_writer().add_summary(summary_pb2.Summary(value=[value]), 0)
-    finally:
-        writer.close()
+    raw.write_raw_frame(logdir / "broken", "damaged", [raw.DAMAGED_HEADER])
+    raw.write_raw_frame(logdir / "broken", "newer", [raw.NEWER_HEADER])
 
 
 @pytest.fixture(scope="session")

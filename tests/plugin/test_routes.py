@@ -4,13 +4,10 @@ import json
 
 import numpy as np
 import pytest
-from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
-from torch.utils.tensorboard import SummaryWriter as TorchWriter
-
 from tb_saliency import format as stored_format
 from tb_saliency.plugin import STATIC_DIR, SaliencyPlugin
 from tb_saliency.proto import saliency_pb2
-from tests.support import logdirs
+from tests.support import logdirs, raw
 from tests.support.inprocess import PluginClient
 
 
@@ -122,30 +119,11 @@ def test_blob_with_missing_or_bad_key_is_a_clean_error(client, key):
     assert "error" in json.loads(response.get_data())
 
 
-def _write_raw(logdir, tag, blobs, content, step=0):
-    writer = TorchWriter(str(logdir))
-    value = summary_pb2.Summary.Value(
-        tag=tag,
-        metadata=summary_pb2.SummaryMetadata(
-            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="saliency",
-                                                               content=content),
-            data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE),
-        tensor=tensor_pb2.TensorProto(
-            dtype=types_pb2.DT_STRING, string_val=blobs,
-            tensor_shape=tensor_shape_pb2.TensorShapeProto(
-                dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(blobs))])))
-    writer._get_file_writer().add_summary(summary_pb2.Summary(value=[value]), step)
-    writer.close()
-
-
 def test_damaged_and_newer_frames_are_reported_per_frame_not_as_a_crash(tmp_path):
     logdirs.write_custom_maps(tmp_path, run="good", steps=(0,))
-    plugin_data = saliency_pb2.PluginData(version=1, kind=1).SerializeToString()
-    _write_raw(tmp_path / "bad", "damaged", [b"\xff\xfe garbage"], plugin_data)
-    newer = saliency_pb2.FrameHeader(version=stored_format.FORMAT_VERSION + 1).SerializeToString()
-    _write_raw(tmp_path / "bad", "newer", [newer], plugin_data)
-    newer_tag = saliency_pb2.PluginData(version=stored_format.FORMAT_VERSION + 1).SerializeToString()
-    _write_raw(tmp_path / "bad", "newer_tag", [newer], newer_tag)
+    raw.write_raw_frame(tmp_path / "bad", "damaged", [raw.DAMAGED_HEADER])
+    raw.write_raw_frame(tmp_path / "bad", "newer", [raw.NEWER_HEADER])
+    raw.write_raw_frame(tmp_path / "bad", "newer_tag", [raw.NEWER_HEADER], raw.NEWER_PLUGIN_DATA)
     client = PluginClient(tmp_path)
     tags = client.json("tags")
     assert set(tags["runs"]) == {"good", "bad"}
@@ -162,8 +140,7 @@ def test_frame_pointing_at_a_missing_shared_images_tag_is_reported(tmp_path):
     header = saliency_pb2.FrameHeader(
         version=1, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
         images=saliency_pb2.ImageSet(width=2, height=2, channels=3, shared_key="0123abcd"))
-    _write_raw(tmp_path / "run", "lost", [header.SerializeToString()],
-               saliency_pb2.PluginData(version=1, kind=1).SerializeToString())
+    raw.write_raw_frame(tmp_path / "run", "lost", [header.SerializeToString()])
     frames = PluginClient(tmp_path).json("frames", run="run", tag="lost")
     assert "_saliency_inputs/0123abcd" in frames["frames"][0]["error"]
 
