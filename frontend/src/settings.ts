@@ -30,7 +30,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   colormap: "viridis",
   opacity: 50,
   sign: "absolute",
-  clip: "none",
+  clip: "percentile",
   percentile: 99,
   massPercent: 2,
   scope: "map",

@@ -7,13 +7,16 @@ function memoryStore() {
   return { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => void data.set(k, v), data };
 }
 
-test("defaults: overlay, viridis, 50 % opacity, per-map min-max, bilinear", () => {
+// Clipping at the 99th percentile by default: raw gradients have a few extreme pixels that would
+// otherwise set the top of the colour scale and leave the rest of the map dark.
+test("defaults: overlay, viridis, 50 % opacity, per-map scale clipped at the 99th percentile, bilinear", () => {
   const s = sanitize(undefined);
   assert.equal(s.view, "overlay");
   assert.equal(s.colormap, "viridis");
   assert.equal(s.opacity, 50);
   assert.equal(s.scope, "map");
-  assert.equal(s.clip, "none");
+  assert.equal(s.clip, "percentile");
+  assert.equal(s.percentile, 99);
   assert.equal(s.upsampling, "bilinear");
 });
 
