@@ -1,0 +1,87 @@
+"""The attribution engine: saliency maps and activations from a PyTorch model. Pure torch, no I/O.
+
+    maps = attribute(model, images, ["gradient", "gradcam"], target=labels, layer="layer4")
+    # {"gradient": Tensor[N, H, W], "gradcam": Tensor[N, h, w]}: raw, unnormalised, on the inputs' device
+
+Methods (`methods`, a name or a list of names)
+    Input space, one N×H×W map at the input's resolution, channels reduced by `channel_reduction`:
+      gradient              ∂f/∂x (Simonyan et al. 2014), signed
+      input_x_gradient      x · ∂f/∂x
+      smoothgrad            E[∂f/∂x(x + ε)], ε ~ N(0, σ²) (Smilkov et al. 2017); also E[g²] and Var[g]
+      integrated_gradients  (x - x0) · ∫₀¹ ∂f/∂x(x0 + α(x - x0)) dα (Sundararajan et al. 2017), by
+                            quadrature; statistics["completeness_gap"] = Σ attribution - (f(x) - f(x0))
+    Layer space, one N×h×w map at the layer's resolution (no upsampling), after the method's ReLU,
+    from A = the layer's output and g = ∂f/∂A:
+      gradcam     ReLU(Σ_k mean_ij(g_k) A_k)                  (Selvaraju et al. 2017)
+      gradcam_pp  ReLU(Σ_k Σ_ij α ReLU(g_k) A_k), α = g²/(2g² + Σ_ab A_ab g³)   (Chattopadhyay et al. 2018)
+      layercam    ReLU(Σ_k ReLU(g_k) ⊙ A_k)                   (Jiang et al. 2021)
+      hirescam    ReLU(Σ_k g_k ⊙ A_k)                         (Draelos & Carin 2020)
+      xgradcam    ReLU(Σ_k (Σ_ij g A / Σ_ij A) A_k)           (Fu et al. 2020)
+      scorecam    ReLU(Σ_k softmax_k(f(x ⊙ M_k)) A_k), M_k = A_k upsampled bilinearly to the input and
+                  min-max normalised (Wang et al. 2020); one forward-only masked copy of the batch per channel
+
+Arguments
+    model     a torch.nn.Module. It runs in eval mode (BatchNorm uses its running statistics, Dropout
+              is off); afterwards its modes, parameters, buffers, `.grad`, `requires_grad`, hooks and
+              the global RNG are exactly as before, also when a method raises and inside torch.no_grad().
+    inputs    a floating-point tensor N×C×H×W (or N×H×W); CAM-only calls accept any floating N×... .
+    target    None (the class predicted on the clean inputs), an int (one class for all), a sequence
+              or 1-D tensor of N ints, or a callable outputs -> Tensor[N] (any scalar per sample). A
+              callable always receives the outputs of exactly N rows in sample order, also for the
+              perturbed copies of path and noise methods. Models returning a tuple or dict need a callable.
+    layer     a module of the model or its dotted name, or a list of them (CAM methods only). With
+              several layers each CAM key is "method@layer".
+
+Options (keyword; unknown names, and names no requested method uses, are errors)
+    channel_reduction     'signed_sum' (default) | 'abs_sum' | 'max_abs'              input-space methods
+    smoothgrad_samples    50                                                          smoothgrad
+    smoothgrad_noise      0.15  σ as a fraction of each sample's max - min, or σ itself
+    smoothgrad_noise_type 'relative' (default, the paper's) | 'absolute'
+    smoothgrad_variant    'mean' (default) | 'mean_of_squares' | 'variance'
+    ig_steps              50                                                          integrated_gradients
+    ig_rule               'gauss_legendre' (default) | 'riemann_left' | 'riemann_right' |
+                          'riemann_middle' | 'riemann_trapezoid'
+    baseline              'zeros' (default) | 'blur' | 'uniform' | a number | a tensor broadcastable to inputs
+    blur_sigma            None: a tenth of the larger image side (pixels); only with baseline='blur'
+    seed                  0: seeds the engine's own generator on the inputs' device (SmoothGrad noise,
+                          'uniform' baseline); None draws a fresh seed (recorded). The global RNG is never
+                          used. Copy i's noise is torch.randn(inputs.shape, generator=g), drawn in copy
+                          order, so a seed gives the same maps whatever the chunk size.
+    generator             None, or a torch.Generator on the inputs' device to use instead of seed
+    cam_relu              True: apply each CAM's final ReLU; False keeps signed maps             CAM methods
+    reshape               None | 'vit' (drop the class token of N×T×D, fold T-1 tokens into a square
+                          grid) | 'tokens' (fold all T) | a callable N×... -> N×K×h×w that only
+                          rearranges elements (applied to activations and gradients alike)
+    memory_limit          134217728 (128 MiB): bytes of autograd graph one chunk of perturbed copies may
+                          hold (smoothgrad, integrated_gradients, scorecam); a chunk holds ≥ 1 copy
+
+Sharing work: gradient, input_x_gradient and every gradient CAM on the given layers come from one
+forward and one backward pass (gradient CAMs alone run the model up to their layers without an
+autograd graph); smoothgrad, integrated_gradients and scorecam stack as many perturbed copies of the
+batch per pass as `memory_limit` allows. Because the model runs in eval mode, every sample is
+independent of the rest of its batch; a model whose eval-mode output mixes samples is not supported.
+Distributed wrappers (DistributedDataParallel) should be given their `.module`.
+"""
+
+from .activations import activations
+from .catalog import CAM_METHODS, METHODS
+from .engine import explain
+from .results import ActivationResult, Explanation, MapResult
+
+__all__ = [
+    "METHODS",
+    "CAM_METHODS",
+    "attribute",
+    "explain",
+    "activations",
+    "MapResult",
+    "Explanation",
+    "ActivationResult",
+]
+
+
+def attribute(model, inputs, methods, *, target=None, layer=None, **options) -> dict:
+    """{key: Tensor[N, h, w]} for `methods`: raw, unnormalised, float32 (float64 for float64 inputs),
+    on the inputs' device. The same as `{k: m.values for k, m in explain(...).maps.items()}`."""
+    result = explain(model, inputs, methods, target=target, layer=layer, **options)
+    return {key: m.values for key, m in result.maps.items()}

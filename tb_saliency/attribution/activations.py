@@ -1,0 +1,69 @@
+"""`activations`: a layer's most active channels per sample, from one forward pass without gradients."""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+
+from .layers import as_maps, capture, captured, reshape_record, resolve_layers
+from .options import OPTIONS, describe
+from .results import ActivationResult
+from .safety import untouched
+
+
+def activations(model, inputs, *, layer, max_channels=16, reshape=None, **options) -> ActivationResult:
+    """The `max_channels` channels of `layer` with the largest mean activation, per sample, most active first.
+
+    Args:
+        model: a torch.nn.Module; it runs once, in eval mode, under no_grad, and is left as it was.
+        inputs: the batch, a tensor N×... (any dtype the model accepts).
+        layer: one module of the model, or its dotted name.
+        max_channels: how many channels to keep per sample (K = min(max_channels, channels)).
+        reshape: None, 'vit', 'tokens' or a callable, as for `explain`, for layers whose output is not N×K×h×w.
+    """
+    if options:
+        name = next(iter(options))
+        raise TypeError(f"{name}: unknown option for activations; accepted: layer, max_channels, reshape")
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(inputs, torch.Tensor) or inputs.dim() == 0 or inputs.shape[0] == 0:
+        raise TypeError(f"inputs: expected a non-empty tensor N×..., got {describe(inputs)}")
+    if isinstance(max_channels, bool) or not isinstance(max_channels, numbers.Integral) or max_channels < 1:
+        raise ValueError(f"max_channels: expected an int >= 1, got {describe(max_channels)}")
+    reshape = OPTIONS["reshape"].check("reshape", reshape)
+    if isinstance(layer, (list, tuple)):
+        raise TypeError(f"layer: activations take one layer, got {len(layer)}")
+    [(name, module)] = resolve_layers(model, layer, needed=True, methods=["activations"])
+
+    with untouched(model, gradients=False), capture([(name, module)]) as store:
+        outputs = model(inputs)
+        maps = as_maps(captured(store, name), reshape, name)
+    n, channels, h, w = maps.shape
+    dtype = torch.float64 if maps.dtype == torch.float64 else torch.float32
+    means = maps.to(dtype).mean(dim=(2, 3))
+    keep = min(int(max_channels), channels)
+    # A stable sort keeps ties in channel order, so equal inputs give equal frames.
+    index = torch.argsort(means, dim=1, descending=True, stable=True)[:, :keep]
+    values = maps.to(dtype).gather(1, index[:, :, None, None].expand(n, keep, h, w)).contiguous()
+
+    predictions = probabilities = None
+    if isinstance(outputs, torch.Tensor) and outputs.dim() == 2 and outputs.shape[1] >= 2:
+        predictions = outputs.argmax(dim=1)
+        probabilities = torch.softmax(outputs.to(dtype), dim=1).gather(1, predictions[:, None]).squeeze(1)
+    return ActivationResult(
+        layer=name,
+        values=values,
+        channel_index=index,
+        channel_mean=means.gather(1, index).contiguous(),
+        total_channels=channels,
+        options={
+            "max_channels": int(max_channels),
+            "order": "mean_activation_descending",
+            "reshape": reshape_record(reshape),
+            "model_mode": "eval",
+        },
+        outputs=outputs.detach() if isinstance(outputs, torch.Tensor) else None,
+        predictions=predictions,
+        probabilities=probabilities,
+    )

@@ -1,0 +1,52 @@
+"""Integrated-gradients baselines x0 and the record of which one was used."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of N×C×H×W (or N×H×W) images, edges replicated, kernel cut at 3σ."""
+    images = x if x.dim() == 4 else x.unsqueeze(1)
+    channels = images.shape[1]
+    radius = max(1, math.ceil(3.0 * sigma))
+    offsets = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    kernel = torch.exp(-(offsets**2) / (2.0 * sigma**2))
+    kernel = kernel / kernel.sum()
+    size = 2 * radius + 1
+    out = F.pad(images, (radius, radius, radius, radius), mode="replicate")
+    out = F.conv2d(out, kernel.view(1, 1, 1, size).expand(channels, 1, 1, size), groups=channels)
+    out = F.conv2d(out, kernel.view(1, 1, size, 1).expand(channels, 1, size, 1), groups=channels)
+    return out if x.dim() == 4 else out.squeeze(1)
+
+
+def make_baseline(spec, x: torch.Tensor, *, blur_sigma, generator) -> tuple:
+    """(x0 shaped like x, the options that describe it)."""
+    if isinstance(spec, torch.Tensor):
+        try:
+            shape = torch.broadcast_shapes(spec.shape, x.shape)
+        except RuntimeError:
+            shape = None
+        if shape != x.shape:
+            raise ValueError(
+                f"baseline: a tensor of shape {tuple(spec.shape)} does not broadcast to the inputs' "
+                f"shape {tuple(x.shape)}"
+            )
+        return spec.detach().to(device=x.device, dtype=x.dtype).expand_as(x), {"baseline": "tensor"}
+    if isinstance(spec, float):
+        return torch.full_like(x, spec), {"baseline": "constant", "baseline_value": spec}
+    if spec == "zeros":
+        return torch.zeros_like(x), {"baseline": "zeros"}
+    if spec == "blur":
+        sigma = blur_sigma if blur_sigma is not None else max(x.shape[-2:]) / 10.0
+        return gaussian_blur(x, sigma), {"baseline": "blur", "blur_sigma": float(sigma)}
+    if spec == "uniform":
+        flat = x.reshape(x.shape[0], -1)
+        view = (x.shape[0],) + (1,) * (x.dim() - 1)
+        low, high = flat.min(dim=1).values.view(view), flat.max(dim=1).values.view(view)
+        noise = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        return low + (high - low) * noise, {"baseline": "uniform", "baseline_range": "sample_min_max"}
+    raise ValueError(f"baseline: unsupported value {spec!r}")

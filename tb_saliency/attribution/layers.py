@@ -1,0 +1,166 @@
+"""The `layer` argument: finding modules, capturing their outputs, and shaping them as N×K×h×w."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from .catalog import CAM_METHODS
+from .options import describe
+
+_CONV_LIKE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)
+
+
+def candidate_layers(model: nn.Module, limit: int = 10) -> list:
+    """Names worth suggesting: the convolutions (last ones first) and the top-level children."""
+    convs = [name for name, m in model.named_modules() if isinstance(m, _CONV_LIKE)]
+    children = [name for name, _ in model.named_children()]
+    names = list(dict.fromkeys(list(reversed(convs))[: limit // 2 or 1] + children))
+    return names[:limit]
+
+
+def _one_layer(model: nn.Module, layer) -> tuple:
+    if isinstance(layer, nn.Module):
+        for name, module in model.named_modules():
+            if module is layer:
+                if name == "":
+                    raise ValueError("layer: the model itself is not a layer; give one of its submodules")
+                return name, module
+        raise ValueError(
+            f"layer: the given {type(layer).__name__} module is not part of the model; candidate layers: "
+            f"{', '.join(candidate_layers(model))}"
+        )
+    if isinstance(layer, str):
+        modules = dict(model.named_modules())
+        if layer and layer in modules:
+            return layer, modules[layer]
+        close = difflib.get_close_matches(layer, [n for n in modules if n], n=5, cutoff=0.5)
+        hint = f"close names: {', '.join(close)}; " if close else ""
+        raise ValueError(
+            f"layer: no module named {layer!r} in the model; {hint}candidate layers: "
+            f"{', '.join(candidate_layers(model))}"
+        )
+    raise TypeError(f"layer: expected a module, a dotted module name or a list of them, got {describe(layer)}")
+
+
+def resolve_layers(model: nn.Module, layer, *, needed: bool, methods) -> list:
+    """[(dotted name, module)] in the given order."""
+    if layer is None:
+        if needed:
+            cams = [m for m in methods if m in CAM_METHODS]
+            raise ValueError(
+                f"layer: {', '.join(cams) or 'activations'} need a layer (a module or its dotted name); "
+                f"candidate layers: {', '.join(candidate_layers(model))}"
+            )
+        return []
+    if not needed:
+        raise ValueError(
+            f"layer: none of the requested methods ({', '.join(methods)}) uses a layer; "
+            f"layers are for {', '.join(sorted(CAM_METHODS))}"
+        )
+    layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
+    if not layers:
+        raise ValueError("layer: expected at least one layer, got an empty list")
+    resolved = [_one_layer(model, item) for item in layers]
+    names = [name for name, _ in resolved]
+    if len(set(names)) != len(names):
+        raise ValueError(f"layer: each layer may be given once, got {names}")
+    return resolved
+
+
+@contextmanager
+def capture(layers, *, graph_from_layers: bool = False):
+    """Record each layer's output during a forward pass; the hooks are always removed on exit.
+
+    The module's output is kept and a clone goes on downstream, so that an in-place operation after
+    the layer (ReLU(inplace=True)) cannot overwrite the captured activations or their autograd node.
+
+    With `graph_from_layers`, the caller runs the forward under no_grad and the first layer to run
+    turns gradients back on, its output becoming a leaf: when only gradients with respect to the
+    layers are wanted, nothing upstream of them needs an autograd graph. The caller's no_grad
+    context restores the grad mode on exit.
+    """
+    store = {name: [] for name, _ in layers}
+    handles = []
+
+    def make_hook(name):
+        def hook(module, args, output):
+            if not isinstance(output, torch.Tensor):
+                store[name].append(output)
+                return None
+            if graph_from_layers and not torch.is_grad_enabled() and output.is_floating_point():
+                torch.set_grad_enabled(True)
+                output = output.detach().requires_grad_(True)
+            store[name].append(output)
+            return output.clone()
+
+        return hook
+
+    try:
+        for name, module in layers:
+            handles.append(module.register_forward_hook(make_hook(name)))
+        yield store
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def captured(store, name: str) -> torch.Tensor:
+    """The one output a layer produced in the last forward pass."""
+    outputs = store[name]
+    if not outputs:
+        raise ValueError(f"layer: {name!r} did not run during the forward pass, so it has no activations")
+    if len(outputs) > 1:
+        raise ValueError(f"layer: {name!r} ran {len(outputs)} times in one forward pass; choose a layer that runs once")
+    output = outputs[0]
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(
+            f"layer: {name!r} returned {type(output).__name__}, not a tensor; choose a layer whose output is a tensor"
+        )
+    return output
+
+
+def _fold_tokens(tokens: torch.Tensor, drop: int, name: str, how: str) -> torch.Tensor:
+    if tokens.dim() != 3:
+        raise ValueError(
+            f"reshape: {how!r} expects token outputs shaped N×T×D from layer {name!r}, got shape {tuple(tokens.shape)}"
+        )
+    n, t, d = tokens.shape
+    side = math.isqrt(max(t - drop, 0))
+    if side * side != t - drop or side == 0:
+        other = "'tokens' (no class token)" if how == "vit" else "'vit' (drop a class token)"
+        raise ValueError(
+            f"reshape: {how!r} needs {t - drop} tokens to form a square grid, layer {name!r} has "
+            f"T={t} tokens; try {other} or a callable"
+        )
+    return tokens[:, drop:, :].reshape(n, side, side, d).permute(0, 3, 1, 2)
+
+
+def as_maps(tensor: torch.Tensor, reshape, name: str) -> torch.Tensor:
+    """The layer output (or its gradient) as N×K×h×w."""
+    if reshape is None:
+        if tensor.dim() != 4:
+            raise ValueError(
+                f"layer: the output of {name!r} has shape {tuple(tensor.shape)}, not N×K×h×w; for token layers give "
+                "reshape='vit' (drop the class token, fold the rest into a square grid), reshape='tokens' or a callable"
+            )
+        return tensor
+    if reshape == "vit":
+        return _fold_tokens(tensor, 1, name, "vit")
+    if reshape == "tokens":
+        return _fold_tokens(tensor, 0, name, "tokens")
+    result = reshape(tensor)
+    if not isinstance(result, torch.Tensor) or result.dim() != 4 or result.shape[0] != tensor.shape[0]:
+        got = tuple(result.shape) if isinstance(result, torch.Tensor) else type(result).__name__
+        raise ValueError(f"reshape: the callable must return N×K×h×w for layer {name!r}, it returned {got}")
+    return result
+
+
+def reshape_record(reshape):
+    if reshape is None or isinstance(reshape, str):
+        return reshape
+    return "callable:" + getattr(reshape, "__qualname__", type(reshape).__name__)

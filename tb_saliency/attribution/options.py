@@ -1,0 +1,211 @@
+"""Keyword options of `explain`: names, defaults, which methods use them, and their validation.
+
+Every name is checked: an unknown name, or one that none of the requested methods uses, is an error,
+so that a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from .catalog import CAM_METHODS, CHUNKED_METHODS, INPUT_METHODS
+
+NOISE_TYPES = ("relative", "absolute")
+SMOOTHGRAD_VARIANTS = ("mean", "mean_of_squares", "variance")
+IG_RULES = ("gauss_legendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
+BASELINES = ("zeros", "blur", "uniform")
+CHANNEL_REDUCTIONS = ("signed_sum", "abs_sum", "max_abs")
+RESHAPES = ("vit", "tokens")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _int_at_least(low: int) -> Callable:
+    def check(name, value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            raise ValueError(f"{name}: expected an int >= {low}, got {_describe(value)}")
+        return int(value)
+
+    return check
+
+
+def _finite_at_least_zero(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value < float("inf")):
+        raise ValueError(f"{name}: expected a finite number >= 0, got {_describe(value)}")
+    return float(value)
+
+
+def _optional_positive(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < float("inf")):
+        raise ValueError(f"{name}: expected a finite number > 0 or None, got {_describe(value)}")
+    return float(value)
+
+
+def _choice(choices) -> Callable:
+    def check(name, value):
+        if not isinstance(value, str) or value not in choices:
+            raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {_describe(value)}")
+        return value
+
+    return check
+
+
+def _bool(name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected True or False, got {_describe(value)}")
+    return value
+
+
+def _seed(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name}: expected an int >= 0 or None (a fresh random seed), got {_describe(value)}")
+    return int(value)
+
+
+def _generator(name, value):
+    if value is not None and not isinstance(value, torch.Generator):
+        raise TypeError(f"{name}: expected a torch.Generator or None, got {_describe(value)}")
+    return value
+
+
+def _baseline(name, value):
+    if isinstance(value, torch.Tensor):
+        if not value.is_floating_point():
+            raise TypeError(f"{name}: expected a floating-point tensor, got dtype {value.dtype}")
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and value in BASELINES:
+        return value
+    raise ValueError(
+        f"{name}: expected one of {', '.join(map(repr, BASELINES))}, a number or a tensor broadcastable "
+        f"to the inputs, got {_describe(value)}"
+    )
+
+
+def _reshape(name, value):
+    if value is None or callable(value) or (isinstance(value, str) and value in RESHAPES):
+        return value
+    raise ValueError(
+        f"{name}: expected None, a callable or one of {', '.join(map(repr, RESHAPES))}, got {_describe(value)}"
+    )
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    default: Any
+    users: frozenset
+    check: Callable[[str, Any], Any]
+    doc: str
+
+
+_SMOOTHGRAD = frozenset({"smoothgrad"})
+_IG = frozenset({"integrated_gradients"})
+_NOISY = frozenset({"smoothgrad", "integrated_gradients"})
+
+OPTIONS = {
+    "channel_reduction": OptionSpec(
+        "signed_sum",
+        INPUT_METHODS,
+        _choice(CHANNEL_REDUCTIONS),
+        "how input-space maps reduce the channel axis: 'signed_sum' (Σ_c), 'abs_sum' (Σ_c |·|) or "
+        "'max_abs' (max_c |·|, Simonyan et al.'s saliency)",
+    ),
+    "smoothgrad_samples": OptionSpec(50, _SMOOTHGRAD, _int_at_least(1), "noisy copies averaged (the paper's n)"),
+    "smoothgrad_noise": OptionSpec(
+        0.15,
+        _SMOOTHGRAD,
+        _finite_at_least_zero,
+        "noise standard deviation: a fraction of each sample's value range (max - min) when "
+        "smoothgrad_noise_type='relative', the σ itself when 'absolute'",
+    ),
+    "smoothgrad_noise_type": OptionSpec("relative", _SMOOTHGRAD, _choice(NOISE_TYPES), "'relative' or 'absolute'"),
+    "smoothgrad_variant": OptionSpec(
+        "mean",
+        _SMOOTHGRAD,
+        _choice(SMOOTHGRAD_VARIANTS),
+        "'mean' (SmoothGrad), 'mean_of_squares' (SmoothGrad-Squared) or 'variance' (VarGrad, population variance)",
+    ),
+    "ig_steps": OptionSpec(50, _IG, _int_at_least(1), "quadrature nodes along the path"),
+    "ig_rule": OptionSpec("gauss_legendre", _IG, _choice(IG_RULES), "quadrature rule"),
+    "baseline": OptionSpec(
+        "zeros",
+        _IG,
+        _baseline,
+        "'zeros', 'blur' (a Gaussian blur of each input), 'uniform' (uniform noise over each sample's "
+        "[min, max]), a number, or a tensor broadcastable to the inputs",
+    ),
+    "blur_sigma": OptionSpec(
+        None, _IG, _optional_positive, "σ in pixels of the 'blur' baseline; None means a tenth of the larger image side"
+    ),
+    "seed": OptionSpec(
+        0,
+        _NOISY,
+        _seed,
+        "seed of the engine's own generator for SmoothGrad noise and the 'uniform' baseline (the global "
+        "RNG is never used); None draws a fresh one",
+    ),
+    "generator": OptionSpec(None, _NOISY, _generator, "a torch.Generator on the inputs' device, used instead of seed"),
+    "cam_relu": OptionSpec(True, CAM_METHODS, _bool, "apply each CAM method's final ReLU; False keeps the signed map"),
+    "reshape": OptionSpec(
+        None,
+        CAM_METHODS,
+        _reshape,
+        "how to turn a layer output that is not N×K×h×w into one: 'vit' drops the class token of an "
+        "N×T×D output and folds the other T-1 tokens into a square grid, 'tokens' folds all T; a "
+        "callable must only rearrange elements (it is applied to activations and gradients alike)",
+    ),
+    "memory_limit": OptionSpec(
+        128 * 2**20,
+        CHUNKED_METHODS,
+        _int_at_least(1),
+        "bytes of autograd graph one chunk of perturbed copies may hold (SmoothGrad, integrated gradients, "
+        "Score-CAM), measured on the clean pass; a chunk always holds at least one copy of the batch. On a "
+        "CPU, rows get slower once a chunk outgrows the caches; on a GPU a larger bound saves launches",
+    ),
+}
+
+
+def resolve_options(methods, given: dict) -> dict:
+    """Validated option values for `methods`: the given ones plus the defaults of every used option."""
+    requested = set(methods)
+    for name in given:
+        if name not in OPTIONS:
+            close = difflib.get_close_matches(name, OPTIONS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{name}: unknown option{hint}; accepted options: {', '.join(sorted(OPTIONS))}")
+        users = OPTIONS[name].users
+        if not users & requested:
+            raise ValueError(
+                f"{name}: not used by the requested methods ({', '.join(methods)}); "
+                f"it applies to {', '.join(m for m in sorted(users))}"
+            )
+    values = {}
+    for name, spec in OPTIONS.items():
+        if spec.users & requested:
+            values[name] = spec.check(name, given[name]) if name in given else spec.default
+    if "blur_sigma" in given and given["blur_sigma"] is not None and values.get("baseline") != "blur":
+        raise ValueError(
+            f"blur_sigma: only used with baseline='blur', got baseline={_describe(values.get('baseline'))}"
+        )
+    if given.get("generator") is not None and "seed" in given and given["seed"] is not None:
+        raise ValueError("generator: give either seed or generator, not both")
+    return values
+
+
+def describe(value: Any) -> str:
+    return _describe(value)

@@ -1,0 +1,75 @@
+"""Forward and backward passes over many perturbed copies of a batch, in memory-bounded chunks.
+
+A copy is the whole batch perturbed once (one integration node, one noise draw, one Score-CAM mask).
+Copies are stacked copy-major into one batch of k·N rows. In eval mode the rows are independent,
+so one backward pass of the summed target scores gives every row's own gradient.
+"""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager
+
+import torch
+
+
+class GraphMeter:
+    """Bytes the autograd graph saves for backward during a forward pass, parameters excluded."""
+
+    def __init__(self, model):
+        self._exclude = {t.data_ptr() for t in itertools.chain(model.parameters(), model.buffers())}
+        self._seen = set()
+        self.bytes = 0
+
+    def _pack(self, tensor):
+        pointer = tensor.data_ptr()
+        if pointer not in self._exclude and pointer not in self._seen:
+            self._seen.add(pointer)
+            self.bytes += tensor.numel() * tensor.element_size()
+        # Returning the tensor itself would tie the graph into a reference cycle that outlives the call.
+        return tensor.detach()
+
+    @contextmanager
+    def measuring(self, enabled: bool = True):
+        if not enabled:
+            yield self
+            return
+        with torch.autograd.graph.saved_tensors_hooks(self._pack, lambda tensor: tensor):
+            yield self
+
+
+def copies_per_chunk(bytes_per_copy: int, memory_limit: int, total: int, max_copies=None) -> int:
+    """How many copies of the batch one pass may stack: as many as the memory bound allows, at least one."""
+    copies = memory_limit // max(int(bytes_per_copy), 1)
+    copies = max(1, min(copies, total))
+    return copies if max_copies is None else min(copies, max_copies)
+
+
+def chunk_ranges(total: int, chunk: int):
+    for start in range(0, total, chunk):
+        yield start, min(start + chunk, total)
+
+
+def gradient_chunks(model, scorer, make_rows, total: int, chunk: int):
+    """Yield (start, stop, grads) with grads[k, N, ...] = ∂score/∂row for copies start..stop-1.
+
+    `make_rows(start, stop)` returns the (stop - start)·N rows of those copies, copy-major.
+    """
+    for start, stop in chunk_ranges(total, chunk):
+        rows = make_rows(start, stop).detach().requires_grad_(True)
+        score = scorer(model(rows), stop - start)
+        grad = None
+        if score.requires_grad:
+            (grad,) = torch.autograd.grad(score.sum(), rows, allow_unused=True)
+        if grad is None:
+            grad = torch.zeros_like(rows)
+        del score
+        yield start, stop, grad.view(stop - start, -1, *rows.shape[1:])
+
+
+def score_chunks(model, scorer, make_rows, total: int, chunk: int):
+    """Yield (start, stop, scores[k, N]) of forward-only passes over copies start..stop-1."""
+    with torch.no_grad():
+        for start, stop in chunk_ranges(total, chunk):
+            rows = make_rows(start, stop)
+            yield start, stop, scorer(model(rows), stop - start).view(stop - start, -1)

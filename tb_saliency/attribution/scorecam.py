@@ -1,0 +1,37 @@
+"""Score-CAM (Wang et al. 2020): channels as input masks, weighted by the scores they keep."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .passes import score_chunks
+from .reductions import safe_divide
+
+
+def _masks(activations: torch.Tensor, size) -> torch.Tensor:
+    """N×k×h×w activations -> k×N×H×W masks: upsampled bilinearly, each min-max normalised to [0, 1]."""
+    up = F.interpolate(activations, size=size, mode="bilinear", align_corners=False)
+    flat = up.flatten(2)
+    low = flat.amin(dim=2)[..., None, None]
+    high = flat.amax(dim=2)[..., None, None]
+    return safe_divide(up - low, (high - low).expand_as(up)).transpose(0, 1)
+
+
+def scorecam(model, x, activations, scorer, *, chunk) -> torch.Tensor:
+    """Σ_k softmax_k(f(x ⊙ M_k)) A_k, before the final ReLU: N×h×w. One masked copy of the batch per
+    channel, run forward-only in chunks."""
+    channels = activations.shape[1]
+    size = x.shape[-2:]
+
+    def make_rows(start, stop):
+        masks = _masks(activations[:, start:stop], size)
+        if x.dim() == 4:
+            masks = masks.unsqueeze(2)
+        return (x.unsqueeze(0) * masks.to(x.dtype)).reshape(-1, *x.shape[1:])
+
+    scores = torch.empty(channels, x.shape[0], dtype=activations.dtype, device=x.device)
+    for start, stop, chunk_scores in score_chunks(model, scorer, make_rows, channels, chunk):
+        scores[start:stop] = chunk_scores.to(scores.dtype)
+    weights = torch.softmax(scores.t(), dim=1)
+    return torch.einsum("nk,nkhw->nhw", weights, activations)

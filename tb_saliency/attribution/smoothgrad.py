@@ -1,0 +1,56 @@
+"""SmoothGrad (Smilkov et al. 2017) and its variants SmoothGrad-Squared and VarGrad."""
+
+from __future__ import annotations
+
+import torch
+
+from .passes import gradient_chunks
+from .reductions import accumulation_dtype
+
+
+def noise_sigma(x: torch.Tensor, noise: float, noise_type: str) -> torch.Tensor:
+    """σ per sample: `noise` × (max - min) of the sample ('relative', the paper's convention) or `noise`."""
+    n = x.shape[0]
+    if noise_type == "absolute":
+        return torch.full((n,), noise, dtype=x.dtype, device=x.device)
+    flat = x.reshape(n, -1)
+    return noise * (flat.amax(dim=1) - flat.amin(dim=1))
+
+
+def smoothgrad(model, x, scorer, *, samples, sigma, variant, generator, chunk) -> torch.Tensor:
+    """Per-channel statistic of ∂f/∂x over `samples` noisy copies x + ε, ε ~ N(0, σ²): N×C×H×W.
+
+    'mean' is E[g], 'mean_of_squares' E[g²], 'variance' E[(g - E[g])²] (population variance, merged
+    chunk by chunk with Chan's update, so that equal gradients give exactly zero). Each copy's noise
+    is drawn on its own, so a seed gives the same maps whatever the chunk size.
+    """
+    dtype = accumulation_dtype(x)
+    scale = sigma.view(-1, *([1] * (x.dim() - 1)))
+
+    def make_rows(start, stop):
+        noise = torch.stack(
+            [torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device) for _ in range(stop - start)]
+        )
+        return (x.unsqueeze(0) + noise * scale).reshape(-1, *x.shape[1:])
+
+    total = torch.zeros(x.shape, dtype=dtype, device=x.device)
+    spread = torch.zeros(x.shape, dtype=dtype, device=x.device) if variant == "variance" else None
+    count = 0
+    for start, stop, grads in gradient_chunks(model, scorer, make_rows, samples, chunk):
+        grads = grads.to(dtype)
+        k = stop - start
+        if variant == "mean":
+            total += grads.sum(dim=0)
+        elif variant == "mean_of_squares":
+            total += (grads * grads).sum(dim=0)
+        else:
+            chunk_mean = grads.mean(dim=0)
+            chunk_spread = ((grads - chunk_mean) ** 2).sum(dim=0)
+            delta = chunk_mean - total  # `total` holds the running mean for this variant
+            merged = count + k
+            total += delta * (k / merged)
+            spread += chunk_spread + delta * delta * (count * k / merged)
+        count += k
+    if variant == "variance":
+        return spread / samples
+    return total / samples

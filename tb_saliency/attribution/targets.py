@@ -1,0 +1,120 @@
+"""The `target` argument: which scalar per sample is explained, and how to read it off the outputs."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Callable, Optional
+
+import torch
+
+from .options import describe
+
+
+def check_target(target):
+    """Static validation, before any forward pass: returns (kind, value)."""
+    if target is None:
+        return ("argmax", None)
+    if isinstance(target, bool):
+        raise TypeError("target: expected None, an int, N ints or a callable, got a bool")
+    if isinstance(target, numbers.Integral):
+        return ("index", int(target))
+    if isinstance(target, torch.Tensor):
+        if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+            raise TypeError(f"target: expected an integer tensor of N class indices, got dtype {target.dtype}")
+        if target.dim() == 0:
+            return ("index", int(target))
+        if target.dim() != 1:
+            raise ValueError(f"target: expected a 1-D tensor of N class indices, got shape {tuple(target.shape)}")
+        return ("indices", target.detach().to("cpu", torch.long))
+    if isinstance(target, (list, tuple)):
+        if not all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in target):
+            raise TypeError(f"target: expected a sequence of N ints, got {describe(target)}")
+        return ("indices", torch.tensor([int(t) for t in target], dtype=torch.long))
+    if callable(target):
+        return ("callable", target)
+    raise TypeError(
+        f"target: expected None, an int, a sequence or 1-D tensor of N ints, or a callable "
+        f"outputs -> Tensor[N], got {describe(target)}"
+    )
+
+
+class Scorer:
+    """Reads the explained scalar f_target per row from model outputs.
+
+    Perturbed copies of the batch are stacked copy-major (row = copy * N + sample), so the targets
+    chosen on the clean inputs (the prediction, for target=None) stay fixed for every copy, and a
+    callable target always sees exactly N rows in sample order.
+    """
+
+    def __init__(self, spec, outputs, n: int):
+        kind, value = spec
+        self.kind, self.n = kind, n
+        self.targets: Optional[torch.Tensor] = None
+        self.fn: Optional[Callable] = value if kind == "callable" else None
+        # Outputs that are not one tensor cannot be sliced into copies: then a chunk is one copy.
+        self.max_copies = None if isinstance(outputs, torch.Tensor) else 1
+        if kind == "callable":
+            return
+        if not isinstance(outputs, torch.Tensor):
+            raise TypeError(
+                f"target: the model returned {type(outputs).__name__}, not a tensor; give target as a callable "
+                "outputs -> Tensor[N] that picks the score to explain"
+            )
+        if outputs.dim() == 0 or outputs.shape[0] != n:
+            raise ValueError(f"model: expected outputs with first dimension N={n}, got shape {tuple(outputs.shape)}")
+        if outputs.dim() == 1:
+            if kind != "argmax":
+                raise ValueError(
+                    f"target: the model returns one score per sample (shape {tuple(outputs.shape)}), so there is "
+                    "no class to pick; use target=None or a callable"
+                )
+            return
+        if outputs.dim() > 2:
+            raise ValueError(
+                f"target: class targets need outputs shaped N×C, got shape {tuple(outputs.shape)}; give target "
+                "as a callable outputs -> Tensor[N] (e.g. the summed score of a region)"
+            )
+        classes = outputs.shape[1]
+        if kind == "argmax":
+            targets = outputs.detach().argmax(dim=1)
+        elif kind == "index":
+            if not 0 <= value < classes:
+                raise ValueError(
+                    f"target: class {value} is out of range for {classes} outputs (expected 0..{classes - 1})"
+                )
+            targets = torch.full((n,), value, dtype=torch.long, device=outputs.device)
+        else:
+            if value.numel() != n:
+                raise ValueError(f"target: expected {n} class indices (one per sample), got {value.numel()}")
+            bad = (value < 0) | (value >= classes)
+            if bool(bad.any()):
+                raise ValueError(
+                    f"target: class {int(value[bad][0])} is out of range for {classes} outputs "
+                    f"(expected 0..{classes - 1})"
+                )
+            targets = value.to(outputs.device)
+        self.targets = targets
+
+    def _checked(self, scores) -> torch.Tensor:
+        if not isinstance(scores, torch.Tensor):
+            raise TypeError(f"target: the callable must return a Tensor[N], it returned {type(scores).__name__}")
+        if scores.dim() == 0 or scores.shape[0] != self.n or scores.numel() != self.n:
+            raise ValueError(
+                f"target: the callable must return a Tensor[N] with N={self.n}, it returned shape {tuple(scores.shape)}"
+            )
+        if not scores.is_floating_point():
+            raise TypeError(f"target: the callable must return floating-point scores, it returned dtype {scores.dtype}")
+        return scores.reshape(self.n)
+
+    def __call__(self, outputs, copies: int = 1) -> torch.Tensor:
+        """The explained score of each row: Tensor[copies * N]."""
+        n = self.n
+        if self.fn is not None:
+            if copies == 1:
+                return self._checked(self.fn(outputs))
+            return torch.cat([self._checked(self.fn(outputs[i * n : (i + 1) * n])) for i in range(copies)])
+        if self.targets is None:
+            return outputs.reshape(copies * n)
+        rows = outputs.reshape(copies, n, -1)
+        index = self.targets.view(1, n, 1).expand(copies, n, 1)
+        return rows.gather(2, index).reshape(copies * n)

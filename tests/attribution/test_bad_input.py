@@ -1,0 +1,251 @@
+"""Bad arguments: a clear error that names the argument, and the model left untouched."""
+
+import re
+
+import pytest
+import torch
+from torch import nn
+
+from tb_saliency.attribution import METHODS, activations, attribute
+
+from .helpers import assert_untouched, conv_net, images, snapshot, train_like
+from .test_api import TinyViT
+
+
+def fails(error, pattern, *args, model=None, **kwargs):
+    model = model if model is not None else train_like(conv_net())
+    before = snapshot(model)
+    with pytest.raises(error, match=pattern):
+        attribute(model, *args, **kwargs)
+    assert_untouched(model, before)
+
+
+def test_layer_not_in_the_model_lists_close_names_and_candidates():
+    model = train_like(conv_net())
+    before = snapshot(model)
+    with pytest.raises(ValueError) as info:
+        attribute(model, images(), "gradcam", layer="60")
+    message = str(info.value)
+    assert message.startswith("layer: no module named '60'")
+    assert "close names: 6" in message and "candidate layers: 4, 0," in message
+    assert_untouched(model, before)
+    fails(
+        ValueError,
+        "layer: the given Conv2d module is not part of the model",
+        images(),
+        "gradcam",
+        layer=nn.Conv2d(1, 1, 1),
+    )
+    fails(TypeError, "layer: expected a module, a dotted module name", images(), "gradcam", layer=6)
+
+
+def test_cam_method_without_a_layer():
+    fails(
+        ValueError,
+        "layer: gradcam, scorecam need a layer .*candidate layers",
+        images(),
+        ["gradient", "gradcam", "scorecam"],
+    )
+
+
+def test_layer_given_to_input_space_methods_only():
+    fails(ValueError, "layer: none of the requested methods", images(), "gradient", layer="6")
+
+
+def test_layer_output_that_is_not_4d_needs_a_reshape():
+    fails(
+        ValueError,
+        re.escape("layer: the output of '10' has shape (3, 5), not N×K×h×w; for token layers give reshape='vit'"),
+        images(),
+        "gradcam",
+        layer="10",
+    )
+    fails(
+        ValueError,
+        re.escape("layer: the output of 'block' has shape (3, 10, 8)"),
+        images(),
+        "gradcam",
+        layer="block",
+        model=TinyViT(),
+    )
+    fails(
+        ValueError,
+        "reshape: 'tokens' needs 10 tokens to form a square grid",
+        images(),
+        "gradcam",
+        layer="block",
+        reshape="tokens",
+        model=TinyViT(),
+    )
+    fails(
+        ValueError,
+        "reshape: the callable must return N×K×h×w",
+        images(),
+        "gradcam",
+        layer="block",
+        reshape=lambda t: t,
+        model=TinyViT(),
+    )
+
+
+@pytest.mark.parametrize(
+    "target, error, pattern",
+    [
+        (5, ValueError, r"target: class 5 is out of range for 5 outputs \(expected 0..4\)"),
+        (-1, ValueError, "target: class -1 is out of range"),
+        ([0, 1], ValueError, "target: expected 3 class indices .one per sample., got 2"),
+        ([0, 1, 7], ValueError, "target: class 7 is out of range"),
+        (torch.tensor([0.0, 1.0, 2.0]), TypeError, "target: expected an integer tensor"),
+        (torch.zeros(3, 1, dtype=torch.long), ValueError, "target: expected a 1-D tensor"),
+        (True, TypeError, "target: expected None, an int"),
+        ("cat", TypeError, "target: expected None, an int"),
+        (
+            lambda out: out,
+            ValueError,
+            r"target: the callable must return a Tensor\[N\] with N=3, it returned shape \(3, 5\)",
+        ),
+        (lambda out: 1.0, TypeError, "target: the callable must return a Tensor"),
+        (lambda out: out.argmax(1), TypeError, "target: the callable must return floating-point scores"),
+    ],
+)
+def test_bad_targets(target, error, pattern):
+    fails(
+        error, pattern, images(), ["gradient", "gradcam", "integrated_gradients"], target=target, layer="6", ig_steps=2
+    )
+
+
+def test_inputs_that_do_not_support_gradients():
+    fails(
+        TypeError,
+        "inputs: expected a floating-point tensor, got dtype torch.int64",
+        torch.zeros(3, 3, 12, 12, dtype=torch.long),
+        "gradient",
+    )
+    fails(TypeError, "inputs: expected a torch.Tensor", [[1.0]], "gradient")
+    fails(ValueError, "inputs: expected a non-empty batch", torch.zeros(0, 3, 12, 12), "gradient")
+    fails(
+        ValueError,
+        "inputs: gradient need images shaped N×C×H×W",
+        torch.zeros(3, 432),
+        "gradient",
+        model=nn.Linear(432, 2),
+    )
+
+
+class TupleModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = conv_net()
+
+    def forward(self, x):
+        logits = self.net(x)
+        return logits, logits.sum()
+
+
+@pytest.mark.parametrize(
+    "methods, kwargs",
+    [(["gradient"], {}), (["integrated_gradients"], {"ig_steps": 2}), (["gradcam"], {"layer": "net.6"})],
+)
+def test_tuple_or_dict_outputs_without_a_callable_target(methods, kwargs):
+    fails(
+        TypeError,
+        "target: the model returned tuple, not a tensor; give target as a callable",
+        images(),
+        methods,
+        model=TupleModel(),
+        **kwargs,
+    )
+
+
+def test_methods_argument():
+    fails(
+        ValueError,
+        "methods: unknown method 'grad_cam'; valid methods: " + ", ".join(METHODS),
+        images(),
+        "grad_cam",
+        layer="6",
+    )
+    fails(TypeError, "methods: expected a method name or a non-empty list", images(), [])
+    fails(ValueError, "methods: each method may be given once", images(), ["gradient", "gradient"])
+
+
+def test_options_are_checked_by_name_value_and_use():
+    fails(
+        TypeError,
+        r"ig_step: unknown option \(did you mean 'ig_steps'\?\); accepted options: baseline,",
+        images(),
+        "integrated_gradients",
+        ig_step=10,
+    )
+    fails(
+        ValueError,
+        "smoothgrad_samples: not used by the requested methods .gradient.; it applies to smoothgrad",
+        images(),
+        "gradient",
+        smoothgrad_samples=10,
+    )
+    fails(ValueError, "ig_steps: expected an int >= 1, got 0", images(), "integrated_gradients", ig_steps=0)
+    fails(ValueError, "ig_rule: expected one of 'gauss_legendre'", images(), "integrated_gradients", ig_rule="simpson")
+    fails(
+        ValueError,
+        "smoothgrad_noise: expected a finite number >= 0, got -0.1",
+        images(),
+        "smoothgrad",
+        smoothgrad_noise=-0.1,
+    )
+    fails(ValueError, "smoothgrad_variant: expected one of", images(), "smoothgrad", smoothgrad_variant="sq")
+    fails(
+        ValueError,
+        "baseline: expected one of 'zeros', 'blur', 'uniform'",
+        images(),
+        "integrated_gradients",
+        baseline="black",
+    )
+    fails(
+        ValueError,
+        "baseline: a tensor of shape .5, 5. does not broadcast",
+        images(),
+        "integrated_gradients",
+        baseline=torch.zeros(5, 5),
+    )
+    fails(ValueError, "blur_sigma: only used with baseline='blur'", images(), "integrated_gradients", blur_sigma=3.0)
+    fails(
+        ValueError,
+        "generator: give either seed or generator",
+        images(),
+        "smoothgrad",
+        seed=1,
+        generator=torch.Generator(),
+    )
+    fails(TypeError, "cam_relu: expected True or False", images(), "gradcam", layer="6", cam_relu=1)
+    fails(ValueError, "memory_limit: expected an int >= 1", images(), "scorecam", layer="6", memory_limit=0)
+    fails(ValueError, "channel_reduction: expected one of", images(), "gradient", channel_reduction="l2")
+    fails(
+        ValueError,
+        "reshape: expected None, a callable or one of 'vit', 'tokens'",
+        images(),
+        "gradcam",
+        layer="6",
+        reshape="square",
+    )
+
+
+def test_model_argument():
+    with pytest.raises(TypeError, match="model: expected a torch.nn.Module, got function"):
+        attribute(lambda x: x, images(), "gradient")
+
+
+def test_activations_arguments():
+    model = train_like(conv_net())
+    before = snapshot(model)
+    with pytest.raises(ValueError, match="layer: no module named 'conv'"):
+        activations(model, images(), layer="conv")
+    with pytest.raises(ValueError, match="max_channels: expected an int >= 1, got 0"):
+        activations(model, images(), layer="6", max_channels=0)
+    with pytest.raises(TypeError, match="layer: activations take one layer"):
+        activations(model, images(), layer=["2", "6"])
+    with pytest.raises(TypeError, match="reshape_fn: unknown option for activations"):
+        activations(model, images(), layer="6", reshape_fn=None)
+    with pytest.raises(ValueError, match="layer: the output of '10' has shape"):
+        activations(model, images(), layer="10")
+    assert_untouched(model, before)
