@@ -6,10 +6,7 @@ which works under both loaders (`--load_fast=true` and `false`).
 """
 
 import collections
-import json
-import mimetypes
 import pathlib
-import posixpath
 import threading
 
 from tensorboard import errors, plugin_util
@@ -22,14 +19,19 @@ from tb_saliency import format as stored_format
 from tb_saliency.format import metadata
 
 STATIC_DIR = pathlib.Path(__file__).resolve().parent / "static"
+INDEX_JS = STATIC_DIR / "index.js"
 
 # What both loaders keep per blob-sequence tag unless --samples_per_plugin says otherwise.
 DEFAULT_SAMPLES_KEPT = 10
 KEEP_ALL_FLAG = f"--samples_per_plugin={metadata.PLUGIN_NAME}=0"
 
-# Decoded frame headers, by blob key. A key names one blob of one step, whose bytes do not change, so
-# entries never go stale; the bound keeps a long-lived server's memory flat.
+# Decoded frame headers. A blob key names (run, tag, step, index), so a run directory written again
+# reuses keys for new bytes: entries are keyed by the datum's wall time and blob count as well.
+# The bound keeps a long-lived server's memory flat.
 _HEADER_CACHE_SIZE = 4096
+
+# What a frame that cannot be shown raises while it is described; reported per frame, never a 500.
+_FRAME_ERRORS = (stored_format.FormatError, errors.PublicError, IndexError, KeyError)
 
 
 class _LruCache:
@@ -84,41 +86,31 @@ class SaliencyPlugin(base_plugin.TBPlugin):
     def get_plugin_apps(self):
         return {
             "/index.js": self._serve_index_js,
-            "/static/*": self._serve_static,
             "/tags": self._serve_tags,
             "/frames": self._serve_frames,
             "/blob": self._serve_blob,
         }
 
-    # Static files --------------------------------------------------------------------------------
-
-    def _send_static_file(self, request, name):
-        # Normalise first, then confine: event-file data never reaches here, but a URL does.
-        normalised = posixpath.normpath("/" + name).lstrip("/")
-        path = (STATIC_DIR / normalised).resolve()
-        if normalised in ("", ".") or STATIC_DIR not in path.parents or not path.is_file():
-            return _error(request, 404, f"no static file {name!r}")
-        content_type = "text/javascript" if path.suffix in (".js", ".mjs") else (
-            mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        )
-        return http_util.Respond(request, path.read_bytes(), content_type)
-
     @wrappers.Request.application
     def _serve_index_js(self, request):
-        return self._send_static_file(request, "index.js")
-
-    @wrappers.Request.application
-    def _serve_static(self, request):
-        prefix = "/static/"
-        path = request.path
-        name = path[path.index(prefix) + len(prefix):] if prefix in path else ""
-        return self._send_static_file(request, name)
+        # The bundle is one file at a fixed path: no part of a URL ever chooses what is read.
+        return http_util.Respond(request, INDEX_JS.read_bytes(), "text/javascript")
 
     # Data ----------------------------------------------------------------------------------------
 
     @staticmethod
     def _request_scope(request):
         return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
+
+    def _read_references(self, ctx, experiment, runs, tags, downsample=None):
+        """Blob references (no bytes) of `tags` in `runs`: {run: {tag: [BlobSequenceDatum]}}."""
+        return self._data_provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment,
+            plugin_name=self.plugin_name,
+            downsample=self._downsample if downsample is None else downsample,
+            run_tag_filter=provider.RunTagFilter(runs=runs, tags=tags),
+        )
 
     @staticmethod
     def _plugin_info(time_series):
@@ -158,14 +150,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                 wanted[run].add(tag)
         if wanted:
             # References only, no blob bytes: cheap even for many steps.
-            stored = self._data_provider.read_blob_sequences(
-                ctx,
-                experiment_id=experiment,
-                plugin_name=self.plugin_name,
-                downsample=self._downsample,
-                run_tag_filter=provider.RunTagFilter(
-                    runs=list(wanted), tags=sorted(set().union(*wanted.values()))
-                ),
+            stored = self._read_references(
+                ctx, experiment, list(wanted), sorted(set().union(*wanted.values()))
             )
             for run, tags in stored.items():
                 for tag, data in tags.items():
@@ -179,30 +165,26 @@ class SaliencyPlugin(base_plugin.TBPlugin):
     def _describe(self, ctx, datum):
         """A frame's header described with blob indexes (cached by the header's blob key)."""
         header_key = datum.values[0].blob_key
-        described = self._headers.get(header_key)
+        cache_key = (header_key, len(datum.values), datum.wall_time)
+        described = self._headers.get(cache_key)
         if described is None:
             blob = self._data_provider.read_blob(ctx, blob_key=header_key)
             described = stored_format.describe_header(blob, len(datum.values))
-            self._headers.put(header_key, described)
+            self._headers.put(cache_key, described)
         return described
 
     def _shared_image_keys(self, ctx, experiment, run, shared_key):
         """Blob keys of the PNGs in the INPUTS tag that frames of `run` share under `shared_key`."""
         tag = stored_format.inputs_tag(shared_key)
-        found = self._data_provider.read_blob_sequences(
-            ctx,
-            experiment_id=experiment,
-            plugin_name=self.plugin_name,
-            downsample=1,
-            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
-        )
-        data = found.get(run, {}).get(tag)
+        data = self._read_references(ctx, experiment, [run], [tag], downsample=1).get(run, {}).get(tag)
         if not data:
             raise stored_format.FormatError(
                 f"the frame's images are in tag {tag!r}, which this run does not hold"
             )
         datum = data[-1]
         described = self._describe(ctx, datum)
+        if described["images"] is None or "first_blob" not in described["images"]:
+            raise stored_format.FormatError(f"tag {tag!r} holds no images")
         first = described["images"]["first_blob"]
         return [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
 
@@ -238,8 +220,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                     if described["activations"] is not None else None
                 ),
             )
-        except (stored_format.FormatError, errors.PublicError) as error:
-            return {**frame, "error": str(error)}, None
+        except _FRAME_ERRORS as error:
+            return {**frame, "error": f"this frame cannot be shown: {error}"}, None
         return frame, described["frames_written"]
 
     @wrappers.Request.application
@@ -258,13 +240,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         info = self._plugin_info(series)
         if info["kind"] == "inputs":
             return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
-        data = self._data_provider.read_blob_sequences(
-            ctx,
-            experiment_id=experiment,
-            plugin_name=self.plugin_name,
-            downsample=self._downsample,
-            run_tag_filter=run_tag,
-        ).get(run, {}).get(tag, [])
+        data = self._read_references(ctx, experiment, [run], [tag]).get(run, {}).get(tag, [])
         shared_cache = {}
         frames, frames_written = [], 0
         for datum in data:
@@ -296,6 +272,6 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         except Exception:  # a malformed key: the Python loader fails while decoding it
             return _error(request, 404, "no blob has that key")
         content_type = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "application/octet-stream"
-        # A key names bytes that never change: let the browser keep them for a day.
-        return http_util.Respond(request, data, content_type, expires=86400)
+        # No Expires: a run written again reuses blob keys for new bytes.
+        return http_util.Respond(request, data, content_type)
 

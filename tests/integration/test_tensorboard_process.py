@@ -1,5 +1,7 @@
 """A real `tensorboard` process, under both loaders, on a logdir written by the public API."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -86,6 +88,7 @@ def test_bundle_and_errors_are_served(server):
     assert get(server + ROUTE + "frames?run=custom&tag=absent")[0] == 404
     assert get(server + ROUTE + "blob?key=not-a-key")[0] in (400, 404)
     assert get(server + ROUTE + "static/../plugin.py")[0] == 404
+    assert get(server + ROUTE + "index.js/../plugin.py")[0] == 404
 
 
 def test_a_logdir_without_saliency_keeps_the_tab_disabled_and_tensorboard_alive(tmp_path):
@@ -95,3 +98,37 @@ def test_a_logdir_without_saliency_keeps_the_tab_disabled_and_tensorboard_alive(
             listing = get_json(url + "data/plugins_listing")
             assert listing["saliency"]["enabled"] is False
             assert get_json(url + ROUTE + "tags")["runs"] == {}
+
+
+@pytest.mark.parametrize("load_fast", [True, False], ids=["load_fast=true", "load_fast=false"])
+def test_a_run_written_again_shows_its_new_frames_not_cached_ones(tmp_path, load_fast):
+    import shutil
+    import time
+
+    logdirs.write_custom_maps(tmp_path, steps=(0, 10))
+    with tensorboard(tmp_path, load_fast=load_fast) as url:
+        before = get_json(url + ROUTE + "frames?run=custom&tag=probe")["frames"]
+        assert [len(f["maps"]) for f in before] == [2, 2]
+        shutil.rmtree(tmp_path / "custom")
+        time.sleep(1.1)  # a new wall time for the same steps
+        rewritten = logdirs.write_single_map(tmp_path, steps=(0, 10))
+        old_walls = {f["wall_time"] for f in before}
+        deadline = time.monotonic() + 60
+        while True:
+            # While TensorBoard reloads, the run may briefly be gone (404) or half read.
+            status, _, body = get(url + ROUTE + "frames?run=custom&tag=probe")
+            frames = json.loads(body).get("frames", []) if status == 200 else []
+            walls = {f["wall_time"] for f in frames}
+            if (len(frames) == 2 and not walls & old_walls) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert [f["step"] for f in frames] == [0, 10]
+        for frame in frames:
+            assert "error" not in frame, frame["error"]
+            assert [m["key"] for m in frame["maps"]] == ["saliency"]
+            column = frame["maps"][0]
+            body = get(url + ROUTE + "blob?key=" + column["blob"])[2]
+            values = stored_format.decode_values(
+                body, column["dtype"], (frame["num_samples"], column["height"], column["width"]),
+                column["scale"])
+            np.testing.assert_allclose(values, rewritten[frame["step"]], rtol=2 ** -10)

@@ -62,6 +62,7 @@ def test_frames_decode_to_the_maps_and_images_that_were_written(client, written)
 
 
 def test_a_repeated_probe_set_is_stored_twice_not_at_every_step(written):
+    """Once inline in the first frame, once in a shared INPUTS tag that every later frame names."""
     from tensorboard.backend.event_processing import event_accumulator
 
     import glob
@@ -71,6 +72,9 @@ def test_a_repeated_probe_set_is_stored_twice_not_at_every_step(written):
     tags = accumulator.Tags()["tensors"]
     shared = [t for t in tags if t.startswith(stored_format.INPUTS_TAG_PREFIX)]
     assert len(shared) == 1
+    [shared_event] = accumulator.Tensors(shared[0])
+    shared_blobs = list(shared_event.tensor_proto.string_val)
+    assert sum(blob.startswith(b"\x89PNG") for blob in shared_blobs) == 3
     pngs = 0
     for event in accumulator.Tensors("probe"):
         blobs = list(event.tensor_proto.string_val)
@@ -154,13 +158,14 @@ def test_index_js_is_served_as_javascript(client):
 
 
 @pytest.mark.parametrize("path", [
-    "static/../plugin.py", "static/..%2Fplugin.py", "static/%2e%2e/plugin.py",
-    "static/../../setup.py", "static//etc/passwd", "static/", "static/nope.js",
+    "static/index.js", "static/../plugin.py", "index.js/../plugin.py", "index.js%00", "../plugin.py",
+    "static/" + "a" * 5000,
 ])
-def test_static_route_is_confined_to_the_static_folder(client, path):
+def test_no_url_reaches_any_file_but_the_bundle(client, path):
     response = client.get(path)
     assert response.status_code == 404
-    assert b"import" not in response.get_data()
+    assert response.get_data() != (STATIC_DIR / "index.js").read_bytes()
+    assert b"SaliencyPlugin" not in response.get_data()
 
 
 def test_plugin_declares_an_iframe_tab_and_leaves_activation_to_the_core(client):

@@ -114,3 +114,18 @@ def write_model_saliency(logdir, *, run="model", tag="probe", steps=(0, 5), coun
     finally:
         writer.close()
     return model
+
+
+def write_single_map(logdir, *, run="custom", tag="probe", steps=(0,), count=3, seed=7):
+    """One "saliency" map per step over the same images as write_custom_maps: {step: N×6×6}."""
+    rng = np.random.default_rng(seed)
+    images = _blob_images(np.random.default_rng(0), count)
+    maps = {}
+    writer = SummaryWriter(f"{logdir}/{run}")
+    try:
+        for step in steps:
+            maps[step] = rng.uniform(0.5, 2, size=(count, 6, 6)).astype(np.float32)
+            writer.add_saliency_map(tag, images, maps[step], global_step=step, method="saliency")
+    finally:
+        writer.close()
+    return maps
