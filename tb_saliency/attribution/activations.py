@@ -6,9 +6,11 @@ import numbers
 
 import torch
 
+from .checks import check_batch, check_module
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import OPTIONS, describe
-from .results import ActivationResult
+from .reductions import accumulation_dtype
+from .results import ActivationResult, prediction_facts
 from .safety import untouched
 
 
@@ -25,10 +27,8 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
     if options:
         name = next(iter(options))
         raise TypeError(f"{name}: unknown option for activations; accepted: layer, max_channels, reshape")
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(inputs, torch.Tensor) or inputs.dim() == 0 or inputs.shape[0] == 0:
-        raise TypeError(f"inputs: expected a non-empty tensor N×..., got {describe(inputs)}")
+    check_module(model)
+    check_batch(inputs)
     if isinstance(max_channels, bool) or not isinstance(max_channels, numbers.Integral) or max_channels < 1:
         raise ValueError(f"max_channels: expected an int >= 1, got {describe(max_channels)}")
     reshape = OPTIONS["reshape"].check("reshape", reshape)
@@ -40,17 +40,14 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
         outputs = model(inputs)
         maps = as_maps(captured(store, name), reshape, name)
     n, channels, h, w = maps.shape
-    dtype = torch.float64 if maps.dtype == torch.float64 else torch.float32
+    dtype = accumulation_dtype(maps)
     means = maps.to(dtype).mean(dim=(2, 3))
     keep = min(int(max_channels), channels)
     # A stable sort keeps ties in channel order, so equal inputs give equal frames.
     index = torch.argsort(means, dim=1, descending=True, stable=True)[:, :keep]
     values = maps.to(dtype).gather(1, index[:, :, None, None].expand(n, keep, h, w)).contiguous()
 
-    predictions = probabilities = None
-    if isinstance(outputs, torch.Tensor) and outputs.dim() == 2 and outputs.shape[1] >= 2:
-        predictions = outputs.argmax(dim=1)
-        probabilities = torch.softmax(outputs.to(dtype), dim=1).gather(1, predictions[:, None]).squeeze(1)
+    predictions, probabilities = prediction_facts(outputs, dtype)
     return ActivationResult(
         layer=name,
         values=values,

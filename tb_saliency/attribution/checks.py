@@ -27,9 +27,14 @@ def check_methods(methods) -> list:
     return list(methods)
 
 
-def check_model(model) -> None:
+def check_module(model) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+
+
+def check_model(model) -> None:
+    """A module that gradients can flow through."""
+    check_module(model)
     for name, param in model.named_parameters():
         if param.is_inference():
             raise ValueError(
@@ -38,17 +43,22 @@ def check_model(model) -> None:
             )
 
 
-def check_inputs(inputs, methods) -> torch.Tensor:
-    """The inputs as a tensor that autograd may use (inference tensors are copied)."""
+def check_batch(inputs) -> None:
+    """A non-empty tensor batch, whatever its dtype (activations need no gradients)."""
     if not isinstance(inputs, torch.Tensor):
         raise TypeError(f"inputs: expected a torch.Tensor of shape N×C×H×W, got {type(inputs).__name__}")
+    if inputs.dim() == 0 or inputs.shape[0] == 0:
+        raise ValueError(f"inputs: expected a non-empty batch N×..., got shape {tuple(inputs.shape)}")
+
+
+def check_inputs(inputs, methods) -> torch.Tensor:
+    """The inputs as a tensor that autograd may use (inference tensors are copied)."""
+    check_batch(inputs)
     if not inputs.is_floating_point():
         raise TypeError(
             f"inputs: expected a floating-point tensor, got dtype {inputs.dtype}; gradients do not exist for "
             "integer or boolean tensors (convert and normalise them as the model expects, e.g. inputs.float())"
         )
-    if inputs.dim() == 0 or inputs.shape[0] == 0:
-        raise ValueError(f"inputs: expected a non-empty batch N×..., got shape {tuple(inputs.shape)}")
     spatial = [m for m in methods if m in INPUT_METHODS or m == "scorecam"]
     if spatial and inputs.dim() not in (3, 4):
         raise ValueError(

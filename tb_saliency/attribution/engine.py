@@ -15,7 +15,7 @@ from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import resolve_options
 from .passes import GraphMeter, copies_per_chunk
 from .reductions import accumulation_dtype, reduce_channels
-from .results import Explanation, MapResult
+from .results import Explanation, MapResult, prediction_facts
 from .safety import untouched
 from .scorecam import scorecam
 from .smoothgrad import noise_sigma, smoothgrad
@@ -116,10 +116,7 @@ def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> E
             maps[method] = run.input_space(method)
 
     outputs = clean.outputs
-    predictions = probabilities = None
-    if outputs is not None and outputs.dim() == 2 and outputs.shape[1] >= 2:
-        predictions = outputs.argmax(dim=1)
-        probabilities = torch.softmax(outputs.to(dtype), dim=1).gather(1, predictions[:, None]).squeeze(1)
+    predictions, probabilities = prediction_facts(outputs, dtype)
     return Explanation(
         maps=maps,
         outputs=outputs,

@@ -51,9 +51,10 @@ def resolve_layers(model: nn.Module, layer, *, needed: bool, methods) -> list:
     """[(dotted name, module)] in the given order."""
     if layer is None:
         if needed:
-            cams = [m for m in methods if m in CAM_METHODS]
+            users = [m for m in methods if m in CAM_METHODS] or ["activations"]
+            verb = "needs" if len(users) == 1 else "need"
             raise ValueError(
-                f"layer: {', '.join(cams) or 'activations'} need a layer (a module or its dotted name); "
+                f"layer: {', '.join(users)} {verb} a layer (a module or its dotted name); "
                 f"candidate layers: {', '.join(candidate_layers(model))}"
             )
         return []

@@ -14,16 +14,16 @@ from typing import Any, Callable
 import torch
 
 from .catalog import CAM_METHODS, CHUNKED_METHODS, INPUT_METHODS
+from .quadrature import MIN_STEPS, RULES as IG_RULES
 
 NOISE_TYPES = ("relative", "absolute")
 SMOOTHGRAD_VARIANTS = ("mean", "mean_of_squares", "variance")
-IG_RULES = ("gauss_legendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
 BASELINES = ("zeros", "blur", "uniform")
 CHANNEL_REDUCTIONS = ("signed_sum", "abs_sum", "max_abs")
 RESHAPES = ("vit", "tokens")
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
     text = repr(value)
@@ -33,7 +33,7 @@ def _describe(value: Any) -> str:
 def _int_at_least(low: int) -> Callable:
     def check(name, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"{name}: expected an int >= {low}, got {_describe(value)}")
+            raise ValueError(f"{name}: expected an int >= {low}, got {describe(value)}")
         return int(value)
 
     return check
@@ -41,7 +41,7 @@ def _int_at_least(low: int) -> Callable:
 
 def _finite_at_least_zero(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value < float("inf")):
-        raise ValueError(f"{name}: expected a finite number >= 0, got {_describe(value)}")
+        raise ValueError(f"{name}: expected a finite number >= 0, got {describe(value)}")
     return float(value)
 
 
@@ -49,14 +49,14 @@ def _optional_positive(name, value):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < float("inf")):
-        raise ValueError(f"{name}: expected a finite number > 0 or None, got {_describe(value)}")
+        raise ValueError(f"{name}: expected a finite number > 0 or None, got {describe(value)}")
     return float(value)
 
 
 def _choice(choices) -> Callable:
     def check(name, value):
         if not isinstance(value, str) or value not in choices:
-            raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {_describe(value)}")
+            raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {describe(value)}")
         return value
 
     return check
@@ -64,7 +64,7 @@ def _choice(choices) -> Callable:
 
 def _bool(name, value):
     if not isinstance(value, bool):
-        raise TypeError(f"{name}: expected True or False, got {_describe(value)}")
+        raise TypeError(f"{name}: expected True or False, got {describe(value)}")
     return value
 
 
@@ -72,13 +72,13 @@ def _seed(name, value):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name}: expected an int >= 0 or None (a fresh random seed), got {_describe(value)}")
+        raise ValueError(f"{name}: expected an int >= 0 or None (a fresh random seed), got {describe(value)}")
     return int(value)
 
 
 def _generator(name, value):
     if value is not None and not isinstance(value, torch.Generator):
-        raise TypeError(f"{name}: expected a torch.Generator or None, got {_describe(value)}")
+        raise TypeError(f"{name}: expected a torch.Generator or None, got {describe(value)}")
     return value
 
 
@@ -93,7 +93,7 @@ def _baseline(name, value):
         return value
     raise ValueError(
         f"{name}: expected one of {', '.join(map(repr, BASELINES))}, a number or a tensor broadcastable "
-        f"to the inputs, got {_describe(value)}"
+        f"to the inputs, got {describe(value)}"
     )
 
 
@@ -101,7 +101,7 @@ def _reshape(name, value):
     if value is None or callable(value) or (isinstance(value, str) and value in RESHAPES):
         return value
     raise ValueError(
-        f"{name}: expected None, a callable or one of {', '.join(map(repr, RESHAPES))}, got {_describe(value)}"
+        f"{name}: expected None, a callable or one of {', '.join(map(repr, RESHAPES))}, got {describe(value)}"
     )
 
 
@@ -200,12 +200,15 @@ def resolve_options(methods, given: dict) -> dict:
             values[name] = spec.check(name, given[name]) if name in given else spec.default
     if "blur_sigma" in given and given["blur_sigma"] is not None and values.get("baseline") != "blur":
         raise ValueError(
-            f"blur_sigma: only used with baseline='blur', got baseline={_describe(values.get('baseline'))}"
+            f"blur_sigma: only used with baseline='blur', got baseline={describe(values.get('baseline'))}"
+        )
+    if "ig_rule" in values and values["ig_steps"] < MIN_STEPS.get(values["ig_rule"], 1):
+        raise ValueError(
+            f"ig_steps: {values['ig_rule']} needs at least {MIN_STEPS[values['ig_rule']]} steps, "
+            f"got {values['ig_steps']}"
         )
     if given.get("generator") is not None and "seed" in given and given["seed"] is not None:
         raise ValueError("generator: give either seed or generator, not both")
     return values
 
 
-def describe(value: Any) -> str:
-    return _describe(value)

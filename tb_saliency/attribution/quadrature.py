@@ -12,19 +12,18 @@ import numpy as np
 
 RULES = ("gauss_legendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
 
+# The trapezoid rule needs both ends of the path; the others work from one node.
+MIN_STEPS = {"riemann_trapezoid": 2}
+
 
 def nodes_and_weights(rule: str, steps: int) -> tuple:
-    """(nodes, weights) as two lists of `steps` Python floats, nodes ascending in [0, 1]."""
-    if rule not in RULES:
-        raise ValueError(f"ig_rule: expected one of {', '.join(RULES)}, got {rule!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"ig_steps: expected an int >= 1, got {steps!r}")
+    """(nodes, weights) as two lists of `steps` Python floats, nodes ascending in [0, 1].
+
+    `rule` and `steps` are validated by the options layer (see `options.resolve_options`)."""
     if rule == "gauss_legendre":
         t, w = np.polynomial.legendre.leggauss(steps)
         return [float(a) for a in (t + 1.0) / 2.0], [float(b) for b in w / 2.0]
     if rule == "riemann_trapezoid":
-        if steps < 2:
-            raise ValueError(f"ig_steps: riemann_trapezoid needs at least 2 steps, got {steps}")
         h = 1.0 / (steps - 1)
         nodes = [i * h for i in range(steps)]
         weights = [h] * steps

@@ -62,3 +62,13 @@ class ActivationResult:
     outputs: Optional[torch.Tensor]
     predictions: Optional[torch.Tensor]
     probabilities: Optional[torch.Tensor]
+
+
+def prediction_facts(outputs, dtype):
+    """(predictions long[N], probabilities of them float[N]) when outputs are N×C logits with C ≥ 2,
+    else (None, None): what the dashboard shows beside each sample."""
+    if not isinstance(outputs, torch.Tensor) or outputs.dim() != 2 or outputs.shape[1] < 2:
+        return None, None
+    predictions = outputs.argmax(dim=1)
+    probabilities = torch.softmax(outputs.to(dtype), dim=1).gather(1, predictions[:, None]).squeeze(1)
+    return predictions, probabilities

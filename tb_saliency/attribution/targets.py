@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from typing import Callable, Optional
 
+import numpy as np
 import torch
 
 from .options import describe
@@ -18,6 +19,10 @@ def check_target(target):
         raise TypeError("target: expected None, an int, N ints or a callable, got a bool")
     if isinstance(target, numbers.Integral):
         return ("index", int(target))
+    if isinstance(target, np.ndarray):
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"target: expected an integer array of N class indices, got dtype {target.dtype}")
+        target = torch.from_numpy(target.astype(np.int64))
     if isinstance(target, torch.Tensor):
         if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
             raise TypeError(f"target: expected an integer tensor of N class indices, got dtype {target.dtype}")
@@ -33,7 +38,7 @@ def check_target(target):
     if callable(target):
         return ("callable", target)
     raise TypeError(
-        f"target: expected None, an int, a sequence or 1-D tensor of N ints, or a callable "
+        f"target: expected None, an int, a sequence, 1-D tensor or array of N ints, or a callable "
         f"outputs -> Tensor[N], got {describe(target)}"
     )
 

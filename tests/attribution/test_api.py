@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -72,11 +73,17 @@ def test_explanation_facts_about_the_batch():
     torch.testing.assert_close(given.target_scores, logits[torch.arange(N), torch.tensor([1, 2, 3])])
 
 
-@pytest.mark.parametrize("target", [2, [2, 2, 2], torch.tensor([2, 2, 2]), torch.tensor(2), lambda out: out[:, 2]])
+@pytest.mark.parametrize(
+    "target",
+    [2, [2, 2, 2], (2, 2, 2), torch.tensor([2, 2, 2]), torch.tensor(2), np.array([2, 2, 2]), np.int64(2)],
+    ids=["int", "list", "tuple", "tensor", "0-d tensor", "numpy array", "numpy int"],
+)
 def test_every_form_of_target_picks_the_same_score(target):
     model = conv_net()
+    # The callable says what every other form means: explain class 2's score of each sample.
     reference = attribute(
-        model, images(), ["gradient", "gradcam", "integrated_gradients"], target=2, layer="6", ig_steps=4
+        model, images(), ["gradient", "gradcam", "integrated_gradients"], target=lambda out: out[:, 2],
+        layer="6", ig_steps=4,
     )
     maps = attribute(
         model, images(), ["gradient", "gradcam", "integrated_gradients"], target=target, layer="6", ig_steps=4

@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -97,6 +98,8 @@ def test_layer_output_that_is_not_4d_needs_a_reshape():
         ([0, 1, 7], ValueError, "target: class 7 is out of range"),
         (torch.tensor([0.0, 1.0, 2.0]), TypeError, "target: expected an integer tensor"),
         (torch.zeros(3, 1, dtype=torch.long), ValueError, "target: expected a 1-D tensor"),
+        (np.array([0.0, 1.0, 2.0]), TypeError, "target: expected an integer array"),
+        (np.array([0, 1, 9]), ValueError, "target: class 9 is out of range"),
         (True, TypeError, "target: expected None, an int"),
         ("cat", TypeError, "target: expected None, an int"),
         (
@@ -167,6 +170,23 @@ def test_methods_argument():
     )
     fails(TypeError, "methods: expected a method name or a non-empty list", images(), [])
     fails(ValueError, "methods: each method may be given once", images(), ["gradient", "gradient"])
+
+
+def test_a_rule_that_cannot_run_with_so_few_steps_fails_before_the_model_runs():
+    class CountingNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = conv_net()
+            self.calls = 0
+
+        def forward(self, x):
+            self.calls += 1
+            return self.inner(x)
+
+    model = CountingNet()
+    fails(ValueError, "ig_steps: riemann_trapezoid needs at least 2 steps, got 1", images(),
+          "integrated_gradients", model=model, ig_rule="riemann_trapezoid", ig_steps=1)
+    assert model.calls == 0
 
 
 def test_options_are_checked_by_name_value_and_use():

@@ -178,6 +178,18 @@ def test_maps_come_back_on_the_inputs_device_and_dtype():
             assert values.device == images().device and values.dtype == expected
 
 
+def test_maps_stay_on_a_device_other_than_the_cpu():
+    # No GPU is lent to CI, but the "meta" device runs the same code paths without data: a stray
+    # .cpu() or a tensor made on the default device would show up here. Noise methods are left
+    # out only because a torch.Generator cannot live on "meta".
+    model = conv_net().to("meta")
+    methods = [m for m in METHODS if m not in ("smoothgrad", "integrated_gradients")]
+    result = explain(model, images().to("meta"), methods, layer="6")
+    for key, value in result.maps.items():
+        assert value.values.device.type == "meta", key
+    assert result.target_scores.device.type == "meta"
+
+
 def test_noise_comes_from_its_own_seedable_generator():
     model = conv_net()
     x = images()
