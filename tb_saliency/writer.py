@@ -56,6 +56,14 @@ def _check_global_step(global_step):
         raise TypeError(f"global_step: expected an int or None, got {global_step!r}")
 
 
+def _check_common(tag, global_step, dtype, class_names):
+    """The checks every add_* method starts with; returns the class names as a list."""
+    _check_tag(tag)
+    _check_global_step(global_step)
+    _check_dtype(dtype)
+    return _class_names(class_names)
+
+
 def _class_names(class_names):
     if class_names is None:
         return []
@@ -187,10 +195,7 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
           mean, std: per-channel normalisation of `images` to undo for display.
           dtype: "float16" (default, half the bytes) or "float32" for the stored maps.
         """
-        _check_tag(tag)
-        _check_global_step(global_step)
-        _check_dtype(dtype)
-        names = _class_names(class_names)
+        names = _check_common(tag, global_step, dtype, class_names)
         display = stored_format.to_display(
             _to_numpy(images, "images"), mean=mean, std=std, layout=dataformats
         )
@@ -266,13 +271,9 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
           The raw maps, {key: Tensor[N, h, w]} as `tb_saliency.attribute` returns them, for
           metrics of your own without computing them twice.
         """
-        _check_tag(tag)
-        _check_global_step(global_step)
-        _check_dtype(dtype)
-        names = _class_names(class_names)
-        display = self._display_images(inputs, images, mean, std, denormalize)
+        names, display, label_ids = self._check_model_call(
+            tag, global_step, dtype, class_names, inputs, images, mean, std, denormalize, labels)
         count = display.count
-        label_ids = _per_sample(labels, "labels", count, "class", names)
         explanation = attribution.explain(
             model, inputs, methods, target=target, layer=layer, **options
         )
@@ -327,13 +328,9 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
         Args as `add_saliency`; `layer` is one module or dotted name, and `max_channels` bounds how
         many channels each sample keeps.
         """
-        _check_tag(tag)
-        _check_global_step(global_step)
-        _check_dtype(dtype)
-        names = _class_names(class_names)
-        display = self._display_images(inputs, images, mean, std, denormalize)
+        names, display, label_ids = self._check_model_call(
+            tag, global_step, dtype, class_names, inputs, images, mean, std, denormalize, labels)
         count = display.count
-        label_ids = _per_sample(labels, "labels", count, "class", names)
         result = attribution.activations(
             model, inputs, layer=layer, max_channels=max_channels, **options
         )
@@ -360,6 +357,15 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
         )
 
     # Internals -----------------------------------------------------------------------------------
+
+    @classmethod
+    def _check_model_call(cls, tag, global_step, dtype, class_names, inputs, images, mean, std,
+                          denormalize, labels):
+        """The checks `add_saliency` and `add_activations` share, done before the model runs:
+        returns (class names, display images, label ids)."""
+        names = _check_common(tag, global_step, dtype, class_names)
+        display = cls._display_images(inputs, images, mean, std, denormalize)
+        return names, display, _per_sample(labels, "labels", display.count, "class", names)
 
     @staticmethod
     def _display_images(inputs, images, mean, std, denormalize):

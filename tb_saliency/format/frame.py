@@ -55,12 +55,6 @@ class ActivationChannels:
     options: Mapping = dataclasses.field(default_factory=dict)
 
 
-def _pb2():
-    from tb_saliency.proto import saliency_pb2
-
-    return saliency_pb2
-
-
 def _string_tensor(blobs):
     # Rank 1 on purpose: the Rust loader silently drops rank-0 and rank-2 blob sequences.
     return tensor_pb2.TensorProto(
@@ -84,6 +78,21 @@ def _encode_values(values, dtype):
         scale = np.where(peak > 0, peak, 1.0)
     stored = (flat / scale[:, None]).astype(DTYPES[dtype])
     return stored.tobytes(), scale
+
+
+def _array_fields(values, dtype, blobs):
+    """Appends the array's blob to `blobs` and returns the fields every array block shares: where
+    the blob is, its dtype, and each sample's range and scale."""
+    data, scale = _encode_values(values, dtype)
+    low, high = _sample_range(values)
+    blobs.append(data)
+    return dict(
+        blob=len(blobs),  # blob 0 is the header, so the index into the frame is one past the list
+        dtype=metadata.pb2().DType.Value(dtype.upper()),
+        min=low.tolist(),
+        max=high.tolist(),
+        scale=scale.tolist(),
+    )
 
 
 def _sample_range(values):
@@ -110,7 +119,7 @@ def _fill_images(image_set, images: Optional[DisplayImages], first_blob):
 
 
 def _fill_samples(header, samples):
-    pb2 = _pb2()
+    pb2 = metadata.pb2()
     for facts in samples:
         sample = pb2.Sample()
         for field in ("label", "target", "prediction"):
@@ -134,7 +143,7 @@ def _summary(tag, header, blobs, summary_metadata):
 
 
 def _frame_header(kind, samples, frames_written):
-    pb2 = _pb2()
+    pb2 = metadata.pb2()
     header = pb2.FrameHeader(
         version=metadata.FORMAT_VERSION,
         kind=pb2.Kind.Value(kind),
@@ -174,24 +183,17 @@ def saliency_summary(
     blobs = []
     _attach_images(header, blobs, images, shared_images_key)
     for column in maps:
-        data, scale = _encode_values(column.values, dtype)
-        low, high = _sample_range(column.values)
         block = header.maps.add(
             key=column.key,
             method=column.method,
             layer=column.layer or "",
-            blob=len(blobs) + 1,
-            dtype=_pb2().DType.Value(dtype.upper()),
             height=column.values.shape[1],
             width=column.values.shape[2],
-            min=low.tolist(),
-            max=high.tolist(),
-            scale=scale.tolist(),
             options_json=_json_options(column.options, f"maps[{column.key!r}]"),
+            **_array_fields(column.values, dtype, blobs),
         )
         for name, per_sample in column.statistics.items():
             block.statistics.add(name=name, values=np.asarray(per_sample, np.float64).tolist())
-        blobs.append(data)
     return _summary(tag, header, blobs, summary_metadata)
 
 
@@ -211,26 +213,19 @@ def activations_summary(
     blobs = []
     _attach_images(header, blobs, images, shared_images_key)
     values = activations.values
-    data, scale = _encode_values(values, dtype)
-    low, high = _sample_range(values)
     header.activations.CopyFrom(
-        _pb2().ActivationBlock(
+        metadata.pb2().ActivationBlock(
             layer=activations.layer,
-            blob=len(blobs) + 1,
-            dtype=_pb2().DType.Value(dtype.upper()),
             channels=values.shape[1],
             total_channels=activations.total_channels,
             height=values.shape[2],
             width=values.shape[3],
             channel_index=np.asarray(activations.channel_index).reshape(-1).tolist(),
             channel_mean=np.asarray(activations.channel_mean, np.float64).reshape(-1).tolist(),
-            min=low.tolist(),
-            max=high.tolist(),
-            scale=scale.tolist(),
             options_json=_json_options(activations.options, "activations"),
+            **_array_fields(values, dtype, blobs),
         )
     )
-    blobs.append(data)
     return _summary(tag, header, blobs, summary_metadata)
 
 
@@ -264,13 +259,7 @@ def _floats(values):
 
 def parse_header(blob):
     """Decodes blob 0 of a frame into a FrameHeader message; FormatError when it cannot."""
-    pb2 = _pb2()
-    header = pb2.FrameHeader()
-    try:
-        header.ParseFromString(bytes(blob))
-    except Exception as error:  # protobuf's DecodeError, or others on arbitrary bytes
-        raise FormatError(f"frame header is damaged: {error}") from error
-    metadata.check_version(header.version, "this frame")
+    header = metadata.parse_versioned(metadata.pb2().FrameHeader(), blob, "this frame's header")
     if header.version == 0:
         raise FormatError("frame header has no format version: not a tb_saliency frame")
     return header
@@ -283,7 +272,7 @@ def _check_blob(index, blob_count, what):
 
 def _check_array_block(block, num_samples, blob_count, what):
     _check_blob(block.blob, blob_count, what)
-    if block.dtype not in (_pb2().FLOAT16, _pb2().FLOAT32):
+    if block.dtype not in (metadata.pb2().FLOAT16, metadata.pb2().FLOAT32):
         raise FormatError(f"{what} has an unknown dtype {block.dtype}")
     for field in ("min", "max", "scale"):
         if len(getattr(block, field)) != num_samples:
@@ -297,7 +286,7 @@ def describe_header(blob, blob_count):
     `blob_count` is the number of blobs in the frame, header included. Raises FormatError for a frame
     that is damaged or newer than this reader, so the caller can report it per frame.
     """
-    pb2 = _pb2()
+    pb2 = metadata.pb2()
     header = parse_header(blob)
     n = header.num_samples
     if len(header.samples) != n:

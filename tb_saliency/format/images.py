@@ -16,7 +16,8 @@ _UNIT_RANGE_SLACK = 1e-3
 
 @dataclasses.dataclass(frozen=True)
 class DisplayImages:
-    """Images ready to store: 8-bit pixels N×H×W×C (C in 1, 3, 4) and how floats were mapped."""
+    """Images ready to store: 8-bit pixels N×H×W×C (C in 1 to 4: grey, grey+alpha, RGB, RGBA) and
+    how floats were mapped."""
 
     pixels: np.ndarray
     display_transform: str
@@ -74,9 +75,10 @@ def to_channels_last(images, *, layout="NCHW"):
             f"images: expected a batch N×C×H×W ({layout} layout) or N×H×W (grayscale), got an array "
             f"of shape {tuple(images.shape)}"
         )
-    if images.shape[3] not in (1, 3, 4):
+    if images.shape[3] not in (1, 2, 3, 4):
         raise ValueError(
-            f"images: expected 1 (grey), 3 (RGB) or 4 (RGBA) channels in {layout} layout, got "
+            f"images: expected 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA) channels in {layout} "
+            f"layout, got "
             f"{images.shape[3]} in shape {tuple(images.shape)}; pass images=... to show a picture of "
             "non-image inputs"
         )

@@ -15,25 +15,25 @@ INPUTS_TAG_PREFIX = "_saliency_inputs/"
 KIND_NAMES = {1: "saliency", 2: "activations", 3: "inputs"}
 
 
-def _pb2():
-    # Imported on first use: TensorBoard imports the plugin module at start-up and must not pay for it.
+def pb2():
+    """The generated protobuf module, imported on first use: TensorBoard imports the plugin module at
+    start-up and must not pay for it."""
     from tb_saliency.proto import saliency_pb2
 
     return saliency_pb2
 
 
-def create_summary_metadata(kind, *, map_keys=(), class_names=(), num_samples=0, description=""):
+def create_summary_metadata(kind, *, map_keys=(), class_names=(), num_samples=0):
     """SummaryMetadata that makes both TensorBoard loaders keep a tag as this plugin's blob sequence."""
-    pb2 = _pb2()
-    content = pb2.PluginData(
+    messages = pb2()
+    content = messages.PluginData(
         version=FORMAT_VERSION,
-        kind=pb2.Kind.Value(kind.upper()),
+        kind=messages.Kind.Value(kind.upper()),
         map_keys=list(map_keys),
         class_names=list(class_names),
         num_samples=num_samples,
     )
     return summary_pb2.SummaryMetadata(
-        summary_description=description,
         plugin_data=summary_pb2.SummaryMetadata.PluginData(
             plugin_name=PLUGIN_NAME, content=content.SerializeToString()
         ),
@@ -41,23 +41,23 @@ def create_summary_metadata(kind, *, map_keys=(), class_names=(), num_samples=0,
     )
 
 
-def check_version(version, what):
-    if version > FORMAT_VERSION:
+def parse_versioned(message, data, what):
+    """Parses `data` into `message` and refuses a newer format version; FormatError when it cannot."""
+    try:
+        message.ParseFromString(bytes(data))
+    except Exception as error:  # protobuf raises its own DecodeError, and others on garbage
+        raise FormatError(f"{what} is damaged: {error}") from error
+    if message.version > FORMAT_VERSION:
         raise FormatError(
-            f"{what} was written by a newer tb_saliency (format version {version}); this one reads "
-            f"versions up to {FORMAT_VERSION}: upgrade tb_saliency (pip install -U tb_saliency)"
+            f"{what} was written by a newer tb_saliency (format version {message.version}); this one "
+            f"reads versions up to {FORMAT_VERSION}: upgrade tb_saliency (pip install -U tb_saliency)"
         )
+    return message
 
 
 def parse_plugin_data(content):
     """Decodes `plugin_data.content` into a JSON-ready dict; FormatError when it cannot."""
-    pb2 = _pb2()
-    message = pb2.PluginData()
-    try:
-        message.ParseFromString(bytes(content))
-    except Exception as error:  # protobuf raises its own DecodeError, and others on garbage
-        raise FormatError(f"tag metadata is not a tb_saliency PluginData message: {error}") from error
-    check_version(message.version, "this tag's metadata")
+    message = parse_versioned(pb2().PluginData(), content, "this tag's metadata")
     return {
         "version": message.version,
         "kind": KIND_NAMES.get(message.kind, "unknown"),

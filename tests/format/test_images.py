@@ -43,7 +43,7 @@ def test_uint8_grayscale_and_channels_last():
     "images, kwargs, error, message",
     [
         (np.zeros((4, 4)), {}, ValueError, r"images: expected a batch .* got an array of shape \(4, 4\)"),
-        (np.zeros((2, 5, 4, 4)), {}, ValueError, r"images: expected 1 \(grey\), 3 \(RGB\) or 4"),
+        (np.zeros((2, 5, 4, 4)), {}, ValueError, r"images: expected 1 \(grey\), 2 \(grey\+alpha\), 3 \(RGB\) or 4"),
         (np.zeros((0, 3, 4, 4)), {}, ValueError, "images: expected at least one"),
         (np.full((1, 3, 2, 2), np.nan), {}, ValueError, "images: expected finite"),
         (np.zeros((1, 3, 2, 2)), {"mean": [0.5]}, ValueError, "mean, std: expected both"),
@@ -59,8 +59,9 @@ def test_bad_images_name_the_argument(images, kwargs, error, message):
         stored_format.to_display(images, **kwargs)
 
 
-def test_png_round_trip_is_lossless():
-    pixels = np.random.default_rng(0).integers(0, 256, size=(3, 7, 5, 4), dtype=np.uint8)
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_png_round_trip_is_lossless(channels):
+    pixels = np.random.default_rng(0).integers(0, 256, size=(3, 7, 5, channels), dtype=np.uint8)
     display = stored_format.to_display(pixels, layout="NHWC")
     for png, original in zip(display.encode_png(), pixels):
         np.testing.assert_array_equal(stored_format.decode_png(png), original)
