@@ -174,7 +174,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         return described
 
     def _shared_image_keys(self, ctx, experiment, run, shared_key):
-        """Blob keys of the PNGs in the INPUTS tag that frames of `run` share under `shared_key`."""
+        """Blob keys of the PNGs in the INPUTS tag that frames of `run` share under `shared_key`, and
+        the wall time of the step that holds them."""
         tag = stored_format.inputs_tag(shared_key)
         data = self._read_references(ctx, experiment, [run], [tag], downsample=1).get(run, {}).get(tag)
         if not data:
@@ -186,7 +187,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         if described["images"] is None or "first_blob" not in described["images"]:
             raise stored_format.FormatError(f"tag {tag!r} holds no images")
         first = described["images"]["first_blob"]
-        return [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
+        keys = [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
+        return keys, datum.wall_time
 
     def _frame_json(self, ctx, experiment, run, datum, shared_cache):
         """One entry of `/frames`, and how many frames the writer had written when it wrote it."""
@@ -203,13 +205,15 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                     shared = source["shared_key"]
                     if shared not in shared_cache:
                         shared_cache[shared] = self._shared_image_keys(ctx, experiment, run, shared)
-                    images["blobs"] = shared_cache[shared][:n]
+                    shared_keys, images["wall_time"] = shared_cache[shared]
+                    images["blobs"] = shared_keys[:n]
                     if len(images["blobs"]) != n:
                         raise stored_format.FormatError(
                             f"the shared images hold {len(images['blobs'])} images for {n} samples"
                         )
                 else:
                     images["blobs"] = keys[source["first_blob"]:source["first_blob"] + n]
+                    images["wall_time"] = datum.wall_time
             frame.update(
                 num_samples=n,
                 samples=described["samples"],

@@ -40,11 +40,12 @@ export interface ImageSetInfo {
   channels: number;
   display_transform: string;
   blobs: string[];
+  /** Wall time of the step holding the PNGs: shared probe images keep one across frames. */
+  wall_time: number;
 }
 
-export interface MapInfo {
-  key: string;
-  method: string;
+/** What a map and an activation block share: one blob of per-sample arrays and its per-sample facts. */
+export interface ArrayBlockInfo {
   layer: string;
   dtype: DType;
   height: number;
@@ -52,27 +53,23 @@ export interface MapInfo {
   min: number[];
   max: number[];
   /** Per sample: raw value = stored value × scale[i] (the writer divides float16 maps by their peak). */
-  scale?: number[];
+  scale: number[];
   options: Record<string, unknown>;
-  statistics: Record<string, number[]>;
   blob: string;
 }
 
-export interface ActivationInfo {
-  layer: string;
-  dtype: DType;
+export interface MapInfo extends ArrayBlockInfo {
+  key: string;
+  method: string;
+  statistics: Record<string, number[]>;
+}
+
+/** Its `scale` is per sample, shared by all of that sample's channels. */
+export interface ActivationInfo extends ArrayBlockInfo {
   channels: number;
   total_channels: number;
-  height: number;
-  width: number;
   channel_index: number[][];
   channel_mean: number[][];
-  min: number[];
-  max: number[];
-  /** Per sample, as for maps. */
-  scale?: number[];
-  options: Record<string, unknown>;
-  blob: string;
 }
 
 export interface Frame {
@@ -117,8 +114,13 @@ export function framesUrl(run: string, tag: string): string {
   return `./frames?run=${encodeURIComponent(run)}&tag=${encodeURIComponent(tag)}`;
 }
 
-export function blobUrl(key: string): string {
-  return `./blob?key=${encodeURIComponent(key)}`;
+/**
+ * A blob key names (run, tag, step, index), so a run deleted and written again reuses keys for new
+ * bytes; the frame's wall time tells the two apart. The backend ignores `wall_time`: it is here so
+ * that the browser's HTTP cache can never hand back the old bytes either.
+ */
+export function blobUrl(key: string, wallTime: number): string {
+  return `./blob?key=${encodeURIComponent(key)}&wall_time=${encodeURIComponent(String(wallTime))}`;
 }
 
 async function fetchOk(url: string): Promise<Response> {
@@ -150,37 +152,43 @@ export function fetchFrames(run: string, tag: string): Promise<FramesResponse> {
 }
 
 /**
- * Blob bytes never change for a key (http_api.md), so each key is fetched at most once per page.
+ * Each (blob key, wall time) is fetched at most once per page: the bytes it names never change,
+ * while a key alone may name a rewritten run's new bytes (see blobUrl).
  * A failed fetch is forgotten so that a later attempt may succeed.
  */
 export class BlobCache {
   private readonly bytes = new Map<string, Promise<ArrayBuffer>>();
   private readonly images = new Map<string, Promise<ImageData>>();
-  fetches = 0;
 
   constructor(private readonly fetchBytes: (url: string) => Promise<ArrayBuffer> = defaultFetchBytes) {}
 
-  get(key: string): Promise<ArrayBuffer> {
-    let entry = this.bytes.get(key);
+  get(key: string, wallTime: number): Promise<ArrayBuffer> {
+    const id = cacheId(key, wallTime);
+    let entry = this.bytes.get(id);
     if (!entry) {
-      this.fetches++;
-      entry = this.fetchBytes(blobUrl(key));
-      this.bytes.set(key, entry);
-      entry.catch(() => this.bytes.delete(key));
+      entry = this.fetchBytes(blobUrl(key, wallTime));
+      this.bytes.set(id, entry);
+      entry.catch(() => this.bytes.delete(id));
     }
     return entry;
   }
 
   /** A PNG blob decoded to RGBA pixels, which overlays and masks need. */
-  image(key: string): Promise<ImageData> {
-    let entry = this.images.get(key);
+  image(key: string, wallTime: number): Promise<ImageData> {
+    const id = cacheId(key, wallTime);
+    let entry = this.images.get(id);
     if (!entry) {
-      entry = this.get(key).then(decodePng);
-      this.images.set(key, entry);
-      entry.catch(() => this.images.delete(key));
+      entry = this.get(key, wallTime).then(decodePng);
+      this.images.set(id, entry);
+      entry.catch(() => this.images.delete(id));
     }
     return entry;
   }
+}
+
+/** A number's text holds no space, so this never makes two pairs one. */
+function cacheId(key: string, wallTime: number): string {
+  return `${wallTime} ${key}`;
 }
 
 async function defaultFetchBytes(url: string): Promise<ArrayBuffer> {

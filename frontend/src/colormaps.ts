@@ -30,19 +30,9 @@ export function colormapTable(name: ColormapName): Uint8Array {
   return lut;
 }
 
-/** The colour of t in [0, 1] (clamped; NaN counts as 0). */
-export function colorAt(name: ColormapName, t: number): [number, number, number] {
-  const lut = colormapTable(name);
-  const i = lutIndex(t);
-  return [lut[3 * i], lut[3 * i + 1], lut[3 * i + 2]];
-}
-
+/** The table entry (0–255) of a position t on the colormap: clamped to [0, 1], NaN counts as 0. */
 export function lutIndex(t: number): number {
   if (!(t > 0)) return 0;
   if (t >= 1) return 255;
   return Math.round(t * 255);
-}
-
-export function cssColor(rgb: [number, number, number]): string {
-  return `rgb(${rgb[0]}, ${rgb[1]}, ${rgb[2]})`;
 }

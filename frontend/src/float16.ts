@@ -48,21 +48,28 @@ export function decodeValues(buffer: ArrayBuffer, dtype: DType, count: number, o
 
 /**
  * Splits an N×(per) blob into N arrays of `per` raw values each: block i's stored values times
- * `scale[i]` (a missing or non-finite scale counts as 1).
+ * `scale[i]`.
  */
-export function decodeBlocks(buffer: ArrayBuffer, dtype: DType, n: number, per: number, scale?: readonly number[]): Float32Array[] {
+export function decodeBlocks(buffer: ArrayBuffer, dtype: DType, n: number, per: number, scale: readonly number[]): Float32Array[] {
   const all = decodeValues(buffer, dtype, n * per);
   const out: Float32Array[] = [];
   for (let i = 0; i < n; i++) {
     const block = all.subarray(i * per, (i + 1) * per);
-    scaleInPlace(block, scale?.[i]);
+    scaleInPlace(block, scale[i]);
     out.push(block);
   }
   return out;
 }
 
+/**
+ * Multiplies stored values by their sample's scale. A missing or non-finite scale is an error, not
+ * 1: guessing would draw float16 maps at the wrong magnitude without a sign that anything is off.
+ */
 export function scaleInPlace(values: Float32Array, scale: number | undefined): Float32Array {
-  if (typeof scale === "number" && Number.isFinite(scale) && scale !== 1) {
+  if (typeof scale !== "number" || !Number.isFinite(scale)) {
+    throw new Error(`map blob has no usable scale (${String(scale)})`);
+  }
+  if (scale !== 1) {
     for (let k = 0; k < values.length; k++) values[k] *= scale;
   }
   return values;

@@ -179,9 +179,3 @@ export function normaliseValue(v: number, range: DisplayRange): number {
 export function maskWeight(t: number, range: DisplayRange): number {
   return range.signed ? Math.abs(2 * t - 1) : t;
 }
-
-export function normaliseAll(values: ArrayLike<number>, range: DisplayRange): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = normaliseValue(values[i], range);
-  return out;
-}

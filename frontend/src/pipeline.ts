@@ -1,7 +1,7 @@
 // Turns one step's decoded data into the pictures of its tiles under the current settings. Pure:
 // everything it needs is passed in, and it returns pixel arrays.
 
-import type { ActivationInfo, Frame, MapInfo } from "./api";
+import type { ArrayBlockInfo, Frame } from "./api";
 import {
   applySign,
   clipShareOf,
@@ -44,28 +44,18 @@ export function scopedRanges(
   return signed.map(() => tag);
 }
 
-/** The per-sample extrema of one map key over every stored step. */
-export function mapKeyExtrema(frames: readonly Frame[], key: string): Extrema {
+/**
+ * The per-sample raw extrema of one block (a map key, an activation layer) over every stored step:
+ * `pick` finds the block in a frame, or nothing when that frame lacks it or could not be decoded.
+ */
+export function extremaOf(frames: readonly Frame[], pick: (frame: Frame) => ArrayBlockInfo | null | undefined): Extrema {
   const mins: number[] = [];
   const maxs: number[] = [];
   for (const frame of frames) {
-    for (const map of frame.maps ?? []) {
-      if (map.key !== key) continue;
-      mins.push(...map.min);
-      maxs.push(...map.max);
-    }
-  }
-  return { mins, maxs };
-}
-
-export function activationExtrema(frames: readonly Frame[], layer: string): Extrema {
-  const mins: number[] = [];
-  const maxs: number[] = [];
-  for (const frame of frames) {
-    const a = frame.activations;
-    if (!a || a.layer !== layer) continue;
-    mins.push(...a.min);
-    maxs.push(...a.max);
+    const block = pick(frame);
+    if (!block) continue;
+    mins.push(...block.min);
+    maxs.push(...block.max);
   }
   return { mins, maxs };
 }
@@ -133,5 +123,3 @@ export interface ImageLike {
 export function signedColumn(raw: readonly Float32Array[], sign: SignMode): Float32Array[] {
   return raw.map((values) => applySign(values, sign));
 }
-
-export type { MapInfo, ActivationInfo };

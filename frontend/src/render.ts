@@ -1,7 +1,7 @@
 // Maps to pixels: upsampling to the input's size, colouring, and the four views. Pure array code;
 // components wrap the results in ImageData.
 
-import { colormapTable, type ColormapName } from "./colormaps";
+import { colormapTable, lutIndex, type ColormapName } from "./colormaps";
 import { maskWeight, normaliseValue, type DisplayRange } from "./normalise";
 
 export type Upsampling = "bilinear" | "nearest";
@@ -84,8 +84,7 @@ export function heatmapPixels(layer: Layer, colormap: ColormapName): Uint8Clampe
   const n = layer.values.length;
   const out = new Uint8ClampedArray(4 * n);
   for (let i = 0; i < n; i++) {
-    const t = normaliseValue(layer.values[i], layer.range);
-    const j = 3 * Math.round(t * 255);
+    const j = 3 * lutIndex(normaliseValue(layer.values[i], layer.range));
     out[4 * i] = lut[j];
     out[4 * i + 1] = lut[j + 1];
     out[4 * i + 2] = lut[j + 2];
@@ -123,7 +122,7 @@ export function colorbarPixels(colormap: ColormapName, width: number): Uint8Clam
   const lut = colormapTable(colormap);
   const out = new Uint8ClampedArray(4 * width);
   for (let x = 0; x < width; x++) {
-    const j = 3 * Math.round((width > 1 ? x / (width - 1) : 0) * 255);
+    const j = 3 * lutIndex(width > 1 ? x / (width - 1) : 0);
     out.set([lut[j], lut[j + 1], lut[j + 2], 255], 4 * x);
   }
   return out;

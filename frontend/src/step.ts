@@ -26,22 +26,24 @@ export interface StepData {
 export async function loadStep(frame: Frame, blobs: BlobCache): Promise<StepData> {
   if (frame.error) throw new Error(frame.error);
   const n = frame.num_samples ?? frame.samples?.length ?? 0;
+  const t = frame.wall_time;
   const imageKeys = frame.images?.blobs ?? [];
+  const imagesTime = frame.images?.wall_time ?? t;
   const imagesP = Promise.all(
-    Array.from({ length: n }, (_, i) => (imageKeys[i] ? blobs.image(imageKeys[i]).catch(() => null) : Promise.resolve(null))),
+    Array.from({ length: n }, (_, i) => (imageKeys[i] ? blobs.image(imageKeys[i], imagesTime).catch(() => null) : Promise.resolve(null))),
   );
   const mapsP = Promise.all(
     (frame.maps ?? []).map(async (info): Promise<MapColumn> => {
-      const bytes = await blobs.get(info.blob);
+      const bytes = await blobs.get(info.blob, t);
       return { info, raw: decodeBlocks(bytes, info.dtype, n, info.height * info.width, info.scale) };
     }),
   );
   const a = frame.activations ?? null;
   const activationsP: Promise<ActivationData | null> = a
-    ? blobs.get(a.blob).then((bytes) => {
+    ? blobs.get(a.blob, t).then((bytes) => {
         const per = a.height * a.width;
-        // Activations share one scale per sample across its channels.
-        const scale = a.scale ? Array.from({ length: n * a.channels }, (_, k) => a.scale![Math.floor(k / a.channels)]) : undefined;
+        // The writer scales each sample as a whole, so all of a sample's channel blocks share its scale.
+        const scale = Array.from({ length: n * a.channels }, (_, k) => a.scale[Math.floor(k / a.channels)]);
         const flat = decodeBlocks(bytes, a.dtype, n * a.channels, per, scale);
         const raw = Array.from({ length: n }, (_, i) => flat.slice(i * a.channels, (i + 1) * a.channels));
         return { info: a, raw };

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { COLORMAPS, colorAt, colormapTable, isDiverging, lutIndex } from "../src/colormaps";
+import { COLORMAPS, colormapTable, isDiverging, lutIndex, type ColormapName } from "../src/colormaps";
+
+/** The colour the renderer draws for position t, through the same index function it uses. */
+function colorAt(name: ColormapName, t: number): number[] {
+  const j = 3 * lutIndex(t);
+  return Array.from(colormapTable(name).slice(j, j + 3));
+}
 
 test("every colormap has 256 colours", () => {
   for (const name of COLORMAPS) assert.equal(colormapTable(name).length, 256 * 3, name);
@@ -22,11 +28,17 @@ test("colormap endpoints match matplotlib", () => {
   assert.ok(mid.every((c) => c > 200), `coolwarm middle ${mid}`);
 });
 
-test("out-of-range and NaN positions clamp to the ends", () => {
+test("positions index the table by rounding; out-of-range and NaN positions clamp to the ends", () => {
+  assert.equal(lutIndex(0), 0);
+  assert.equal(lutIndex(1), 255);
+  assert.equal(lutIndex(0.5), 128);
+  assert.equal(lutIndex(1 / 255), 1);
+  assert.equal(lutIndex(0.4 / 255), 0);
   assert.equal(lutIndex(-1), 0);
+  assert.equal(lutIndex(-Infinity), 0);
   assert.equal(lutIndex(NaN), 0);
   assert.equal(lutIndex(2), 255);
-  assert.equal(lutIndex(0.5), 128);
+  assert.equal(lutIndex(Infinity), 255);
 });
 
 test("only RdBu and coolwarm are diverging", () => {

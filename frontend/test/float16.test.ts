@@ -46,8 +46,14 @@ test("decodeBlocks splits samples and multiplies each by its scale", () => {
   // Two samples of two values: stored [1, 0.5] and [-1, 0.25], scales 4 and 2.
   const blocks = decodeBlocks(f16Bytes([0x3c00, 0x3800, 0xbc00, 0x3400]), "float16", 2, 2, [4, 2]);
   assert.deepEqual(blocks.map((b) => Array.from(b)), [[4, 2], [-2, 0.5]]);
-  const unscaled = decodeBlocks(f16Bytes([0x3c00, 0x3800]), "float16", 1, 2);
+  const unscaled = decodeBlocks(f16Bytes([0x3c00, 0x3800]), "float16", 1, 2, [1]);
   assert.deepEqual(Array.from(unscaled[0]), [1, 0.5]);
+});
+
+test("a missing or non-finite scale is an error, not a silent 1", () => {
+  const two = f16Bytes([0x3c00, 0x3800]);
+  assert.throws(() => decodeBlocks(two, "float16", 2, 1, [1]), /no usable scale \(undefined\)/);
+  assert.throws(() => decodeBlocks(two, "float16", 1, 2, [NaN]), /no usable scale \(NaN\)/);
 });
 
 test("a blob shorter than its header says is an error, not garbage", () => {

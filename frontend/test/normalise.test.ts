@@ -5,7 +5,6 @@ import {
   clipShareOf,
   maskWeight,
   massThreshold,
-  normaliseAll,
   normaliseValue,
   percentile,
   rangeFromExtrema,
@@ -99,7 +98,7 @@ test("an all-zero map renders as zeros: no NaN, no crash", () => {
   for (const sign of ["positive", "negative", "absolute", "signed"] as const) {
     for (const mode of ["none", "percentile", "mass"] as const) {
       const range = rangeOf([applySign(zeros, sign)], sign, { mode, percentile: 99, massPercent: 2 });
-      const t = normaliseAll(zeros, range);
+      const t = Array.from(zeros, (v) => normaliseValue(v, range));
       const expected = sign === "signed" ? 0.5 : 0;
       assert.ok(t.every((x) => x === expected), `${sign}/${mode}: ${Array.from(t)}`);
       assert.equal(maskWeight(t[0], range), 0);

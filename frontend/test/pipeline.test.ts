@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Frame } from "../src/api";
-import { mapKeyExtrema, renderFactor, renderTile, scopedRanges, signedColumn, targetSize } from "../src/pipeline";
+import { extremaOf, renderFactor, renderTile, scopedRanges, signedColumn, targetSize } from "../src/pipeline";
 import type { ClipSettings } from "../src/normalise";
 
 const NONE: ClipSettings = { mode: "none", percentile: 99, massPercent: 2 };
@@ -23,13 +23,20 @@ test("tag scope carries the visible step's clip share over to the tag's range", 
   assert.equal(r.hi, 100); // 200 × (50 / 100)
 });
 
-test("mapKeyExtrema gathers one key over every stored frame", () => {
+test("extremaOf gathers one map key, or one activation layer, over every stored frame", () => {
   const frames = [
     { step: 0, wall_time: 0, maps: [{ key: "a", min: [0, 1], max: [2, 3] }, { key: "b", min: [-9], max: [9] }] },
     { step: 1, wall_time: 0, error: "damaged" },
     { step: 2, wall_time: 0, maps: [{ key: "a", min: [-1], max: [5] }] },
   ] as unknown as Frame[];
-  assert.deepEqual(mapKeyExtrema(frames, "a"), { mins: [0, 1, -1], maxs: [2, 3, 5] });
+  assert.deepEqual(extremaOf(frames, (f) => f.maps?.find((m) => m.key === "a")), { mins: [0, 1, -1], maxs: [2, 3, 5] });
+  assert.deepEqual(extremaOf(frames, (f) => f.maps?.find((m) => m.key === "missing")), { mins: [], maxs: [] });
+  const layers = [
+    { step: 0, wall_time: 0, activations: { layer: "conv", min: [0], max: [4] } },
+    { step: 1, wall_time: 0, activations: { layer: "other", min: [-7], max: [7] } },
+    { step: 2, wall_time: 0, activations: null },
+  ] as unknown as Frame[];
+  assert.deepEqual(extremaOf(layers, (f) => (f.activations?.layer === "conv" ? f.activations : null)), { mins: [0], maxs: [4] });
 });
 
 test("tiles take the input's size, whole-number enlarged to fit", () => {

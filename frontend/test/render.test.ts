@@ -35,6 +35,9 @@ test("upsampling to the same size copies", () => {
 });
 
 test("heatmap, overlay and masked pixels", () => {
+  // Values in between land on the table row lutIndex gives (0.5 → row 128); past the range they clamp.
+  const mid = heatmapPixels({ values: new Float32Array([0.5, 9, -9]), range: { lo: 0, hi: 1, signed: false } }, "gray");
+  assert.deepEqual(Array.from(mid), [128, 128, 128, 255, 255, 255, 255, 255, 0, 0, 0, 255]);
   const layer = { values: new Float32Array([0, 1]), range: { lo: 0, hi: 1, signed: false } };
   const heat = heatmapPixels(layer, "gray");
   assert.deepEqual(Array.from(heat), [0, 0, 0, 255, 255, 255, 255, 255]);

@@ -167,22 +167,36 @@ class Tab:
         return self.frame.locator(f'.tbs-card[data-run="{css_escape(run)}"][data-tag="{css_escape(tag)}"]')
 
     def pixels(self, selector_or_locator):
-        """Summary of a canvas's pixels: mean, variance and how grey it is."""
+        """Summary of a canvas's pixels: mean, variance, how grey it is, and a hash of every pixel
+        (FNV-1a over the RGBA bytes and the size), so that any change to the picture changes it."""
         locator = self.frame.locator(selector_or_locator) if isinstance(selector_or_locator, str) else selector_or_locator
         return locator.evaluate(
             """(canvas) => {
                 const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
                 let n = 0, sum = 0, sq = 0, grey = 0, sumR = 0, sumG = 0, sumB = 0;
+                let hash = Math.imul(0x811c9dc5 ^ canvas.width, 0x01000193) ^ canvas.height;
                 for (let i = 0; i < d.length; i += 4) {
                   const v = (d[i] + d[i + 1] + d[i + 2]) / 3;
                   n++; sum += v; sq += v * v; sumR += d[i]; sumG += d[i + 1]; sumB += d[i + 2];
                   if (d[i] === d[i + 1] && d[i + 1] === d[i + 2]) grey++;
+                  for (let c = 0; c < 4; c++) hash = Math.imul(hash ^ d[i + c], 0x01000193);
                 }
                 const mean = sum / n;
                 return {mean, variance: sq / n - mean * mean, grey: grey / n, r: sumR / n, g: sumG / n, b: sumB / n,
-                        width: canvas.width, height: canvas.height, hash: Array.from(d.slice(0, 4096)).join(',')};
+                        width: canvas.width, height: canvas.height, hash: (hash >>> 0).toString(16)};
             }"""
         )
+
+    def wait_until_changed(self, locator, before, what="the canvas did not change", timeout_ms=10_000):
+        """The canvas's pixels once they differ from `before` (a redraw happens on the next frame)."""
+        waited = 0
+        while waited < timeout_ms:
+            now = self.pixels(locator)
+            if now["hash"] != before["hash"]:
+                return now
+            self.page.wait_for_timeout(100)
+            waited += 100
+        raise AssertionError(what)
 
 
 def css_escape(text):

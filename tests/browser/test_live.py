@@ -1,8 +1,11 @@
-"""New steps while training runs: the tab picks them up and keeps the user's place."""
+"""While training runs: the tab picks up new steps, keeps the user's place, and notices a run that
+was deleted and written again."""
 
+import shutil
 import time
 
 import numpy as np
+import pytest
 
 from tests.support.tensorboard import get_json, tensorboard
 
@@ -76,3 +79,86 @@ def test_new_steps_appear_and_the_users_place_is_kept(open_tab, tmp_path):
         tab.frame.get_by_role("button", name="Reload saliency data").click()
         wait_for_text(follow.locator(".tbs-step strong"), "3")
         assert not tab.errors, tab.errors
+
+
+def write_maps(logdir, run, steps, images, maps):
+    from tb_saliency import SummaryWriter
+
+    writer = SummaryWriter(f"{logdir}/{run}")
+    try:
+        for step in steps:
+            writer.add_saliency_map("probe", images, maps, global_step=step)
+    finally:
+        writer.close()
+
+
+def wait_until(condition, what, timeout_s=30):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(what)
+
+
+def column_keys(card):
+    return card.locator("thead .tbs-col-key").all_inner_texts()
+
+
+@pytest.mark.parametrize("load_fast", [False, True], ids=["python-loader", "rust-loader"])
+def test_a_run_deleted_and_written_again_shows_its_new_maps(open_tab, tmp_path, load_fast):
+    # Blob keys name (run, tag, step, index), so the rewritten steps reuse the old steps' keys for
+    # new bytes: only the new wall times tell them apart.
+    rng = np.random.default_rng(7)
+    images = rng.uniform(size=(2, 3, 8, 8)).astype(np.float32)
+    first = {"gradient": rng.normal(size=(2, 8, 8)).astype(np.float32),
+             "gradcam": rng.uniform(size=(2, 4, 4)).astype(np.float32)}
+    # The same columns with new values: the step list names the very same blob keys as before.
+    same_columns = {"gradient": rng.normal(size=(2, 8, 8)).astype(np.float32),
+                    "gradcam": rng.uniform(size=(2, 4, 4)).astype(np.float32)}
+    # One column, a ramp from 1 to 64: its top-left cell reads exactly 1, which noise does not.
+    one_column = {"gradient": np.tile(np.arange(1, 65, dtype=np.float32).reshape(8, 8), (2, 1, 1))}
+    write_maps(tmp_path, "rewritten", [0, 1], images, first)
+    with tensorboard(tmp_path, load_fast=load_fast, reload_interval=1) as url:
+        tags_url = f"{url}data/plugin/saliency/tags"
+        frames_url = f"{url}data/plugin/saliency/frames?run=rewritten&tag=probe"
+        tab = open_tab(url)
+        card = tab.card("rewritten")
+        card.locator("table.tbs-grid canvas").first.wait_for(timeout=20_000)
+        assert column_keys(card) == ["input", "gradient", "gradcam"]
+        gradient = card.locator("tbody tr").first.locator("td .tbs-tile[data-column='0'] canvas").last
+
+        def rewrite(maps):
+            """Deletes the run, writes steps 0 and 1 again with `maps`, and presses Refresh."""
+            wall_times = [f["wall_time"] for f in get_json(frames_url)["frames"]]
+            shutil.rmtree(tmp_path / "rewritten")
+            wait_until(lambda: "rewritten" not in get_json(tags_url)["runs"],
+                       "TensorBoard never noticed that the run was deleted")
+            write_maps(tmp_path, "rewritten", [0, 1], images, maps)
+
+            def loaded():
+                if "rewritten" not in get_json(tags_url)["runs"]:
+                    return False
+                frames = get_json(frames_url)["frames"]
+                return [f["step"] for f in frames] == [0, 1] and all(
+                    [m["key"] for m in f.get("maps", [])] == list(maps) for f in frames)
+
+            wait_until(loaded, "TensorBoard never loaded the rewritten run")
+            assert not {f["wall_time"] for f in get_json(frames_url)["frames"]} & set(wall_times)
+            tab.frame.get_by_role("button", name="Reload saliency data").click()
+
+        before = tab.pixels(gradient)
+        rewrite(same_columns)
+        after = tab.wait_until_changed(gradient, before, "the card still draws the old maps", timeout_ms=15_000)
+        assert column_keys(card) == ["input", "gradient", "gradcam"]
+
+        rewrite(one_column)
+        wait_until(lambda: column_keys(card) == ["input", "gradient"],
+                   f"the card still shows the old columns: {column_keys(card)}", timeout_s=15)
+        assert step_of(card) == 1
+        assert tab.pixels(gradient)["hash"] != after["hash"], "the card still draws the old map"
+        gradient.hover(position={"x": 1, "y": 1})
+        readout = card.locator(".tbs-readout").inner_text()
+        assert readout.endswith("cell (0, 0) · value 1"), readout
+        assert not tab.errors, tab.errors
+

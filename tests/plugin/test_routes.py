@@ -82,6 +82,15 @@ def test_a_repeated_probe_set_is_stored_twice_not_at_every_step(written):
     assert pngs == 3  # the first frame's three images; later frames point at the shared tag
 
 
+def test_frames_sharing_a_probe_set_name_the_same_image_blobs_and_wall_time(client):
+    frames = client.json("frames", run="custom", tag="probe")["frames"]
+    first, *later = frames
+    assert first["images"]["wall_time"] == first["wall_time"]  # stored inline in its own step
+    shared = {(tuple(f["images"]["blobs"]), f["images"]["wall_time"]) for f in later}
+    assert len(shared) == 1  # one copy, so a client caching by (wall time, key) fetches it once
+    assert shared.pop()[1] != first["wall_time"]
+
+
 def test_frames_are_cut_by_sampling_and_frames_written_tells(tmp_path):
     logdirs.write_custom_maps(tmp_path, steps=tuple(range(0, 60, 5)))
     sampled = PluginClient(tmp_path, samples_per_plugin=4)

@@ -2,14 +2,13 @@
 // on screen, keeps the user's place when new steps arrive, and redraws from decoded data (no fetch)
 // when a display setting changes.
 
-import type { BlobCache, Frame, FramesResponse, TagInfo, TagsResponse } from "../api";
+import { ApiError, type BlobCache, type Frame, type FramesResponse, type TagInfo, type TagsResponse } from "../api";
 import { h, pixelCanvas, replaceChildren, uid } from "../dom";
 import { colorbarPixels, formatValue, scaleNearest } from "../render";
 import type { DisplayRange } from "../normalise";
 import {
-  activationExtrema,
   clipOf,
-  mapKeyExtrema,
+  extremaOf,
   renderFactor,
   renderTile,
   scopedRanges,
@@ -298,44 +297,34 @@ export class Card {
   }
 
   private saliencyGrid(data: StepData): HTMLElement {
+    if (data.maps.length === 0) {
+      return h("div", null, h("div", { className: "tbs-loading", text: `Step ${data.frame.step} holds no maps.` }));
+    }
     const s = this.host.settings();
-    const classes = this.frames?.class_names ?? this.info.class_names ?? [];
     const allFrames = this.frames?.frames ?? [];
     const hasImages = data.images.some((x) => x !== null);
     const columns = data.maps.map((column) => {
+      const key = column.info.key;
       const signed = signedColumn(column.raw, s.sign);
-      const extrema = s.scope === "tag" ? mapKeyExtrema(allFrames, column.info.key) : null;
+      const extrema = s.scope === "tag" ? extremaOf(allFrames, (f) => f.maps?.find((m) => m.key === key)) : null;
       const ranges = scopedRanges(signed, s.scope, s.sign, clipOf(s), extrema);
       return { column, signed, ranges };
     });
 
-    const head = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })));
-    if (hasImages) head.appendChild(h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })));
-    for (const { column, ranges } of columns) {
-      const info = column.info;
-      const sub = [info.method && info.method !== info.key ? info.method : "", info.layer && !info.key.includes(info.layer) ? `@ ${info.layer}` : ""]
-        .filter(Boolean)
-        .join(" ");
-      head.appendChild(
-        h(
-          "th",
-          { attrs: { scope: "col" }, title: optionsText(info.options) },
-          h("span", { className: "tbs-col-key", text: info.key }),
-          sub ? h("span", { className: "tbs-col-sub", text: sub }) : null,
-          colorbar(s, ranges),
-        ),
-      );
-    }
+    const head = headRow(
+      hasImages,
+      columns.map(({ column: { info }, ranges }) => {
+        const sub = [info.method && info.method !== info.key ? info.method : "", info.layer && !info.key.includes(info.layer) ? `@ ${info.layer}` : ""]
+          .filter(Boolean)
+          .join(" ");
+        return columnHeader(info.key, sub, colorbar(s, ranges), optionsText(info.options));
+      }),
+    );
 
     const body = h("tbody");
     for (let i = 0; i < data.numSamples; i++) {
-      const sample = data.frame.samples?.[i] ?? {};
-      const row = h("tr", { className: isWrong(sample) ? "tbs-wrong" : "" }, rowLabel(i, sample, classes));
       const input = data.images[i] ?? null;
-      if (hasImages) {
-        row.appendChild(h("td", null, input ? this.tile(this.inputCanvas(input, s), i, -1, "input") : null));
-      }
-      columns.forEach(({ column, signed, ranges }, j) => {
+      const cells = columns.map(({ column, signed, ranges }, j) => {
         const info = column.info;
         const tile = renderTile(signed[i], info, ranges[i], input, s.view, s, fitSize(s));
         const canvases = [this.sizeCanvas(pixelCanvas(tile.pixels, tile.width, tile.height), s)];
@@ -360,12 +349,9 @@ export class Card {
           this.readout.textContent = `sample ${i} · ${info.key} · pixel (${x}, ${y}) · cell (${cx}, ${cy}) · value ${formatValue(raw)}`;
         });
         mapCanvas.addEventListener("mouseleave", () => (this.readout.textContent = ""));
-        row.appendChild(h("td", null, el));
+        return h("td", null, el);
       });
-      body.appendChild(row);
-    }
-    if (data.maps.length === 0) {
-      return h("div", null, h("div", { className: "tbs-loading", text: `Step ${data.frame.step} holds no maps.` }));
+      body.appendChild(this.sampleRow(data, i, hasImages, s, cells));
     }
     return h("table", { className: `tbs-grid ${this.zoomClass(s)}` }, h("thead", null, head), body);
   }
@@ -373,29 +359,16 @@ export class Card {
   private activationGrid(data: StepData): HTMLElement {
     const s = this.host.settings();
     const act = data.activations!;
-    const classes = this.frames?.class_names ?? [];
     const info = act.info;
     const flatSigned = signedColumn(act.raw.flat(), s.sign);
-    const extrema = s.scope === "tag" ? activationExtrema(this.frames?.frames ?? [], info.layer) : null;
+    const extrema = s.scope === "tag" ? extremaOf(this.frames?.frames ?? [], (f) => (f.activations?.layer === info.layer ? f.activations : null)) : null;
     const ranges = scopedRanges(flatSigned, s.scope, s.sign, clipOf(s), extrema);
     const hasImages = data.images.some((x) => x !== null);
-    const head = h(
-      "tr",
-      null,
-      h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })),
-      hasImages ? h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })) : null,
-      h(
-        "th",
-        { attrs: { scope: "col" } },
-        h("span", { className: "tbs-col-key", text: `channels of ${info.layer || "layer"}` }),
-        h("span", { className: "tbs-col-sub", text: `${info.channels} of ${info.total_channels}, most active first` }),
-        colorbar(s, ranges),
-      ),
-    );
+    const head = headRow(hasImages, [
+      columnHeader(`channels of ${info.layer || "layer"}`, `${info.channels} of ${info.total_channels}, most active first`, colorbar(s, ranges)),
+    ]);
     const body = h("tbody");
     for (let i = 0; i < data.numSamples; i++) {
-      const sample = data.frame.samples?.[i] ?? {};
-      const input = data.images[i] ?? null;
       const tiles = h("div", { className: "tbs-channels" });
       for (let c = 0; c < info.channels; c++) {
         const k = i * info.channels + c;
@@ -420,17 +393,23 @@ export class Card {
           ),
         );
       }
-      body.appendChild(
-        h(
-          "tr",
-          { className: isWrong(sample) ? "tbs-wrong" : "" },
-          rowLabel(i, sample, classes),
-          hasImages ? h("td", null, input ? this.tile(this.inputCanvas(input, s), i, -1, "input") : null) : null,
-          h("td", null, tiles),
-        ),
-      );
+      body.appendChild(this.sampleRow(data, i, hasImages, s, [h("td", null, tiles)]));
     }
     return h("table", { className: `tbs-grid ${this.zoomClass(s)}` }, h("thead", null, head), body);
+  }
+
+  /** One sample's row: its label cell, its input (when the step has inputs), then `cells`. */
+  private sampleRow(data: StepData, i: number, hasImages: boolean, s: Settings, cells: HTMLElement[]): HTMLElement {
+    const sample = data.frame.samples?.[i] ?? {};
+    const input = data.images[i] ?? null;
+    const classes = this.frames?.class_names ?? this.info.class_names ?? [];
+    return h(
+      "tr",
+      { className: isWrong(sample) ? "tbs-wrong" : "" },
+      rowLabel(i, sample, classes),
+      hasImages ? h("td", null, input ? this.tile(this.inputCanvas(input, s), i, -1, "input") : null) : null,
+      ...cells,
+    );
   }
 
   private tile(canvases: HTMLCanvasElement | HTMLCanvasElement[], sample: number, column: number, name: string): HTMLElement {
@@ -461,6 +440,27 @@ export const FIT_SIZE = 128;
 
 function fitSize(s: Settings): number | null {
   return s.zoom === "fit" ? FIT_SIZE : null;
+}
+
+/** The header row: the sample column, the input column when the step has inputs, then `columns`. */
+function headRow(hasImages: boolean, columns: HTMLElement[]): HTMLElement {
+  return h(
+    "tr",
+    null,
+    h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })),
+    hasImages ? columnHeader("input", "") : null,
+    ...columns,
+  );
+}
+
+function columnHeader(key: string, sub: string, bar: HTMLElement | null = null, title = ""): HTMLElement {
+  return h(
+    "th",
+    { attrs: { scope: "col" }, title: title || undefined },
+    h("span", { className: "tbs-col-key", text: key }),
+    sub ? h("span", { className: "tbs-col-sub", text: sub }) : null,
+    bar,
+  );
 }
 
 function rowLabel(i: number, sample: { label?: number; target?: number; prediction?: number; score?: number; target_score?: number }, classes: readonly string[]): HTMLElement {
@@ -512,9 +512,13 @@ function optionsText(options: Record<string, unknown> | undefined): string {
   }
 }
 
-/** Whether two /frames entries show the same picture (a re-read of the step list returns new objects). */
+/**
+ * Whether two /frames entries show the same picture (a re-read of the step list returns new objects).
+ * Blob keys alone do not say so: a run deleted and written again reuses them for new bytes, which the
+ * step's new wall time gives away.
+ */
 export function sameFrame(a: Frame | undefined, b: Frame | undefined): boolean {
-  if (!a || !b || a.step !== b.step || a.error || b.error) return false;
+  if (!a || !b || a.step !== b.step || a.wall_time !== b.wall_time || a.error || b.error) return false;
   const keys = (f: Frame) => JSON.stringify([f.images?.blobs ?? [], (f.maps ?? []).map((m) => m.blob), f.activations?.blob ?? null]);
   return keys(a) === keys(b);
 }
@@ -526,5 +530,7 @@ export function formatWallTime(seconds: number): string {
 }
 
 function message(e: unknown): string {
+  // A 404 for something the step list named a moment ago means the run changed on disk since.
+  if (e instanceof ApiError && e.status === 404) return `${e.message} (the run may have been deleted or rewritten; press Refresh)`;
   return e instanceof Error ? e.message : String(e);
 }

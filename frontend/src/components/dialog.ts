@@ -4,7 +4,7 @@
 import type { BlobCache, Frame, FramesResponse, MapInfo } from "../api";
 import { h, pixelCanvas, replaceChildren } from "../dom";
 import { bytesPerValue, decodeValues, scaleInPlace } from "../float16";
-import { clipOf, mapKeyExtrema, renderFactor, renderTile, scopedRanges, signedColumn } from "../pipeline";
+import { clipOf, extremaOf, renderFactor, renderTile, scopedRanges, signedColumn } from "../pipeline";
 import { formatValue, scaleNearest } from "../render";
 import type { Settings } from "../settings";
 import { className, indexForStep, isWrong } from "../step";
@@ -33,8 +33,9 @@ async function loadSampleMap(frame: Frame, key: string, sample: number, blobs: B
   if (!info || sample >= n) return null;
   const per = info.height * info.width;
   const imageKey = frame.images?.blobs?.[sample];
-  const [bytes, image] = await Promise.all([blobs.get(info.blob), imageKey ? blobs.image(imageKey).catch(() => null) : Promise.resolve(null)]);
-  const raw = scaleInPlace(decodeValues(bytes, info.dtype, per, sample * per * bytesPerValue(info.dtype)), info.scale?.[sample]);
+  const t = frame.wall_time;
+  const [bytes, image] = await Promise.all([blobs.get(info.blob, t), imageKey ? blobs.image(imageKey, frame.images?.wall_time ?? t).catch(() => null) : Promise.resolve(null)]);
+  const raw = scaleInPlace(decodeValues(bytes, info.dtype, per, sample * per * bytesPerValue(info.dtype)), info.scale[sample]);
   return { frame, info, raw, image };
 }
 
@@ -136,7 +137,7 @@ export function openTileDialog(host: DialogHost, card: Card, sample: number, col
     }
     if (map) {
       const signed = signedColumn(map.raw, s.sign);
-      const extrema = s.scope === "tag" ? mapKeyExtrema(card.frames?.frames ?? [], map.info.key) : null;
+      const extrema = s.scope === "tag" ? extremaOf(card.frames?.frames ?? [], (f) => f.maps?.find((m) => m.key === map.info.key)) : null;
       const range = scopedRanges(signed, s.scope, s.sign, clipOf(s), extrema)[sample];
       const key = fileSafe(map.info.key);
       const heat = renderTile(signed[sample], map.info, range, input, "heatmap", s, big);
@@ -159,7 +160,7 @@ export function openTileDialog(host: DialogHost, card: Card, sample: number, col
     // One range for the whole strip (unless "per map" is chosen), so a map that grows stronger looks stronger.
     const signed = signedColumn(loaded.map((x) => x.raw), s.sign);
     const scope = s.scope === "map" ? "map" : s.scope === "tag" ? "tag" : "card";
-    const ranges = scopedRanges(signed, scope, s.sign, clipOf(s), scope === "tag" ? mapKeyExtrema(frames, key) : null);
+    const ranges = scopedRanges(signed, scope, s.sign, clipOf(s), scope === "tag" ? extremaOf(frames, (f) => f.maps?.find((m) => m.key === key)) : null);
     const tiles = loaded.map((x, k) => {
       const tile = renderTile(signed[k], x.info, ranges[k], x.image, s.view === "side" ? "overlay" : s.view, s, 128);
       const canvas = pixelCanvas(tile.pixels, tile.width, tile.height);
