@@ -190,6 +190,30 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         keys = [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
         return keys, datum.wall_time
 
+    def _images_json(self, ctx, experiment, run, datum, described, shared_cache):
+        """A frame's `images` entry: the PNGs' blob keys and the wall time of the step that holds
+        them, which is a shared INPUTS tag's (looked up once per request) or the frame's own."""
+        source = described["images"]
+        if source is None:
+            return None
+        n = described["num_samples"]
+        images = {k: v for k, v in source.items() if k not in ("first_blob", "shared_key")}
+        if "shared_key" in source:
+            shared = source["shared_key"]
+            if shared not in shared_cache:
+                shared_cache[shared] = self._shared_image_keys(ctx, experiment, run, shared)
+            shared_keys, images["wall_time"] = shared_cache[shared]
+            if len(shared_keys) < n:
+                raise stored_format.FormatError(
+                    f"the shared images hold {len(shared_keys)} images for {n} samples"
+                )
+            images["blobs"] = shared_keys[:n]
+        else:
+            first = source["first_blob"]
+            images["blobs"] = [ref.blob_key for ref in datum.values[first:first + n]]
+            images["wall_time"] = datum.wall_time
+        return images
+
     def _frame_json(self, ctx, experiment, run, datum, shared_cache):
         """One entry of `/frames`, and how many frames the writer had written when it wrote it."""
         frame = {"step": datum.step, "wall_time": datum.wall_time}
@@ -197,27 +221,10 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             described = self._describe(ctx, datum)
             keys = [ref.blob_key for ref in datum.values]
             n = described["num_samples"]
-            images = described["images"]
-            if images is not None:
-                images = {k: v for k, v in images.items() if k not in ("first_blob", "shared_key")}
-                source = described["images"]
-                if "shared_key" in source:
-                    shared = source["shared_key"]
-                    if shared not in shared_cache:
-                        shared_cache[shared] = self._shared_image_keys(ctx, experiment, run, shared)
-                    shared_keys, images["wall_time"] = shared_cache[shared]
-                    images["blobs"] = shared_keys[:n]
-                    if len(images["blobs"]) != n:
-                        raise stored_format.FormatError(
-                            f"the shared images hold {len(images['blobs'])} images for {n} samples"
-                        )
-                else:
-                    images["blobs"] = keys[source["first_blob"]:source["first_blob"] + n]
-                    images["wall_time"] = datum.wall_time
             frame.update(
                 num_samples=n,
                 samples=described["samples"],
-                images=images,
+                images=self._images_json(ctx, experiment, run, datum, described, shared_cache),
                 maps=[dict(m, blob=keys[m["blob"]]) for m in described["maps"]],
                 activations=(
                     dict(described["activations"], blob=keys[described["activations"]["blob"]])

@@ -196,6 +196,7 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
           dtype: "float16" (default, half the bytes) or "float32" for the stored maps.
         """
         names = _check_common(tag, global_step, dtype, class_names)
+        self._check_tag_kind(tag, "saliency")
         display = stored_format.to_display(
             _to_numpy(images, "images"), mean=mean, std=std, layout=dataformats
         )
@@ -272,7 +273,7 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
           metrics of your own without computing them twice.
         """
         names, display, label_ids = self._check_model_call(
-            tag, global_step, dtype, class_names, inputs, images, mean, std, denormalize, labels)
+            "saliency", tag, global_step, dtype, class_names, inputs, images, mean, std, denormalize, labels)
         count = display.count
         explanation = attribution.explain(
             model, inputs, methods, target=target, layer=layer, **options
@@ -329,7 +330,7 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
         many channels each sample keeps.
         """
         names, display, label_ids = self._check_model_call(
-            tag, global_step, dtype, class_names, inputs, images, mean, std, denormalize, labels)
+            "activations", tag, global_step, dtype, class_names, inputs, images, mean, std, denormalize, labels)
         count = display.count
         result = attribution.activations(
             model, inputs, layer=layer, max_channels=max_channels, **options
@@ -358,23 +359,25 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
 
     # Internals -----------------------------------------------------------------------------------
 
-    @classmethod
-    def _check_model_call(cls, tag, global_step, dtype, class_names, inputs, images, mean, std,
-                          denormalize, labels):
+    def _check_model_call(self, kind, tag, global_step, dtype, class_names, inputs, images, mean,
+                          std, denormalize, labels):
         """The checks `add_saliency` and `add_activations` share, done before the model runs:
         returns (class names, display images, label ids)."""
         names = _check_common(tag, global_step, dtype, class_names)
-        display = cls._display_images(inputs, images, mean, std, denormalize)
+        self._check_tag_kind(tag, kind)
+        display = self._display_images(inputs, images, mean, std, denormalize)
         return names, display, _per_sample(labels, "labels", display.count, "class", names)
 
     @staticmethod
     def _display_images(inputs, images, mean, std, denormalize):
+        """What the frame shows for `inputs`: `images` as given, `denormalize(inputs)`, or the
+        inputs with `mean`/`std` undone."""
         if not isinstance(inputs, torch.Tensor):
             raise TypeError(f"inputs: expected a torch.Tensor batch, got {type(inputs).__name__}")
+        if images is not None and denormalize is not None:
+            raise ValueError("images, denormalize: give one of them, not both")
         if images is not None:
-            if denormalize is not None:
-                raise ValueError("images, denormalize: give one of them, not both")
-            shown = images
+            display = stored_format.to_display(_to_numpy(images, "images"), mean=mean, std=std)
         elif denormalize is not None:
             if mean is not None or std is not None:
                 raise ValueError("denormalize, mean/std: give one way to de-normalise, not both")
@@ -382,19 +385,12 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
                 raise TypeError(f"denormalize: expected a function, got {denormalize!r}")
             with torch.no_grad():
                 shown = denormalize(inputs.detach())
-            display = stored_format.to_display(_to_numpy(shown, "denormalize(inputs)"),
-                                               transformed=True)
-            return SummaryWriter._check_count(display, inputs)
+            display = stored_format.to_display(
+                _to_numpy(shown, "denormalize(inputs)"), transformed=True,
+                argument="denormalize(inputs)")
         else:
-            shown = inputs
-        name = "images" if images is not None else "inputs"
-        array = _to_numpy(shown, name)
-        try:
-            display = stored_format.to_display(array, mean=mean, std=std)
-        except ValueError as error:
-            if images is None and str(error).startswith("images:"):
-                raise ValueError("inputs" + str(error)[len("images"):]) from error
-            raise
+            display = stored_format.to_display(
+                _to_numpy(inputs, "inputs"), mean=mean, std=std, argument="inputs")
         return SummaryWriter._check_count(display, inputs)
 
     @staticmethod
@@ -429,14 +425,18 @@ class SummaryWriter(torch_tensorboard.SummaryWriter):
         while len(self._image_sets) > _REMEMBERED_IMAGE_SETS:
             self._image_sets.popitem(last=False)
 
-    def _write_frame(self, kind, tag, display, facts, class_names, global_step, walltime, build,
-                     map_keys):
+    def _check_tag_kind(self, tag, kind):
+        """Before any work: a tag holds one kind of frame."""
         known = self._saliency_kinds.get(tag)
         if known is not None and known != kind:
             raise ValueError(
                 f"tag: {tag!r} already holds {known} frames in this writer; use another tag for "
                 f"{kind}"
             )
+
+    def _write_frame(self, kind, tag, display, facts, class_names, global_step, walltime, build,
+                     map_keys):
+        known = self._saliency_kinds.get(tag)
         content_key, shared_key, shared_summary = self._place_images(display)
         summary_metadata = None
         if known is None:

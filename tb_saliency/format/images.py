@@ -1,7 +1,8 @@
 """Input images for display: de-normalisation to 8 bits, lossless PNG, and a content key.
 
-NumPy and Pillow only. Arguments are named as the writer's user knows them (`images`, `mean`,
-`std`), so that errors raised here read right from `SummaryWriter.add_saliency*`.
+NumPy and Pillow only. Errors name the argument as the writer's user knows it (`images` by default,
+`argument` where the pixels came from elsewhere, and `mean`, `std`), so that they read right from
+`SummaryWriter.add_saliency*`.
 """
 
 import dataclasses
@@ -60,7 +61,7 @@ class DisplayImages:
         return encoded
 
 
-def to_channels_last(images, *, layout="NCHW"):
+def to_channels_last(images, *, layout="NCHW", argument="images"):
     """N×C×H×W, N×H×W×C or N×H×W → N×H×W×C, checking rank and channel count."""
     images = np.asarray(images)
     if layout not in ("NCHW", "NHWC"):
@@ -72,18 +73,18 @@ def to_channels_last(images, *, layout="NCHW"):
             images = images.transpose(0, 2, 3, 1)
     else:
         raise ValueError(
-            f"images: expected a batch N×C×H×W ({layout} layout) or N×H×W (grayscale), got an array "
+            f"{argument}: expected a batch N×C×H×W ({layout} layout) or N×H×W (grayscale), got an array "
             f"of shape {tuple(images.shape)}"
         )
     if images.shape[3] not in (1, 2, 3, 4):
         raise ValueError(
-            f"images: expected 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA) channels in {layout} "
+            f"{argument}: expected 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA) channels in {layout} "
             f"layout, got "
             f"{images.shape[3]} in shape {tuple(images.shape)}; pass images=... to show a picture of "
             "non-image inputs"
         )
     if images.shape[0] == 0 or images.shape[1] == 0 or images.shape[2] == 0:
-        raise ValueError(f"images: expected at least one non-empty image, got shape {images.shape}")
+        raise ValueError(f"{argument}: expected at least one non-empty image, got shape {images.shape}")
     return images
 
 
@@ -101,15 +102,17 @@ def _per_channel(value, name, channels):
     return array
 
 
-def to_display(images, *, mean=None, std=None, layout="NCHW", transformed=False):
+def to_display(images, *, mean=None, std=None, layout="NCHW", transformed=False,
+               argument="images"):
     """Maps a batch of images to 8-bit pixels for display.
 
     uint8 images are kept as they are. Float images are de-normalised with `mean`/`std`
     (x * std + mean, per channel) when given, then clipped to [0, 1]; without them, values already in
     [0, 1] are kept and any other range is stretched per image (min-max), which is recorded.
     `transformed=True` says the caller already applied its own de-normalising function.
+    `argument` names the images in error messages.
     """
-    pixels = to_channels_last(images, layout=layout)
+    pixels = to_channels_last(images, layout=layout, argument=argument)
     channels = pixels.shape[3]
     if (mean is None) != (std is None):
         raise ValueError(
@@ -123,10 +126,10 @@ def to_display(images, *, mean=None, std=None, layout="NCHW", transformed=False)
     if pixels.dtype == np.bool_:
         pixels = pixels.astype(np.float32)
     if not np.issubdtype(pixels.dtype, np.floating) and not np.issubdtype(pixels.dtype, np.integer):
-        raise TypeError(f"images: expected float or uint8 values, got dtype {pixels.dtype}")
+        raise TypeError(f"{argument}: expected float or uint8 values, got dtype {pixels.dtype}")
     pixels = pixels.astype(np.float64)
     if not np.all(np.isfinite(pixels)):
-        raise ValueError("images: expected finite values, got NaN or infinity")
+        raise ValueError(f"{argument}: expected finite values, got NaN or infinity")
     if mean is not None:
         mean_values = _per_channel(mean, "mean", channels)
         pixels = pixels * _per_channel(std, "std", channels) + mean_values
