@@ -10,18 +10,33 @@ import pytest
 from tests.support.tensorboard import get_json, tensorboard
 
 
-def write_steps(logdir, run, steps):
-    from tb_saliency import SummaryWriter
+class Training:
+    """One open writer per run, as a training loop keeps it, flushed after each step.
 
-    rng = np.random.default_rng(len(steps))
-    writer = SummaryWriter(f"{logdir}/{run}")
-    try:
+    One writer per step would start a new event file each time; torch numbers those files with a
+    per-process counter, and once it gains a digit within the same second ("...9" then "...10") the
+    names sort out of order and TensorBoard's Python loader never reads the newer file."""
+
+    def __init__(self, logdir):
+        self.logdir = logdir
+        self.writers = {}
+        self.rng = np.random.default_rng(0)
+
+    def write(self, run, steps):
+        from tb_saliency import SummaryWriter
+
+        if run not in self.writers:
+            self.writers[run] = SummaryWriter(f"{self.logdir}/{run}")
+        writer = self.writers[run]
         for step in steps:
-            writer.add_saliency_map("probe", rng.uniform(size=(2, 3, 8, 8)).astype(np.float32),
-                                    {"gradient": rng.normal(size=(2, 8, 8)).astype(np.float32)},
+            writer.add_saliency_map("probe", self.rng.uniform(size=(2, 3, 8, 8)).astype(np.float32),
+                                    {"gradient": self.rng.normal(size=(2, 8, 8)).astype(np.float32)},
                                     global_step=step)
-    finally:
-        writer.close()
+        writer.flush()
+
+    def close(self):
+        for writer in self.writers.values():
+            writer.close()
 
 
 def wait_for_step(url, run, step, timeout_s=30):
@@ -47,9 +62,16 @@ def wait_for_text(locator, expected, timeout_s=15):
     raise AssertionError(f"{locator} shows {locator.inner_text()!r}, expected {expected!r}")
 
 
-def test_new_steps_appear_and_the_users_place_is_kept(open_tab, tmp_path):
-    write_steps(tmp_path, "follow", [0, 1])
-    write_steps(tmp_path, "stay", [0, 1])
+@pytest.fixture
+def training(tmp_path):
+    training = Training(tmp_path)
+    yield training
+    training.close()
+
+
+def test_new_steps_appear_and_the_users_place_is_kept(open_tab, tmp_path, training):
+    training.write("follow", [0, 1])
+    training.write("stay", [0, 1])
     with tensorboard(tmp_path, load_fast=False, reload_interval=1) as url:
         tab = open_tab(url)
         follow = tab.card("follow")
@@ -62,8 +84,8 @@ def test_new_steps_appear_and_the_users_place_is_kept(open_tab, tmp_path):
         tab.page.keyboard.press("Home")
         assert step_of(stay) == 0
 
-        write_steps(tmp_path, "follow", [2])
-        write_steps(tmp_path, "stay", [2])
+        training.write("follow", [2])
+        training.write("stay", [2])
         wait_for_step(url, "follow", 2)
         wait_for_step(url, "stay", 2)
 
@@ -74,7 +96,7 @@ def test_new_steps_appear_and_the_users_place_is_kept(open_tab, tmp_path):
         assert stay.locator(".tbs-step input[type=range]").get_attribute("max") == "2"
 
         # The dashboard's own refresh button works too.
-        write_steps(tmp_path, "follow", [3])
+        training.write("follow", [3])
         wait_for_step(url, "follow", 3)
         tab.frame.get_by_role("button", name="Reload saliency data").click()
         wait_for_text(follow.locator(".tbs-step strong"), "3")
