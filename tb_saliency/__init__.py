@@ -1,15 +1,23 @@
 """tb_saliency: saliency maps from PyTorch training, shown in a Saliency tab of TensorBoard.
 
 TensorBoard imports this package at start-up to reach `tb_saliency.plugin`, so nothing here may
-import torch: `SummaryWriter` and `attribute` are loaded on first use.
+import torch: every public name is loaded on first use. The names that compute maps need torch
+(`pip install torch`); `read` and `tb_saliency.summary` need only NumPy.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["SummaryWriter", "attribute", "explain", "activations", "METHODS"]
+__all__ = [
+    "SummaryWriter", "log_saliency", "log_saliency_map", "log_activations", "read",
+    "attribute", "explain", "activations", "METHODS",
+]
 
 _LAZY = {
     "SummaryWriter": "tb_saliency.writer",
+    "log_saliency": "tb_saliency.log",
+    "log_saliency_map": "tb_saliency.log",
+    "log_activations": "tb_saliency.log",
+    "read": "tb_saliency.reader",
     "attribute": "tb_saliency.attribution",
     "explain": "tb_saliency.attribution",
     "activations": "tb_saliency.attribution",

@@ -131,7 +131,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         for run, tags in listing.items():
             for tag, series in tags.items():
                 info = self._plugin_info(series)
-                if info["kind"] == "inputs":
+                if info["kind"] not in (*stored_format.FRAME_KINDS, "unknown"):
                     continue
                 entry = {
                     "kind": info["kind"],
@@ -230,6 +230,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                     dict(described["activations"], blob=keys[described["activations"]["blob"]])
                     if described["activations"] is not None else None
                 ),
+                randomisation=described["randomisation"],
             )
         except _FRAME_ERRORS as error:
             return {**frame, "error": f"this frame cannot be shown: {error}"}, None
@@ -249,7 +250,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         if series is None:
             return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
         info = self._plugin_info(series)
-        if info["kind"] == "inputs":
+        if info["kind"] not in (*stored_format.FRAME_KINDS, "unknown"):
             return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
         data = self._read_references(ctx, experiment, [run], [tag]).get(run, {}).get(tag, [])
         shared_cache = {}

@@ -63,6 +63,8 @@ independent of the rest of its batch; a model whose eval-mode output mixes sampl
 Distributed wrappers (DistributedDataParallel) should be given their `.module`.
 """
 
+import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
+
 from .activations import activations
 from .catalog import CAM_METHODS, METHODS
 from .engine import explain

@@ -1,42 +1,54 @@
 """The stored format: the only code that knows how frames and metadata are laid out in bytes.
 
-No torch and no HTTP here: the writer and the TensorBoard plugin both build on this package.
+No torch and no HTTP here: the writer, the reader and the TensorBoard plugin all build on this
+package.
 """
 
 from tb_saliency.format.errors import FormatError
 from tb_saliency.format.frame import (
-    DTYPES,
     ActivationChannels,
     DecodedFrame,
     MapColumn,
+    MetricValues,
+    Randomisation,
     SampleFacts,
     activations_summary,
     decode_frame,
-    decode_values,
     describe_header,
     inputs_summary,
     inputs_tag,
     saliency_summary,
 )
 from tb_saliency.format.images import DisplayImages, decode_png, to_display
+from tb_saliency.format.index import describe_index
+from tb_saliency.format.layout import DTYPES, decode_values
 from tb_saliency.format.metadata import (
     FORMAT_VERSION,
+    FRAME_KINDS,
+    INDEX_TAG_PREFIX,
     INPUTS_TAG_PREFIX,
     PLUGIN_NAME,
+    RESERVED_TAG_PREFIX,
     create_summary_metadata,
+    index_tag,
     parse_plugin_data,
 )
 
 __all__ = [
     "DTYPES",
     "FORMAT_VERSION",
+    "FRAME_KINDS",
+    "INDEX_TAG_PREFIX",
     "INPUTS_TAG_PREFIX",
     "PLUGIN_NAME",
+    "RESERVED_TAG_PREFIX",
     "ActivationChannels",
     "DecodedFrame",
     "DisplayImages",
     "FormatError",
     "MapColumn",
+    "MetricValues",
+    "Randomisation",
     "SampleFacts",
     "activations_summary",
     "create_summary_metadata",
@@ -44,6 +56,8 @@ __all__ = [
     "decode_png",
     "decode_values",
     "describe_header",
+    "describe_index",
+    "index_tag",
     "inputs_summary",
     "inputs_tag",
     "parse_plugin_data",

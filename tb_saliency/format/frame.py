@@ -2,7 +2,8 @@
 
 Blob 0 is a `FrameHeader`; the header points at the other blobs by index: one PNG per input image,
 one array per map column, one array for activations. Everything a reader needs to interpret a blob is
-in the header, so the dashboard can fetch only what it shows.
+in the header, so the dashboard can fetch only what it shows. Beside each frame, the same `Summary`
+carries the frame's `FrameIndex` in the tag's INDEX series (see `index.py`).
 """
 
 import dataclasses
@@ -13,11 +14,17 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
+from tb_saliency.format import index as frame_index
 from tb_saliency.format import metadata
 from tb_saliency.format.errors import FormatError
 from tb_saliency.format.images import DisplayImages, decode_png
+from tb_saliency.format.layout import DTYPES, decode_values, encode_values
 
-DTYPES = {"float16": np.dtype("<f2"), "float32": np.dtype("<f4")}
+# A frame's header is parsed from untrusted bytes: these bounds keep a hostile one from making the
+# reader allocate or recurse without end.
+MAX_SAMPLES = 1 << 16
+MAX_ARRAY_VALUES = 1 << 28
+_MAX_OPTIONS_CHARS = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,8 +39,19 @@ class SampleFacts:
 
 
 @dataclasses.dataclass(frozen=True)
+class MetricValues:
+    """One metric of one map: a value per sample, and for curve metrics a curve per sample (N×K)."""
+
+    name: str
+    values: np.ndarray
+    curve: Optional[np.ndarray] = None
+    options: Mapping = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
 class MapColumn:
-    """One column of the grid: N×h×w raw values of one method on one layer."""
+    """One column of the grid: N×h×w raw values of one method on one layer (at one randomisation
+    stage: "" is the model as it is)."""
 
     key: str
     method: str
@@ -41,6 +59,8 @@ class MapColumn:
     layer: str = ""
     options: Mapping = dataclasses.field(default_factory=dict)
     statistics: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    metrics: Sequence[MetricValues] = ()
+    stage: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +75,17 @@ class ActivationChannels:
     options: Mapping = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass(frozen=True)
+class Randomisation:
+    """The randomisation test of a RANDOMISATION frame: stages in order, and per (map key, stage) the
+    Spearman correlation of each sample's map with the original model's."""
+
+    order: str
+    layers: Sequence[str]
+    correlations: Mapping  # (key, stage) → N values
+    options: Mapping = dataclasses.field(default_factory=dict)
+
+
 def _string_tensor(blobs):
     # Rank 1 on purpose: the Rust loader silently drops rank-0 and rank-2 blob sequences.
     return tensor_pb2.TensorProto(
@@ -66,24 +97,24 @@ def _string_tensor(blobs):
     )
 
 
-def _encode_values(values, dtype):
-    """Raw float values (N×…) → (bytes, per-sample scale) such that raw = stored × scale."""
-    values = np.asarray(values, dtype=np.float64)
-    flat = values.reshape(values.shape[0], -1)
-    if dtype == "float32":
-        scale = np.ones(values.shape[0])
-    else:
-        # Per-sample scaling keeps float16's relative precision for maps of any magnitude.
-        peak = np.abs(flat).max(axis=1) if flat.shape[1] else np.zeros(values.shape[0])
-        scale = np.where(peak > 0, peak, 1.0)
-    stored = (flat / scale[:, None]).astype(DTYPES[dtype])
-    return stored.tobytes(), scale
+def _finite_doubles(values, what):
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what}: expected finite numbers, got NaN or infinity")
+    return array.tolist()
 
 
-def _array_fields(values, dtype, blobs):
+def _sample_range(values):
+    flat = np.asarray(values, dtype=np.float64).reshape(values.shape[0], -1)
+    if flat.shape[1] == 0:
+        return np.zeros(values.shape[0]), np.zeros(values.shape[0])
+    return flat.min(axis=1), flat.max(axis=1)
+
+
+def _array_fields(values, dtype, blobs, what):
     """Appends the array's blob to `blobs` and returns the fields every array block shares: where
     the blob is, its dtype, and each sample's range and scale."""
-    data, scale = _encode_values(values, dtype)
+    data, scale = encode_values(values, dtype, what)
     low, high = _sample_range(values)
     blobs.append(data)
     return dict(
@@ -95,13 +126,6 @@ def _array_fields(values, dtype, blobs):
     )
 
 
-def _sample_range(values):
-    flat = np.asarray(values, dtype=np.float64).reshape(values.shape[0], -1)
-    if flat.shape[1] == 0:
-        return np.zeros(values.shape[0]), np.zeros(values.shape[0])
-    return flat.min(axis=1), flat.max(axis=1)
-
-
 def _json_options(options, what):
     try:
         return json.dumps(dict(options), sort_keys=True, allow_nan=False)
@@ -109,7 +133,7 @@ def _json_options(options, what):
         raise ValueError(f"{what}: options must be JSON-serialisable: {error}") from error
 
 
-def _fill_images(image_set, images: Optional[DisplayImages], first_blob):
+def _fill_images(image_set, images: DisplayImages, first_blob):
     image_set.width = images.width
     image_set.height = images.height
     image_set.channels = images.channels
@@ -129,26 +153,20 @@ def _fill_samples(header, samples):
         for field in ("score", "target_score"):
             value = getattr(facts, field)
             if value is not None:
+                if not math.isfinite(value):
+                    raise ValueError(f"{field}: expected a finite number, got {value}")
                 setattr(sample, field, float(value))
         header.samples.append(sample)
 
 
-def _summary(tag, header, blobs, summary_metadata):
-    value = summary_pb2.Summary.Value(
-        tag=tag, tensor=_string_tensor([header.SerializeToString(), *blobs])
-    )
-    if summary_metadata is not None:
-        value.metadata.CopyFrom(summary_metadata)
-    return summary_pb2.Summary(value=[value])
-
-
-def _frame_header(kind, samples, frames_written):
+def _frame_header(kind, samples, frames_written, steps_written):
     pb2 = metadata.pb2()
     header = pb2.FrameHeader(
         version=metadata.FORMAT_VERSION,
-        kind=pb2.Kind.Value(kind),
+        kind=pb2.Kind.Value(kind.upper()),
         num_samples=len(samples),
         frames_written=frames_written,
+        steps_written=steps_written,
     )
     _fill_samples(header, samples)
     return header
@@ -166,6 +184,42 @@ def _attach_images(header, blobs, images, shared_images_key):
         blobs.extend(images.encode_png())
 
 
+def _add_map(header, blobs, column: MapColumn, dtype):
+    what = f"maps[{column.key!r}]"
+    block = header.maps.add(
+        key=column.key,
+        method=column.method,
+        layer=column.layer or "",
+        stage=column.stage or "",
+        height=column.values.shape[1],
+        width=column.values.shape[2],
+        options_json=_json_options(column.options, what),
+        **_array_fields(column.values, dtype, blobs, what),
+    )
+    for name, per_sample in column.statistics.items():
+        block.statistics.add(name=name, values=_finite_doubles(per_sample, f"{what} statistic {name!r}"))
+    for metric in column.metrics:
+        curve = np.zeros((0, 0)) if metric.curve is None else np.asarray(metric.curve, np.float64)
+        block.metrics.add(
+            name=metric.name,
+            values=_finite_doubles(metric.values, f"{what} metric {metric.name!r}"),
+            curve_length=curve.shape[1] if curve.size else 0,
+            curve=_finite_doubles(curve, f"{what} metric {metric.name!r} curve"),
+            options_json=_json_options(metric.options, f"{what} metric {metric.name!r}"),
+        )
+
+
+def _frame_summary(tag, kind, header, blobs, summary_metadata):
+    """The frame's value and its INDEX value, in one `Summary`. Metadata (which TensorBoard keeps
+    from the first value of a tag only) goes on both when `summary_metadata` is given."""
+    frame = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor([header.SerializeToString(), *blobs]))
+    index = summary_pb2.Summary.Value(tag=metadata.index_tag(tag), tensor=frame_index.index_tensor(header))
+    if summary_metadata is not None:
+        frame.metadata.CopyFrom(summary_metadata)
+        index.metadata.CopyFrom(metadata.create_summary_metadata("index"))
+    return summary_pb2.Summary(value=[frame, index])
+
+
 def saliency_summary(
     tag,
     *,
@@ -174,27 +228,30 @@ def saliency_summary(
     images: Optional[DisplayImages] = None,
     shared_images_key: Optional[str] = None,
     frames_written: int = 1,
+    steps_written: int = 1,
     dtype: str = "float16",
     summary_metadata=None,
+    randomisation: Optional[Randomisation] = None,
 ):
-    """A `Summary` holding one saliency frame. `images` is stored inline unless `shared_images_key`
-    names an INPUTS tag that holds them (see `inputs_summary`)."""
-    header = _frame_header("SALIENCY", samples, frames_written)
+    """A `Summary` holding one saliency frame (a randomisation frame when `randomisation` is given)
+    and its index. `images` is stored inline unless `shared_images_key` names an INPUTS tag that
+    holds them (see `inputs_summary`)."""
+    kind = "saliency" if randomisation is None else "randomisation"
+    header = _frame_header(kind, samples, frames_written, steps_written)
     blobs = []
     _attach_images(header, blobs, images, shared_images_key)
     for column in maps:
-        block = header.maps.add(
-            key=column.key,
-            method=column.method,
-            layer=column.layer or "",
-            height=column.values.shape[1],
-            width=column.values.shape[2],
-            options_json=_json_options(column.options, f"maps[{column.key!r}]"),
-            **_array_fields(column.values, dtype, blobs),
-        )
-        for name, per_sample in column.statistics.items():
-            block.statistics.add(name=name, values=np.asarray(per_sample, np.float64).tolist())
-    return _summary(tag, header, blobs, summary_metadata)
+        _add_map(header, blobs, column, dtype)
+    if randomisation is not None:
+        block = header.randomisation
+        block.order = randomisation.order
+        block.layers.extend(randomisation.layers)
+        block.options_json = _json_options(randomisation.options, "randomisation")
+        for (key, stage), values in randomisation.correlations.items():
+            block.correlations.add(
+                key=key, stage=stage, values=_finite_doubles(values, f"randomisation[{key!r}, {stage!r}]")
+            )
+    return _frame_summary(tag, kind, header, blobs, summary_metadata)
 
 
 def activations_summary(
@@ -205,11 +262,12 @@ def activations_summary(
     images: Optional[DisplayImages] = None,
     shared_images_key: Optional[str] = None,
     frames_written: int = 1,
+    steps_written: int = 1,
     dtype: str = "float16",
     summary_metadata=None,
 ):
-    """A `Summary` holding one activations frame."""
-    header = _frame_header("ACTIVATIONS", samples, frames_written)
+    """A `Summary` holding one activations frame and its index."""
+    header = _frame_header("activations", samples, frames_written, steps_written)
     blobs = []
     _attach_images(header, blobs, images, shared_images_key)
     values = activations.values
@@ -221,12 +279,12 @@ def activations_summary(
             height=values.shape[2],
             width=values.shape[3],
             channel_index=np.asarray(activations.channel_index).reshape(-1).tolist(),
-            channel_mean=np.asarray(activations.channel_mean, np.float64).reshape(-1).tolist(),
+            channel_mean=_finite_doubles(activations.channel_mean, "activations channel means"),
             options_json=_json_options(activations.options, "activations"),
-            **_array_fields(values, dtype, blobs),
+            **_array_fields(values, dtype, blobs, "activations"),
         )
     )
-    return _summary(tag, header, blobs, summary_metadata)
+    return _frame_summary(tag, "activations", header, blobs, summary_metadata)
 
 
 def inputs_tag(key):
@@ -236,25 +294,32 @@ def inputs_tag(key):
 
 def inputs_summary(key, images: DisplayImages, summary_metadata=None):
     """A `Summary` holding a probe set's images once, for frames that name it by `key`."""
-    header = _frame_header("INPUTS", [SampleFacts()] * images.count, 1)
+    header = _frame_header("inputs", [SampleFacts()] * images.count, 1, 1)
     blobs = []
     _attach_images(header, blobs, images, None)
-    return _summary(inputs_tag(key), header, blobs, summary_metadata)
+    value = summary_pb2.Summary.Value(tag=inputs_tag(key), tensor=_string_tensor([header.SerializeToString(), *blobs]))
+    if summary_metadata is not None:
+        value.metadata.CopyFrom(summary_metadata)
+    return summary_pb2.Summary(value=[value])
 
 
 # Reading ------------------------------------------------------------------------------------------
 
 
 def _short(value):
-    """float32 values as the shortest decimal that reads back to the same float32."""
+    """A format-version-1 float32 as the shortest decimal that reads back to the same float32."""
     value = float(value)
     if not math.isfinite(value):
         return value
     return float(np.format_float_positional(np.float32(value), unique=True, trim="-"))
 
 
-def _floats(values):
-    return [_short(v) for v in values]
+def _versioned(header, new, old):
+    """A repeated number field as Python floats: the double field of version 2, or the float field
+    of version 1 (rounded to the shortest decimal of its float32)."""
+    if header.version >= 2:
+        return [float(v) for v in new]
+    return [_short(v) for v in old]
 
 
 def parse_header(blob):
@@ -270,14 +335,116 @@ def _check_blob(index, blob_count, what):
         raise FormatError(f"{what} points at blob {index}, but the frame has {blob_count} blobs")
 
 
-def _check_array_block(block, num_samples, blob_count, what):
+def _check_shape(dims, what):
+    """Array dimensions from a header: each at least 1, and a total the reader can hold."""
+    if any(d < 1 for d in dims):
+        raise FormatError(f"{what} has an empty shape {tuple(dims)}")
+    if math.prod(dims) > MAX_ARRAY_VALUES:
+        raise FormatError(f"{what} claims {math.prod(dims)} values, more than a frame can hold")
+
+
+def _array_block(header, block, fields, blob_count, what):
+    """The per-sample fields every array block has (range, scale), checked against the sample count."""
+    n = header.num_samples
     _check_blob(block.blob, blob_count, what)
-    if block.dtype not in (metadata.pb2().FLOAT16, metadata.pb2().FLOAT32):
+    try:
+        dtype = metadata.pb2().DType.Name(block.dtype).lower()
+    except ValueError:  # a number the enum does not name
+        dtype = None
+    if dtype not in DTYPES:
         raise FormatError(f"{what} has an unknown dtype {block.dtype}")
-    for field in ("min", "max", "scale"):
-        if len(getattr(block, field)) != num_samples:
-            raise FormatError(f"{what} has {len(getattr(block, field))} {field} values for "
-                              f"{num_samples} samples")
+    described = {"dtype": dtype, "blob": block.blob}
+    for field in fields:
+        values = _versioned(header, getattr(block, field), getattr(block, f"{field}_f32"))
+        if len(values) != n:
+            raise FormatError(f"{what} has {len(values)} {field} values for {n} samples")
+        if not all(math.isfinite(v) for v in values):
+            raise FormatError(f"{what} has a non-finite {field}")
+        described[field] = values
+    return described
+
+
+def _per_sample(values, n, what):
+    values = [float(v) for v in values]
+    if len(values) != n:
+        raise FormatError(f"{what} has {len(values)} values for {n} samples")
+    return values
+
+
+def _describe_metric(metric, n, what):
+    what = f"{what} metric {metric.name!r}"
+    length = metric.curve_length
+    curve = [float(v) for v in metric.curve]
+    if len(curve) != n * length:
+        raise FormatError(f"{what} has {len(curve)} curve points for {n} samples × {length}")
+    return {
+        "name": metric.name,
+        "values": _per_sample(metric.values, n, what),
+        "curve": [curve[i * length:(i + 1) * length] for i in range(n)] if length else None,
+        "options": _parse_options(metric.options_json, what),
+    }
+
+
+def _describe_map(header, block, blob_count):
+    n = header.num_samples
+    what = f"map {block.key!r}" + (f" at stage {block.stage!r}" if block.stage else "")
+    _check_shape((n, block.height, block.width), what)
+    described = {
+        "key": block.key,
+        "method": block.method,
+        "layer": block.layer,
+        "stage": block.stage,
+        "height": block.height,
+        "width": block.width,
+        **_array_block(header, block, ("min", "max", "scale"), blob_count, what),
+        "options": _parse_options(block.options_json, what),
+        "statistics": {
+            s.name: _per_sample(_versioned(header, s.values, s.values_f32), n, f"{what} statistic {s.name!r}")
+            for s in block.statistics
+        },
+        "metrics": {m.name: _describe_metric(m, n, what) for m in block.metrics},
+    }
+    return described
+
+
+def _describe_activations(header, block, blob_count):
+    n = header.num_samples
+    k = block.channels
+    _check_shape((n, k, block.height, block.width), "activations")
+    described = {
+        "layer": block.layer,
+        "channels": k,
+        "total_channels": block.total_channels,
+        "height": block.height,
+        "width": block.width,
+        **_array_block(header, block, ("min", "max", "scale"), blob_count, "activations"),
+        "options": _parse_options(block.options_json, "activations"),
+    }
+    means = _versioned(header, block.channel_mean, block.channel_mean_f32)
+    if len(block.channel_index) != n * k or len(means) != n * k:
+        raise FormatError(f"activations list {len(block.channel_index)} channel indices for "
+                          f"{n} samples × {k} channels")
+    described["channel_index"] = [list(block.channel_index[i * k:(i + 1) * k]) for i in range(n)]
+    described["channel_mean"] = [means[i * k:(i + 1) * k] for i in range(n)]
+    return described
+
+
+def _describe_randomisation(header, maps):
+    block = header.randomisation
+    n = header.num_samples
+    keys = {(m["key"], m["stage"]) for m in maps}
+    correlations = []
+    for c in block.correlations:
+        what = f"randomisation correlation of {c.key!r} at stage {c.stage!r}"
+        if (c.key, c.stage) not in keys:
+            raise FormatError(f"{what} names no map of the frame")
+        correlations.append({"key": c.key, "stage": c.stage, "values": _per_sample(c.values, n, what)})
+    return {
+        "order": block.order,
+        "layers": list(block.layers),
+        "correlations": correlations,
+        "options": _parse_options(block.options_json, "randomisation"),
+    }
 
 
 def describe_header(blob, blob_count):
@@ -286,27 +453,25 @@ def describe_header(blob, blob_count):
     `blob_count` is the number of blobs in the frame, header included. Raises FormatError for a frame
     that is damaged or newer than this reader, so the caller can report it per frame.
     """
-    pb2 = metadata.pb2()
     header = parse_header(blob)
     n = header.num_samples
+    kind = metadata.KIND_NAMES.get(header.kind)
+    if kind is None or kind == "index":
+        raise FormatError(f"frame header names an unknown kind of frame ({header.kind})")
+    if n > MAX_SAMPLES:
+        raise FormatError(f"frame claims {n} samples, more than a frame can hold")
     if len(header.samples) != n:
         raise FormatError(f"frame lists {len(header.samples)} samples but says it has {n}")
     described = {
-        "kind": metadata.KIND_NAMES.get(header.kind, "unknown"),
+        "kind": kind,
         "num_samples": n,
         "frames_written": header.frames_written,
-        "samples": [
-            {
-                field: (_short(getattr(s, field)) if field in ("score", "target_score")
-                        else getattr(s, field))
-                for field in ("label", "target", "prediction", "score", "target_score")
-                if s.HasField(field)
-            }
-            for s in header.samples
-        ],
+        "steps_written": header.steps_written or header.frames_written,
+        "samples": [_describe_sample(header, s) for s in header.samples],
         "images": None,
         "maps": [],
         "activations": None,
+        "randomisation": None,
     }
     if header.HasField("images"):
         images = header.images
@@ -322,70 +487,44 @@ def describe_header(blob, blob_count):
             _check_blob(images.first_blob, blob_count, "images")
             _check_blob(images.first_blob + n - 1, blob_count, "images")
             described["images"]["first_blob"] = images.first_blob
+    seen = set()
     for block in header.maps:
-        what = f"map {block.key!r}"
-        _check_array_block(block, n, blob_count, what)
-        described["maps"].append(
-            {
-                "key": block.key,
-                "method": block.method,
-                "layer": block.layer,
-                "dtype": pb2.DType.Name(block.dtype).lower(),
-                "height": block.height,
-                "width": block.width,
-                "min": _floats(block.min),
-                "max": _floats(block.max),
-                "scale": _floats(block.scale),
-                "options": _parse_options(block.options_json, what),
-                "statistics": {s.name: _floats(s.values) for s in block.statistics},
-                "blob": block.blob,
-            }
-        )
+        name = (block.key, block.stage)
+        if name in seen:
+            raise FormatError(f"frame holds two maps named {block.key!r}" + (f" at stage {block.stage!r}" if block.stage else ""))
+        seen.add(name)
+        described["maps"].append(_describe_map(header, block, blob_count))
     if header.HasField("activations"):
-        block = header.activations
-        _check_array_block(block, n, blob_count, "activations")
-        k = block.channels
-        if len(block.channel_index) != n * k or len(block.channel_mean) != n * k:
-            raise FormatError(f"activations list {len(block.channel_index)} channel indices for "
-                              f"{n} samples × {k} channels")
-        described["activations"] = {
-            "layer": block.layer,
-            "dtype": pb2.DType.Name(block.dtype).lower(),
-            "channels": k,
-            "total_channels": block.total_channels,
-            "height": block.height,
-            "width": block.width,
-            "channel_index": [list(block.channel_index[i * k:(i + 1) * k]) for i in range(n)],
-            "channel_mean": [_floats(block.channel_mean[i * k:(i + 1) * k]) for i in range(n)],
-            "min": _floats(block.min),
-            "max": _floats(block.max),
-            "scale": _floats(block.scale),
-            "options": _parse_options(block.options_json, "activations"),
-            "blob": block.blob,
-        }
+        described["activations"] = _describe_activations(header, header.activations, blob_count)
+    if header.HasField("randomisation"):
+        described["randomisation"] = _describe_randomisation(header, described["maps"])
+    return described
+
+
+def _describe_sample(header, sample):
+    described = {field: getattr(sample, field) for field in ("label", "target", "prediction") if sample.HasField(field)}
+    for field in ("score", "target_score"):
+        legacy = f"{field}_f32"
+        if header.version >= 2 and sample.HasField(field):
+            described[field] = float(getattr(sample, field))
+        elif header.version < 2 and sample.HasField(legacy):
+            described[field] = _short(getattr(sample, legacy))
     return described
 
 
 def _parse_options(text, what):
     if not text:
         return {}
+    if len(text) > _MAX_OPTIONS_CHARS:
+        raise FormatError(f"{what} has options of {len(text)} characters, more than a frame can hold")
     try:
         options = json.loads(text)
-    except ValueError as error:
-        raise FormatError(f"{what} has damaged options: {error}") from error
+    except (ValueError, RecursionError) as error:
+        # A RecursionError is what json raises on nesting thousands deep: damage, not a bug here.
+        raise FormatError(f"{what} has damaged options: {type(error).__name__}: {str(error)[:200]}") from None
     if not isinstance(options, dict):
         raise FormatError(f"{what} options are not a JSON object")
     return options
-
-
-def decode_values(blob, dtype, shape, scale):
-    """A map or activation blob → float32 array of `shape` (N first), raw values restored."""
-    expected = int(np.prod(shape)) * DTYPES[dtype].itemsize
-    if len(blob) != expected:
-        raise FormatError(f"array blob has {len(blob)} bytes, expected {expected} for {dtype} "
-                          f"{tuple(shape)}")
-    stored = np.frombuffer(bytes(blob), dtype=DTYPES[dtype]).astype(np.float32).reshape(shape)
-    return stored * np.asarray(scale, np.float32).reshape((-1,) + (1,) * (len(shape) - 1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -393,9 +532,9 @@ class DecodedFrame:
     """A whole frame read back into arrays: for tests and for Python users reading their logs."""
 
     header: dict
-    images: Optional[list]            # H×W×C uint8 arrays, or None (absent or shared)
-    maps: dict                        # key → N×h×w float32
-    activations: Optional[np.ndarray]  # N×K×h×w float32
+    images: Optional[list]             # H×W×C uint8 arrays, or None (absent or shared)
+    maps: dict                         # key (or (key, stage) in randomisation frames) → N×h×w float64
+    activations: Optional[np.ndarray]  # N×K×h×w float64
 
 
 def decode_frame(blobs):
@@ -411,10 +550,10 @@ def decode_frame(blobs):
             images = [decode_png(blobs[first + i]) for i in range(n)]
         except Exception as error:  # Pillow raises several types on damaged PNGs
             raise FormatError(f"an input image is damaged: {error}") from error
-    maps = {
-        m["key"]: decode_values(blobs[m["blob"]], m["dtype"], (n, m["height"], m["width"]), m["scale"])
-        for m in header["maps"]
-    }
+    maps = {}
+    for m in header["maps"]:
+        name = (m["key"], m["stage"]) if header["kind"] == "randomisation" else m["key"]
+        maps[name] = decode_values(blobs[m["blob"]], m["dtype"], (n, m["height"], m["width"]), m["scale"])
     activations = None
     if header["activations"] is not None:
         a = header["activations"]

@@ -1,4 +1,5 @@
-"""Plugin name, format version, and the summary metadata that marks a tag as this plugin's."""
+"""Plugin name, format version, reserved tags, and the summary metadata that marks a tag as this
+plugin's."""
 
 from tensorboard.compat.proto import summary_pb2
 
@@ -6,13 +7,19 @@ from tb_saliency.format.errors import FormatError
 
 PLUGIN_NAME = "saliency"
 
-# Bump on any change an older reader would misread; readers refuse newer versions.
-FORMAT_VERSION = 1
+# Bump on any change an older reader would misread; readers refuse newer versions. Version 2 stores
+# per-sample numbers as doubles (version 1 frames still read).
+FORMAT_VERSION = 2
 
-# Tags that hold a probe set's images shared by many frames start with this; the dashboard hides them.
+# Tags this plugin writes beside the user's: shared probe images, and the step index of each tag.
+# Users' tags may not start with RESERVED_TAG_PREFIX.
+RESERVED_TAG_PREFIX = "_saliency_"
 INPUTS_TAG_PREFIX = "_saliency_inputs/"
+INDEX_TAG_PREFIX = "_saliency_index/"
 
-KIND_NAMES = {1: "saliency", 2: "activations", 3: "inputs"}
+KIND_NAMES = {1: "saliency", 2: "activations", 3: "inputs", 4: "randomisation", 5: "index"}
+# Kinds whose tags hold frames a user looks at, each with an INDEX series beside it.
+FRAME_KINDS = ("saliency", "activations", "randomisation")
 
 
 def pb2():
@@ -23,8 +30,14 @@ def pb2():
     return saliency_pb2
 
 
+def index_tag(tag):
+    """The tag of the INDEX series that indexes the frames of `tag`."""
+    return INDEX_TAG_PREFIX + tag
+
+
 def create_summary_metadata(kind, *, map_keys=(), class_names=(), num_samples=0):
-    """SummaryMetadata that makes both TensorBoard loaders keep a tag as this plugin's blob sequence."""
+    """SummaryMetadata that makes both TensorBoard loaders keep a tag as this plugin's: a blob
+    sequence for frames, a tensor series for an INDEX."""
     messages = pb2()
     content = messages.PluginData(
         version=FORMAT_VERSION,
@@ -33,11 +46,12 @@ def create_summary_metadata(kind, *, map_keys=(), class_names=(), num_samples=0)
         class_names=list(class_names),
         num_samples=num_samples,
     )
+    data_class = summary_pb2.DATA_CLASS_TENSOR if kind == "index" else summary_pb2.DATA_CLASS_BLOB_SEQUENCE
     return summary_pb2.SummaryMetadata(
         plugin_data=summary_pb2.SummaryMetadata.PluginData(
             plugin_name=PLUGIN_NAME, content=content.SerializeToString()
         ),
-        data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+        data_class=data_class,
     )
 
 
@@ -58,9 +72,12 @@ def parse_versioned(message, data, what):
 def parse_plugin_data(content):
     """Decodes `plugin_data.content` into a JSON-ready dict; FormatError when it cannot."""
     message = parse_versioned(pb2().PluginData(), content, "this tag's metadata")
+    kind = KIND_NAMES.get(message.kind)
+    if kind is None:
+        raise FormatError(f"this tag's metadata names an unknown kind of frame ({message.kind})")
     return {
         "version": message.version,
-        "kind": KIND_NAMES.get(message.kind, "unknown"),
+        "kind": kind,
         "map_keys": list(message.map_keys),
         "class_names": list(message.class_names),
         "num_samples": message.num_samples,

@@ -1,7 +1,10 @@
 """Regenerates `saliency_pb2.py` from `saliency.proto`: `python -m tb_saliency.proto.generate`.
 
-Generated code must never be newer than the oldest protobuf runtime the package supports, so this
-insists on the protoc that grpcio-tools 1.75.1 bundles (libprotoc 31.1, matching protobuf 6.31.1).
+Generated code must never be newer than the oldest protobuf runtime the package supports (4.25), so
+this insists on the protoc that grpcio-tools 1.62.3 bundles (libprotoc 25.1). Code it generates runs
+on protobuf 4.25 through 7.x. grpcio-tools 1.62.3 itself asks for protobuf < 5 but only needs it at
+run time for gRPC stubs, which are not generated here; install it beside a newer protobuf with
+`pip install --no-deps grpcio-tools==1.62.3` (.ci/run does).
 """
 
 import pathlib
@@ -15,25 +18,24 @@ PROTO_DIR = pathlib.Path(__file__).resolve().parent
 PROTO_ROOT = PROTO_DIR.parent.parent
 PROTO_FILE = "tb_saliency/proto/saliency.proto"
 GENERATED_FILE = "saliency_pb2.py"
-REQUIRED_GRPCIO_TOOLS = "1.75.1"
+REQUIRED_GRPCIO_TOOLS = "1.62.3"
+OLDEST_PROTOBUF = "4.25"
 
 
 def generate(output_dir: pathlib.Path) -> pathlib.Path:
     """Writes the generated module into `output_dir` and returns its path."""
+    install = f"pip install --no-deps grpcio-tools=={REQUIRED_GRPCIO_TOOLS}"
     try:
         from importlib.metadata import version
 
         from grpc_tools import protoc
     except ImportError as error:
-        raise SystemExit(
-            f"regenerating {GENERATED_FILE} needs grpcio-tools=={REQUIRED_GRPCIO_TOOLS} "
-            f"(pip install -e '.[test]'): {error}"
-        ) from error
+        raise SystemExit(f"regenerating {GENERATED_FILE} needs grpcio-tools ({install}): {error}") from error
     found = version("grpcio-tools")
     if found != REQUIRED_GRPCIO_TOOLS:
         raise SystemExit(
             f"regenerating {GENERATED_FILE} needs grpcio-tools=={REQUIRED_GRPCIO_TOOLS} so that the "
-            f"generated code runs on protobuf 6.31.1; found grpcio-tools=={found}"
+            f"generated code runs on protobuf {OLDEST_PROTOBUF}; found grpcio-tools=={found} ({install})"
         )
     with tempfile.TemporaryDirectory() as scratch:
         status = protoc.main(

@@ -9,6 +9,8 @@ from tb_saliency import format as stored_format
 from tb_saliency.format import metadata
 from tb_saliency.proto import saliency_pb2
 
+VERSION = stored_format.FORMAT_VERSION
+
 
 def _images(count=3, size=8, seed=0):
     return stored_format.to_display(np.random.default_rng(seed).uniform(size=(count, 3, size, size)))
@@ -163,29 +165,29 @@ def test_newer_format_version_is_refused_with_an_upgrade_message():
         ([], "no blobs"),
         ([b"\xff\xff\xff garbage"], "damaged"),
         ([b""], "no format version"),
-        ([_header_blob(version=1, kind=1, num_samples=2)], "lists 0 samples"),
-        ([_header_blob(version=1, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
+        ([_header_blob(version=VERSION, kind=1, num_samples=2)], "lists 0 samples"),
+        ([_header_blob(version=VERSION, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
                        maps=[saliency_pb2.MapBlock(key="m", blob=5, dtype=1, height=2, width=2,
                                                    min=[0], max=[1], scale=[1])])],
          "points at blob 5"),
-        ([_header_blob(version=1, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
+        ([_header_blob(version=VERSION, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
                        maps=[saliency_pb2.MapBlock(key="m", blob=1, dtype=1, height=2, width=2,
                                                    min=[0], max=[1], scale=[1])]), b"\x00" * 3],
          "3 bytes, expected 8"),
-        ([_header_blob(version=1, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
+        ([_header_blob(version=VERSION, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
                        maps=[saliency_pb2.MapBlock(key="m", blob=1, dtype=9, height=1, width=1,
                                                    min=[0], max=[1], scale=[1])]), b"\x00" * 2],
          "unknown dtype"),
-        ([_header_blob(version=1, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
+        ([_header_blob(version=VERSION, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
                        maps=[saliency_pb2.MapBlock(key="m", blob=1, dtype=1, height=1, width=1,
                                                    min=[0], max=[], scale=[1])]), b"\x00" * 2],
          "0 max values"),
-        ([_header_blob(version=1, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
+        ([_header_blob(version=VERSION, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
                        maps=[saliency_pb2.MapBlock(key="m", blob=1, dtype=1, height=1, width=1,
                                                    min=[0], max=[1], scale=[1],
                                                    options_json="{not json")]), b"\x00" * 2],
          "damaged options"),
-        ([_header_blob(version=1, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
+        ([_header_blob(version=VERSION, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
                        images=saliency_pb2.ImageSet(width=2, height=2, channels=3, first_blob=1)),
           b"not a png"],
          "image is damaged"),
@@ -218,3 +220,119 @@ def test_plugin_name_is_a_valid_tensorboard_plugin_name():
     import re
 
     assert re.fullmatch(r"[A-Za-z0-9_-]+", metadata.PLUGIN_NAME)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+@pytest.mark.parametrize("magnitude", [1e-50, 1e-30, 1e39, 1e300])
+def test_float64_magnitudes_beyond_float32_survive(dtype, magnitude):
+    # Per-sample scales and ranges are doubles: a float64 map of any magnitude keeps its values.
+    values = np.random.default_rng(2).normal(size=(2, 3, 3)) * magnitude
+    column = stored_format.MapColumn(key="m", method="m", values=values)
+    summary = stored_format.saliency_summary("t", samples=[stored_format.SampleFacts()] * 2, maps=[column],
+                                             dtype=dtype)
+    frame = stored_format.decode_frame(list(summary.value[0].tensor.string_val))
+    tolerance = (2 ** -11 if dtype == "float16" else 2 ** -23) * np.abs(values).max()
+    np.testing.assert_allclose(frame.maps["m"], values, rtol=0, atol=tolerance)
+    assert frame.header["maps"][0]["max"] == values.reshape(2, -1).max(1).tolist()
+    assert np.all(frame.maps["m"] != 0)
+
+
+def test_float64_activations_of_1e300_are_not_infinite():
+    values = np.full((1, 2, 2, 2), 1e300)
+    channels = stored_format.ActivationChannels(layer="l", values=values, channel_index=np.array([[0, 1]]),
+                                               channel_mean=np.array([[1e300, 1e300]]), total_channels=2)
+    summary = stored_format.activations_summary("a", samples=[stored_format.SampleFacts()], activations=channels)
+    frame = stored_format.decode_frame(list(summary.value[0].tensor.string_val))
+    np.testing.assert_allclose(frame.activations, values, rtol=1e-3)
+    assert frame.header["activations"]["channel_mean"] == [[1e300, 1e300]]
+
+
+def test_non_finite_values_are_refused_when_encoding():
+    column = stored_format.MapColumn(key="m", method="m", values=np.array([[[1.0, np.inf]], [[0.0, 1.0]]]))
+    with pytest.raises(ValueError, match=r"maps\['m'\]: expected finite values, got NaN or infinity in sample\(s\) \[0\]"):
+        stored_format.saliency_summary("t", samples=[stored_format.SampleFacts()] * 2, maps=[column])
+    with pytest.raises(ValueError, match="score: expected a finite number"):
+        stored_format.saliency_summary(
+            "t", samples=[stored_format.SampleFacts(score=float("nan"))],
+            maps=[stored_format.MapColumn(key="m", method="m", values=np.zeros((1, 1, 1)))])
+
+
+def test_frames_of_format_version_1_still_read():
+    # tb_saliency 0.1 stored per-sample numbers as float32 in the fields now named *_f32.
+    header = saliency_pb2.FrameHeader(
+        version=1, kind=1, num_samples=1, frames_written=3,
+        samples=[saliency_pb2.Sample(label=1, score_f32=0.1, target_score_f32=2.5)],
+        maps=[saliency_pb2.MapBlock(key="m", method="m", blob=1, dtype=1, height=1, width=2,
+                                    min_f32=[-1.0], max_f32=[0.5], scale_f32=[2.0],
+                                    statistics=[saliency_pb2.SampleStatistic(name="gap", values_f32=[0.25])])])
+    blob = np.array([-0.5, 0.25], "<f2").tobytes()
+    frame = stored_format.decode_frame([header.SerializeToString(), blob])
+    assert frame.header["samples"] == [{"label": 1, "score": 0.1, "target_score": 2.5}]
+    assert frame.header["steps_written"] == 3
+    m = frame.header["maps"][0]
+    assert (m["min"], m["max"], m["scale"], m["statistics"]) == ([-1.0], [0.5], [2.0], {"gap": [0.25]})
+    np.testing.assert_array_equal(frame.maps["m"], [[[-1.0, 0.5]]])
+
+
+def test_metrics_and_their_curves_round_trip():
+    curve = np.linspace(1, 0, 2 * 5).reshape(2, 5)
+    column = stored_format.MapColumn(
+        key="gradcam", method="gradcam", values=np.ones((2, 2, 2)),
+        metrics=[stored_format.MetricValues("deletion", np.array([0.4, 0.6]), curve, {"steps": 4}),
+                 stored_format.MetricValues("pointing_game", np.array([1.0, 0.0]))])
+    summary = stored_format.saliency_summary("t", samples=[stored_format.SampleFacts()] * 2, maps=[column])
+    header = stored_format.decode_frame(list(summary.value[0].tensor.string_val)).header
+    metrics = header["maps"][0]["metrics"]
+    assert metrics["deletion"]["values"] == [0.4, 0.6]
+    assert metrics["deletion"]["curve"] == curve.tolist()
+    assert metrics["deletion"]["options"] == {"steps": 4}
+    assert metrics["pointing_game"] == {"name": "pointing_game", "values": [1.0, 0.0], "curve": None, "options": {}}
+
+
+def test_randomisation_frames_round_trip():
+    maps = [stored_format.MapColumn(key="gradcam", method="gradcam", values=np.full((1, 2, 2), k + 1.0), stage=stage)
+            for k, stage in enumerate(["", "fc", "conv"])]
+    randomisation = stored_format.Randomisation(
+        order="cascading", layers=["fc", "conv"],
+        correlations={("gradcam", "fc"): [0.9], ("gradcam", "conv"): [0.1]}, options={"seed": 0})
+    summary = stored_format.saliency_summary("r", samples=[stored_format.SampleFacts()], maps=maps,
+                                             randomisation=randomisation)
+    frame = stored_format.decode_frame(list(summary.value[0].tensor.string_val))
+    assert frame.header["kind"] == "randomisation"
+    assert set(frame.maps) == {("gradcam", ""), ("gradcam", "fc"), ("gradcam", "conv")}
+    np.testing.assert_array_equal(frame.maps[("gradcam", "conv")], np.full((1, 2, 2), 3.0))
+    assert frame.header["randomisation"] == {
+        "order": "cascading", "layers": ["fc", "conv"], "options": {"seed": 0},
+        "correlations": [{"key": "gradcam", "stage": "fc", "values": [0.9]},
+                         {"key": "gradcam", "stage": "conv", "values": [0.1]}]}
+
+
+def _one_map_header(**map_fields):
+    fields = dict(key="m", blob=1, dtype=1, height=1, width=1, min=[0], max=[1], scale=[1])
+    fields.update(map_fields)
+    return saliency_pb2.FrameHeader(version=VERSION, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
+                                    maps=[saliency_pb2.MapBlock(**fields)])
+
+
+@pytest.mark.parametrize(
+    "header, blob_count, message",
+    [
+        (_one_map_header(options_json="[" * 100_000 + "]" * 100_000), 2, "damaged options"),
+        (_one_map_header(height=0, width=0), 2, r"empty shape \(1, 0, 0\)"),
+        (_one_map_header(height=1 << 20, width=1 << 20), 2, "more than a frame can hold"),
+        (_one_map_header(min=[float("nan")]), 2, "non-finite min"),
+        (saliency_pb2.FrameHeader(version=VERSION, kind=1, num_samples=1, samples=[saliency_pb2.Sample()],
+                                  maps=[saliency_pb2.MapBlock(key="m", blob=1, dtype=1, height=1, width=1, min=[0], max=[1], scale=[1]),
+                                        saliency_pb2.MapBlock(key="m", blob=2, dtype=1, height=1, width=1, min=[0], max=[1], scale=[1])]),
+         3, "two maps named 'm'"),
+        (saliency_pb2.FrameHeader(version=VERSION, kind=5), 1, "unknown kind"),
+        (saliency_pb2.FrameHeader(version=VERSION, kind=1, num_samples=1 << 20), 1, "more than a frame can hold"),
+        (_one_map_header(metrics=[saliency_pb2.Metric(name="deletion", values=[1.0], curve_length=3, curve=[1.0])]),
+         2, "1 curve points for 1 samples × 3"),
+    ],
+    ids=["options nested 100,000 deep", "0×0 map", "huge map", "NaN range", "duplicate keys", "index kind",
+         "a million samples", "short curve"],
+)
+def test_hostile_headers_raise_format_error(header, blob_count, message):
+    with pytest.raises(stored_format.FormatError, match=message):
+        stored_format.describe_header(header.SerializeToString(), blob_count)

@@ -72,7 +72,7 @@ def test_scalars_and_images_keep_working_beside_saliency(writer, tmp_path):
     writer.add_image("picture", IMAGES[0], 1)
     writer.add_saliency_map("probe", IMAGES, np.ones((2, 4, 4)), global_step=1)
     writer.flush()
-    assert summary_tags(tmp_path) == ["loss", "picture", "probe"]
+    assert summary_tags(tmp_path) == ["loss", "picture", "probe", "_saliency_index/probe"]
 
 
 BAD_CALLS = [
@@ -110,6 +110,26 @@ BAD_CALLS = [
      "dtype: expected one of"),
     ("bad step", dict(images=IMAGES, maps=np.ones((2, 4, 4)), global_step=1.5), TypeError,
      "global_step: expected an int"),
+    ("step beyond int64", dict(images=IMAGES, maps=np.ones((2, 4, 4)), global_step=2**64), ValueError,
+     r"global_step: expected an int from -2\*\*63 to 2\*\*63 - 1, got 18446744073709551616"),
+    ("walltime not a number", dict(images=IMAGES, maps=np.ones((2, 4, 4)), walltime="abc"), TypeError,
+     r"walltime: expected seconds since the epoch as a finite number, or None, got 'abc'"),
+    ("walltime NaN", dict(images=IMAGES, maps=np.ones((2, 4, 4)), walltime=float("nan")), TypeError,
+     r"walltime: expected .* got nan"),
+    ("tag with a lone surrogate", dict(tag="probe\udc80", images=IMAGES, maps=np.ones((2, 4, 4))),
+     ValueError, r"tag: expected text that UTF-8 can encode, .* surrogate at position 5"),
+    ("tag with NUL", dict(tag="pro\0be", images=IMAGES, maps=np.ones((2, 4, 4))), ValueError,
+     r"tag: expected a name without NUL, .* got 'pro\\x00be' with NUL at position 3"),
+    ("tag with a double quote", dict(tag='a"b', images=IMAGES, maps=np.ones((2, 4, 4))), ValueError,
+     r"tag: expected a name without .* double quote"),
+    ("tag with a backslash", dict(tag="a\\b", images=IMAGES, maps=np.ones((2, 4, 4))), ValueError,
+     r"tag: expected a name without .* backslash"),
+    ("class name with a lone surrogate", dict(images=IMAGES, maps=np.ones((2, 4, 4)), class_names=["a", "\ud800"]),
+     ValueError, r"class_names\[1\]: expected text that UTF-8 can encode"),
+    ("method name with a lone surrogate", dict(images=IMAGES, maps={"x\ud800": np.ones((2, 4, 4))}),
+     ValueError, r"maps: expected text that UTF-8 can encode"),
+    ("index tag is reserved too", dict(tag="_saliency_index/probe", images=IMAGES, maps=np.ones((2, 4, 4))),
+     ValueError, "tag: names starting with '_saliency_' are reserved"),
 ]
 
 

@@ -1,0 +1,399 @@
+"""`log_saliency`, `log_saliency_map`, `log_activations`: saliency frames into any TensorBoard writer.
+
+    from torch.utils.tensorboard import SummaryWriter
+    writer = SummaryWriter("runs/exp1")
+    tb_saliency.log_saliency(writer, "probe", model, images, methods=["gradient", "gradcam"],
+                             layer="layer4", global_step=step)
+
+`writer` may be torch's `SummaryWriter`, tensorboardX's, `tb_saliency.SummaryWriter`, a Lightning
+logger with such an `.experiment`, or None (compute and return the maps, write nothing: the other
+ranks of a distributed job). Frames go into that writer's own event file, never a second file in the
+run folder, so TensorBoard shows them beside the writer's scalars. Under torch.distributed only rank
+zero writes.
+
+What a writer has logged (each tag's kind, its frame and step counts, the probe sets it has seen)
+lives beside the writer, weakly keyed by it, so that a probe set logged at every step is stored twice
+in all and TensorBoard gets each tag's metadata once.
+
+Every argument is checked, and every array computed and encoded, before anything is written: a call
+that fails leaves the event file as it was.
+"""
+
+import collections
+import dataclasses
+import threading
+import weakref
+from typing import Callable, Optional, Sequence, Union
+
+import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
+import torch
+
+from tb_saliency import arguments, attribution
+from tb_saliency import format as stored_format
+
+# Probe sets whose images a writer remembers, to store a repeated set once (see _place_images).
+_REMEMBERED_IMAGE_SETS = 4096
+
+
+@dataclasses.dataclass
+class _TagState:
+    kind: str
+    frames: int = 0
+    steps: set = dataclasses.field(default_factory=set)
+
+
+class _WriterState:
+    """What one writer has logged through these functions."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.tags = {}                                  # tag → _TagState
+        self.image_sets = collections.OrderedDict()     # content key → "inline" or "shared"
+
+
+_STATES = weakref.WeakKeyDictionary()
+_STATES_LOCK = threading.Lock()
+
+
+def _state_of(writer):
+    with _STATES_LOCK:
+        try:
+            state = _STATES.get(writer)
+            if state is None:
+                state = _STATES[writer] = _WriterState()
+        except TypeError:
+            # A writer that cannot be weakly referenced gets no memory across calls: every frame then
+            # stores its images and metadata, which is correct, only larger.
+            state = _WriterState()
+    return state
+
+
+def _is_rank_zero():
+    distributed = torch.distributed
+    return not (distributed.is_available() and distributed.is_initialized()) or distributed.get_rank() == 0
+
+
+def _event_sink(writer):
+    """add(summary, step, walltime) into `writer`'s own event file; None when nothing is to be written
+    (no writer, or a rank other than zero). Checks the writer's type now; opens nothing until a
+    frame is written."""
+    if writer is None or not _is_rank_zero():
+        return None
+    owner = writer
+    if not hasattr(owner, "_get_file_writer") and not hasattr(owner, "add_summary") and hasattr(owner, "experiment"):
+        owner = owner.experiment  # a Lightning logger
+    if hasattr(owner, "_get_file_writer"):
+        # Called at each write: torch's writer opens a new file there only if it was closed.
+        get_file_writer = owner._get_file_writer
+    elif hasattr(owner, "add_summary"):
+        get_file_writer = lambda: owner  # noqa: E731
+    else:
+        raise TypeError(
+            "writer: expected torch.utils.tensorboard.SummaryWriter, tensorboardX.SummaryWriter, "
+            f"tb_saliency.SummaryWriter, a Lightning logger with one as .experiment, or None; got "
+            f"{type(writer).__module__}.{type(writer).__name__}"
+        )
+
+    def add(summary, step, walltime):
+        file_writer = get_file_writer()
+        file_writer.add_summary(_converted(summary, file_writer), step, walltime)
+
+    return add
+
+
+def _converted(summary, file_writer):
+    """tensorboardX compiles its own copy of TensorBoard's protos: a Summary must be re-parsed into
+    its classes before its file writer takes it."""
+    if type(file_writer).__module__.startswith("tensorboardX"):
+        from tensorboardX.proto import summary_pb2 as tbx_summary_pb2
+
+        return tbx_summary_pb2.Summary.FromString(summary.SerializeToString())
+    return summary
+
+
+# Public API ---------------------------------------------------------------------------------------
+
+
+def log_saliency_map(
+    writer,
+    tag: str,
+    images,
+    maps,
+    *,
+    global_step: Optional[int] = None,
+    walltime: Optional[float] = None,
+    labels=None,
+    predictions=None,
+    scores=None,
+    class_names: Optional[Sequence[str]] = None,
+    method: str = "custom",
+    mean=None,
+    std=None,
+    dataformats: str = "NCHW",
+    dtype: str = "float16",
+):
+    """Logs maps computed anywhere (captum, pytorch-grad-cam, your own) over their images.
+
+    Args:
+      writer: see the module docstring.
+      tag: name of the series in TensorBoard.
+      images: N×C×H×W (or N×H×W×C with dataformats="NHWC") or N×H×W grayscale; float in [0, 1]
+        (or de-normalised with `mean`/`std`) or uint8. A tensor or an array.
+      maps: N×h×w (N×1×h×w accepted), or a dict {method name: N×h×w} to compare methods side
+        by side. Any resolution; the dashboard upsamples. Stored raw.
+      labels, predictions: N class ids; scores: N numbers (e.g. the probability of the
+        prediction). All optional.
+      class_names: names indexed by class id, shown instead of ids.
+      method: the column name when `maps` is a single array.
+      mean, std: per-channel normalisation of `images` to undo for display.
+      dtype: "float16" (default, half the bytes) or "float32" for the stored maps.
+    """
+    frame = _Frame(writer, "saliency", tag, global_step, walltime, dtype, class_names)
+    display = arguments.display_images(images, mean=mean, std=std, dataformats=dataformats)
+    count = display.count
+    columns = arguments.map_columns(maps, method, count)
+    facts = arguments.sample_facts(
+        count,
+        labels=arguments.per_sample(labels, "labels", count, "class", frame.class_names),
+        predictions=arguments.per_sample(predictions, "predictions", count, "class", frame.class_names),
+        scores=arguments.per_sample(scores, "scores", count, "number"),
+    )
+    frame.write_saliency(display, facts, columns)
+
+
+def log_saliency(
+    writer,
+    tag: str,
+    model: torch.nn.Module,
+    inputs: torch.Tensor,
+    *,
+    target=None,
+    methods: Union[str, Sequence[str]] = "gradcam",
+    layer=None,
+    global_step: Optional[int] = None,
+    walltime: Optional[float] = None,
+    labels=None,
+    class_names: Optional[Sequence[str]] = None,
+    mean=None,
+    std=None,
+    denormalize: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
+    images=None,
+    dtype: str = "float16",
+    **options,
+):
+    """Computes saliency maps of `model` on `inputs` and logs them as one frame.
+
+    The model, its gradients, buffers, modes and hooks, and the global RNG are left exactly as
+    they were, so this is safe to call inside a training loop and inside `torch.no_grad()`.
+
+    Args:
+      writer: see the module docstring.
+      tag: name of the series in TensorBoard.
+      model: the model to explain (a DistributedDataParallel wrapper runs on its `.module`).
+      inputs: N×C×H×W batch, as the model takes it (normalised as in training).
+      target: None (the predicted class), an int, N ints, or a callable outputs → Tensor[N].
+      methods: a method name or a list of them (see `tb_saliency.METHODS`); several methods
+        share their passes and land side by side in one frame.
+      layer: a module or its dotted name (a list for several), for CAM methods.
+      labels: N ground-truth class ids, shown beside the prediction.
+      class_names: names indexed by class id.
+      mean, std: the input normalisation, undone for display; or `denormalize`, a function
+        inputs → images in [0, 1].
+      images: what to show instead of `inputs` (for inputs that are not pictures).
+      dtype: "float16" or "float32" for the stored maps.
+      **options: method options, see `tb_saliency.attribute`.
+
+    Returns:
+      The raw maps, {key: Tensor[N, h, w]} as `tb_saliency.attribute` returns them, for
+      metrics of your own without computing them twice.
+    """
+    frame = _Frame(writer, "saliency", tag, global_step, walltime, dtype, class_names)
+    display = _display_images(inputs, images, mean, std, denormalize)
+    label_ids = arguments.per_sample(labels, "labels", display.count, "class", frame.class_names)
+    explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, **options)
+    columns = [
+        stored_format.MapColumn(
+            key=result.key,
+            method=result.method,
+            layer=result.layer or "",
+            values=_numpy(result.values),
+            options=result.options,
+            statistics={k: _numpy(v) for k, v in result.statistics.items()},
+        )
+        for result in explanation.maps.values()
+    ]
+    facts = arguments.sample_facts(
+        display.count,
+        labels=label_ids,
+        targets=_tensor_list(explanation.targets, "class"),
+        predictions=_tensor_list(explanation.predictions, "class"),
+        scores=_tensor_list(explanation.probabilities, "number"),
+        target_scores=_tensor_list(explanation.target_scores, "number"),
+    )
+    frame.write_saliency(display, facts, columns)
+    return {key: result.values for key, result in explanation.maps.items()}
+
+
+def log_activations(
+    writer,
+    tag: str,
+    model: torch.nn.Module,
+    inputs: torch.Tensor,
+    *,
+    layer,
+    max_channels: int = 16,
+    global_step: Optional[int] = None,
+    walltime: Optional[float] = None,
+    labels=None,
+    class_names: Optional[Sequence[str]] = None,
+    mean=None,
+    std=None,
+    denormalize: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
+    images=None,
+    dtype: str = "float16",
+    **options,
+):
+    """Logs a layer's most active channels per sample (most active first), with the inputs.
+
+    Args as `log_saliency`; `layer` is one module or dotted name, and `max_channels` bounds how
+    many channels each sample keeps. Returns the `ActivationResult` of `tb_saliency.activations`.
+    """
+    frame = _Frame(writer, "activations", tag, global_step, walltime, dtype, class_names)
+    display = _display_images(inputs, images, mean, std, denormalize)
+    label_ids = arguments.per_sample(labels, "labels", display.count, "class", frame.class_names)
+    result = attribution.activations(model, inputs, layer=layer, max_channels=max_channels, **options)
+    channels = stored_format.ActivationChannels(
+        layer=result.layer,
+        values=_numpy(result.values),
+        channel_index=result.channel_index.detach().cpu().numpy(),
+        channel_mean=_numpy(result.channel_mean),
+        total_channels=int(result.total_channels),
+        options=result.options,
+    )
+    facts = arguments.sample_facts(
+        display.count,
+        labels=label_ids,
+        predictions=_tensor_list(result.predictions, "class"),
+        scores=_tensor_list(result.probabilities, "number"),
+    )
+    frame.write_activations(display, facts, channels)
+    return result
+
+
+# Internals ----------------------------------------------------------------------------------------
+
+
+def _numpy(tensor):
+    return tensor.detach().double().cpu().numpy()
+
+
+def _tensor_list(tensor, kind):
+    if tensor is None:
+        return None
+    values = tensor.detach().cpu()
+    return [int(v) for v in values] if kind == "class" else [float(v) for v in values.double()]
+
+
+def _display_images(inputs, images, mean, std, denormalize):
+    """What the frame shows for `inputs`: `images` as given, `denormalize(inputs)`, or the inputs with
+    `mean`/`std` undone; checked before the model runs."""
+    if not isinstance(inputs, torch.Tensor):
+        raise TypeError(f"inputs: expected a torch.Tensor batch, got {type(inputs).__name__}")
+    if images is not None and denormalize is not None:
+        raise ValueError("images, denormalize: give one of them, not both")
+    if images is not None:
+        display = arguments.display_images(images, mean=mean, std=std)
+    elif denormalize is not None:
+        if mean is not None or std is not None:
+            raise ValueError("denormalize, mean/std: give one way to de-normalise, not both")
+        if not callable(denormalize):
+            raise TypeError(f"denormalize: expected a function, got {arguments.describe(denormalize)}")
+        with torch.no_grad():
+            shown = denormalize(inputs.detach())
+        display = arguments.display_images(shown, argument="denormalize(inputs)", transformed=True)
+    else:
+        display = arguments.display_images(inputs, mean=mean, std=std, argument="inputs")
+    if inputs.dim() == 0 or display.count != inputs.shape[0]:
+        count = inputs.shape[0] if inputs.dim() else "no"
+        raise ValueError(f"images: expected one image per input ({count}), got {display.count}")
+    return display
+
+
+class _Frame:
+    """One call's frame on its way into a writer: the checks every call starts with (before any model
+    runs), then the encoding and writing, under the writer's lock so that threads logging into one
+    writer keep its counts and shared images consistent."""
+
+    def __init__(self, writer, kind, tag, global_step, walltime, dtype, class_names):
+        self.tag = arguments.check_tag(tag)
+        self.global_step = arguments.check_global_step(global_step)
+        self.walltime = arguments.check_walltime(walltime)
+        self.dtype = arguments.check_dtype(dtype)
+        self.class_names = arguments.class_names(class_names)
+        self.kind = kind
+        self.sink = _event_sink(writer)
+        self.state = _state_of(writer) if self.sink is not None else None
+        if self.state is not None:
+            known = self.state.tags.get(tag)
+            if known is not None and known.kind != kind:
+                raise ValueError(f"tag: {tag!r} already holds {known.kind} frames in this writer; use another tag for {kind}")
+
+    def write_saliency(self, display, facts, columns, randomisation=None):
+        self._write(display, facts, [c.key for c in columns], lambda **common: stored_format.saliency_summary(
+            self.tag, maps=columns, dtype=self.dtype, randomisation=randomisation, **common))
+
+    def write_activations(self, display, facts, channels):
+        self._write(display, facts, [], lambda **common: stored_format.activations_summary(
+            self.tag, activations=channels, dtype=self.dtype, **common))
+
+    def _write(self, display, facts, map_keys, build):
+        if self.sink is None:
+            return
+        state = self.state
+        step = 0 if self.global_step is None else self.global_step  # what TensorBoard files it under
+        with state.lock:
+            known = state.tags.get(self.tag)
+            content_key, shared_key, shared_summary = _place_images(state, display)
+            summary = build(
+                samples=facts,
+                images=display,
+                shared_images_key=shared_key,
+                frames_written=(known.frames if known else 0) + 1,
+                steps_written=len((known.steps if known else set()) | {step}),
+                # TensorBoard keeps the first metadata of a tag only, so it is written once.
+                summary_metadata=None if known else stored_format.create_summary_metadata(
+                    self.kind, map_keys=map_keys, class_names=self.class_names, num_samples=len(facts)),
+            )
+            if shared_summary is not None:
+                self.sink(shared_summary, self.global_step, self.walltime)
+            self.sink(summary, self.global_step, self.walltime)
+            _remember_images(state, content_key, shared=shared_key is not None)
+            tag_state = state.tags.setdefault(self.tag, _TagState(self.kind))
+            tag_state.frames += 1
+            tag_state.steps.add(step)
+
+
+def _place_images(state, display):
+    """Where a frame's images go: inline the first time a probe set is seen; from the second time
+    on, in a shared INPUTS tag written once, so a fixed probe set logged at every step is stored
+    twice, not at every step, and every frame that survives sampling can show it.
+
+    Returns (content key, shared key or None, INPUTS summary to write first or None); the caller
+    records the key's new state only once the frame is written.
+    """
+    key = display.content_key()
+    seen = state.image_sets.get(key)
+    if seen is None:
+        return key, None, None
+    if seen == "inline":
+        return key, key, stored_format.inputs_summary(
+            key, display, summary_metadata=stored_format.create_summary_metadata("inputs")
+        )
+    return key, key, None
+
+
+def _remember_images(state, key, shared):
+    state.image_sets[key] = "shared" if shared else state.image_sets.get(key, "inline")
+    state.image_sets.move_to_end(key)
+    while len(state.image_sets) > _REMEMBERED_IMAGE_SETS:
+        state.image_sets.popitem(last=False)

@@ -1,0 +1,190 @@
+"""`tb_saliency.read`: saliency frames back from a logdir, as arrays, for a notebook. No torch.
+
+    frames = tb_saliency.read("runs", run="exp1", tag="probe")
+    last = frames[-1]
+    last.maps["gradcam"]          # N×h×w float32 raw values
+    last.images                   # N×H×W×C uint8, shared probe images resolved
+
+Event files are read directly, every step of every file (no sampling): what TensorBoard would show
+with `--samples_per_plugin=saliency=0`. A step logged twice (a resumed run) reads as its last frame,
+as TensorBoard shows it.
+"""
+
+import dataclasses
+import glob
+import os
+from typing import Optional
+
+import numpy as np
+from tensorboard.backend.event_processing import event_file_loader
+from tensorboard.util import tensor_util
+
+from tb_saliency import format as stored_format
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
+
+@dataclasses.dataclass(frozen=True)
+class Activations:
+    """A layer's most active channels per sample: `values` N×K×h×w, `channel_index` and
+    `channel_mean` N×K, most active first."""
+
+    layer: str
+    values: np.ndarray
+    channel_index: np.ndarray
+    channel_mean: np.ndarray
+    total_channels: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """One logged step of one tag.
+
+    `maps` holds raw values, N×h×w, float32 (float64 when a map's values lie beyond float32's range,
+    which only float64 models produce); in randomisation frames its keys are "key" for the original
+    model and "key@stage" for each stage. `labels`, `targets`, `predictions` and `scores` hold one
+    entry per sample, None where unknown (the whole list is None when nothing was logged). `options`,
+    `statistics` and `metrics` are keyed like `maps`.
+    """
+
+    run: str
+    tag: str
+    step: int
+    wall_time: float
+    kind: str
+    images: Optional[np.ndarray]
+    maps: dict
+    activations: Optional[Activations]
+    labels: Optional[list]
+    targets: Optional[list]
+    predictions: Optional[list]
+    scores: Optional[list]
+    class_names: list
+    options: dict
+    statistics: dict
+    metrics: dict
+    randomisation: Optional[dict]
+
+
+def read(logdir, *, run: Optional[str] = None, tag: Optional[str] = None) -> list:
+    """Every saliency, activations and randomisation frame under `logdir`, ordered by run, tag and step.
+
+    Args:
+      logdir: the folder given to `tensorboard --logdir`; runs are its sub-folders holding event files
+        (named as TensorBoard names them: "." for the folder itself).
+      run, tag: read only this run and this tag (exact names).
+    """
+    if not isinstance(logdir, (str, os.PathLike)):
+        raise TypeError(f"logdir: expected a path, got {type(logdir).__name__}")
+    if not os.path.isdir(logdir):
+        raise FileNotFoundError(f"logdir: no such folder: {os.fspath(logdir)!r}")
+    for name, value in (("run", run), ("tag", tag)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name}: expected a string or None, got {type(value).__name__}")
+    frames = []
+    for run_name, paths in sorted(_runs(os.fspath(logdir)).items()):
+        if run is None or run_name == run:
+            frames.extend(_read_run(run_name, paths, tag))
+    return frames
+
+
+def _runs(logdir):
+    """{run name: its event files in TensorBoard's reading order}."""
+    runs = {}
+    for path in glob.glob(os.path.join(glob.escape(logdir), "**", "*tfevents*"), recursive=True):
+        if os.path.isfile(path):
+            relative = os.path.relpath(os.path.dirname(path), logdir)
+            runs.setdefault(relative.replace(os.sep, "/"), []).append(path)
+    return {name: sorted(paths) for name, paths in runs.items()}
+
+
+def _read_run(run, paths, wanted_tag):
+    kinds, class_names, latest, inputs = {}, {}, {}, {}
+    for path in paths:
+        for event in event_file_loader.LegacyEventFileLoader(path).Load():
+            _collect(event, kinds, class_names, latest, inputs, wanted_tag)
+    frames = []
+    for (tag, step), (wall_time, blobs) in sorted(latest.items()):
+        try:
+            frames.append(_frame(run, tag, step, wall_time, kinds[tag], blobs, class_names.get(tag, []), inputs))
+        except stored_format.FormatError as error:
+            raise stored_format.FormatError(f"run {run!r}, tag {tag!r}, step {step}: {error}") from error
+    return frames
+
+
+def _collect(event, kinds, class_names, latest, inputs, wanted_tag):
+    """Files one event's saliency values: frames of the wanted tags (the last per step wins) and every
+    shared probe set. A tag's kind comes from its first value's metadata, as in TensorBoard."""
+    for value in event.summary.value:
+        if value.tag not in kinds:
+            if not value.HasField("metadata") or value.metadata.plugin_data.plugin_name != stored_format.PLUGIN_NAME:
+                kinds[value.tag] = None
+                continue
+            try:
+                info = stored_format.parse_plugin_data(value.metadata.plugin_data.content)
+            except stored_format.FormatError:
+                kinds[value.tag] = None
+                continue
+            kinds[value.tag] = info["kind"]
+            class_names[value.tag] = info["class_names"]
+        kind = kinds[value.tag]
+        if kind == "inputs":
+            inputs[value.tag] = list(tensor_util.make_ndarray(value.tensor).reshape(-1))
+        elif kind in stored_format.FRAME_KINDS and (wanted_tag is None or value.tag == wanted_tag):
+            latest[(value.tag, event.step)] = (event.wall_time, list(tensor_util.make_ndarray(value.tensor).reshape(-1)))
+
+
+def _float32_if_it_fits(values):
+    """float32 unless that would turn a value into infinity or a non-zero into zero."""
+    magnitude = np.abs(values)
+    if magnitude.size and (magnitude.max() > _FLOAT32_MAX or np.any((magnitude > 0) & (magnitude < _FLOAT32_TINY))):
+        return values
+    return values.astype(np.float32)
+
+
+def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs):
+    decoded = stored_format.decode_frame(blobs)
+    header = decoded.header
+    images = decoded.images
+    shared = (header["images"] or {}).get("shared_key")
+    if shared is not None:
+        inputs_tag = stored_format.inputs_tag(shared)
+        if inputs_tag not in inputs:
+            raise stored_format.FormatError(f"its images are in {inputs_tag!r}, which this run does not hold")
+        images = stored_format.decode_frame(inputs[inputs_tag]).images
+    if images is not None:
+        images = np.stack(images)
+
+    def name(block):
+        return f"{block['key']}@{block['stage']}" if block.get("stage") else block["key"]
+
+    maps = {}
+    for block, values in zip(header["maps"], decoded.maps.values()):
+        maps[name(block)] = _float32_if_it_fits(values)
+    activations = None
+    if header["activations"] is not None:
+        a = header["activations"]
+        activations = Activations(
+            layer=a["layer"], values=_float32_if_it_fits(decoded.activations),
+            channel_index=np.asarray(a["channel_index"], np.int64),
+            channel_mean=np.asarray(a["channel_mean"], np.float64), total_channels=a["total_channels"],
+        )
+    samples = header["samples"]
+
+    def column(field):
+        values = [s.get(field) for s in samples]
+        return None if all(v is None for v in values) else values
+
+    options = {name(m): m["options"] for m in header["maps"]}
+    if header["activations"] is not None:
+        options["activations"] = header["activations"]["options"]
+    return Frame(
+        run=run, tag=tag, step=step, wall_time=wall_time, kind=kind,
+        images=images, maps=maps, activations=activations,
+        labels=column("label"), targets=column("target"), predictions=column("prediction"),
+        scores=column("score"), class_names=list(class_names), options=options,
+        statistics={name(m): {k: np.asarray(v) for k, v in m["statistics"].items()} for m in header["maps"]},
+        metrics={name(m): m["metrics"] for m in header["maps"] if m["metrics"]},
+        randomisation=header["randomisation"],
+    )
