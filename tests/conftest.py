@@ -1,14 +1,15 @@
 """Test markers. Slow tests (a real browser, a real `tensorboard` process, a framework's training
 loop, several processes) carry a marker naming what makes them slow, and all of them `slow`, so that
-day-to-day work runs `python -m pytest -m "not slow"` and CI runs everything."""
+day-to-day work runs `python -m pytest -m "not slow"` and CI runs everything. Tests that need no
+torch are marked `viewer`: CI runs them again on the oldest stack the viewer side supports."""
 
 import pathlib
 
 import pytest
 
 SLOW_MARKERS = ("browser", "tensorboard", "training", "distributed")
-# Whole folders whose tests are all of one slow kind.
-_FOLDER_MARKERS = {"browser": "browser", "integration": "tensorboard"}
+# Whole folders whose tests all carry a marker.
+_FOLDER_MARKERS = {"browser": "browser", "integration": "tensorboard", "format": "viewer"}
 
 
 def pytest_collection_modifyitems(items):

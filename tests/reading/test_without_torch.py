@@ -5,6 +5,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytestmark = pytest.mark.viewer
+
 # Makes `import torch` fail as on a machine without it.
 NO_TORCH = "import sys; sys.modules['torch'] = None\n"
 
