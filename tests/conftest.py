@@ -3,11 +3,13 @@ loop, several processes) carry a marker naming what makes them slow, and all of 
 day-to-day work runs `python -m pytest -m "not slow"` and CI runs everything. Tests that need no
 torch are marked `viewer`: CI runs them again on the oldest stack the viewer side supports."""
 
+import importlib.util
 import pathlib
+import re
 
 import pytest
 
-SLOW_MARKERS = ("browser", "tensorboard", "training", "distributed")
+SLOW_MARKERS = ("browser", "tensorboard", "training", "distributed", "packaging")
 # Whole folders whose tests all carry a marker.
 _FOLDER_MARKERS = {"browser": "browser", "integration": "tensorboard", "format": "viewer"}
 
@@ -19,3 +21,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(_FOLDER_MARKERS[folder])
         if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
+
+
+# Where torch is missing (CI's run on the oldest viewer stack), test modules that import it, directly
+# or through the torch-based logdir writers, are not collected; the `viewer` tests are the rest.
+_TORCH_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:torch\b|tests\.support(?:\.logdirs| import logdirs))", re.M)
+
+
+def pytest_ignore_collect(collection_path):
+    if collection_path.suffix != ".py" or importlib.util.find_spec("torch") is not None:
+        return None
+    return bool(_TORCH_IMPORT.search(collection_path.read_text(encoding="utf-8"))) or None

@@ -1,0 +1,73 @@
+"""What `pip install tb_saliency` gets: no torch, one version, the bundle and schemas in the wheel,
+the dashboard's sources in the sdist, and a README whose links work on PyPI."""
+
+import re
+import subprocess
+import sys
+import tarfile
+import tomllib
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+import tb_saliency
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _build(kind, out):
+    code = f"from setuptools import build_meta as b; print(b.build_{kind}({str(out)!r}))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out / result.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.packaging
+def test_the_wheel_holds_the_bundle_and_schemas_and_requires_no_torch(tmp_path):
+    wheel = _build("wheel", tmp_path)
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        info = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+        entry_points = archive.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    for path in ("tb_saliency/static/index.js", "tb_saliency/proto/layout.json", "tb_saliency/proto/saliency.proto",
+                 "tb_saliency/proto/saliency_pb2.py", "tb_saliency/http_api.md", "tb_saliency/plugin.py"):
+        assert path in names, path
+    requirements = [line for line in info.splitlines() if line.startswith("Requires-Dist:")]
+    assert not [r for r in requirements if "torch" in r and "extra ==" not in r], requirements
+    assert f"Version: {tb_saliency.__version__}" in info
+    assert "saliency = tb_saliency.plugin:SaliencyPlugin" in entry_points
+    assert not [n for n in names if n.startswith(("tests/", "frontend/", "demo/"))]
+
+
+@pytest.mark.packaging
+def test_the_sdist_holds_the_dashboards_sources_without_node_modules(tmp_path):
+    sdist = _build("sdist", tmp_path)
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for path in ("LICENSE", "README.md", "pyproject.toml", "frontend/package.json", "frontend/package-lock.json",
+                 "frontend/src/index.ts", "frontend/scripts/build.mjs", "tb_saliency/static/index.js"):
+        assert path in names, path
+    assert not [n for n in names if "node_modules" in n]
+
+
+def test_the_version_lives_in_one_place():
+    assert "version" in PROJECT["dynamic"] and "version" not in PROJECT
+    assert metadata.version("tb_saliency") == tb_saliency.__version__
+
+
+def test_readme_links_and_image_work_on_pypi():
+    readme = (ROOT / "README.md").read_text()
+    headings = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+                for h in re.findall(r"^#+ (.+)$", readme, re.M)}
+    repository = PROJECT["urls"]["Homepage"]
+    for target in re.findall(r"\]\(([^)\s]+)\)", readme):
+        if target.startswith("#"):
+            assert target[1:] in headings, f"README links to a missing section {target}"
+            continue
+        assert target.startswith("https://"), f"a relative link breaks on PyPI: {target}"
+        for prefix in (f"{repository}/blob/main/", repository.replace("github.com", "raw.githubusercontent.com") + "/main/"):
+            if target.startswith(prefix):
+                assert (ROOT / target[len(prefix):]).exists(), f"README links to a file that is not here: {target}"
