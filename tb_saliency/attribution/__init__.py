@@ -34,15 +34,16 @@ Arguments
 
 Options (keyword; unknown names, and names no requested method uses, are errors)
     channel_reduction     'signed_sum' (default) | 'abs_sum' | 'max_abs'              input-space methods
-    smoothgrad_samples    50                                                          smoothgrad
+    smoothgrad_samples    50 (at most 10,000)                                         smoothgrad
     smoothgrad_noise      0.15  σ as a fraction of each sample's max - min, or σ itself
     smoothgrad_noise_type 'relative' (default, the paper's) | 'absolute'
     smoothgrad_variant    'mean' (default) | 'mean_of_squares' | 'variance'
-    ig_steps              50                                                          integrated_gradients
+    ig_steps              50 (at most 10,000)                                         integrated_gradients
     ig_rule               'gauss_legendre' (default) | 'riemann_left' | 'riemann_right' |
                           'riemann_middle' | 'riemann_trapezoid'
     baseline              'zeros' (default) | 'blur' | 'uniform' | a number | a tensor broadcastable to inputs
-    blur_sigma            None: a tenth of the larger image side (pixels); only with baseline='blur'
+    blur_sigma            None: a tenth of the larger image side (pixels), at most that side; only with
+                          baseline='blur'
     seed                  0: seeds the engine's own generator on the inputs' device (SmoothGrad noise,
                           'uniform' baseline); None draws a fresh seed (recorded). The global RNG is never
                           used. Copy i's noise is torch.randn(inputs.shape, generator=g), drawn in copy

@@ -6,7 +6,7 @@ from contextlib import nullcontext
 
 import torch
 
-from .baselines import make_baseline
+from .baselines import check_baseline, make_baseline
 from .cams import GRADIENT_CAMS, RECORDS
 from .catalog import CAM_METHODS, CHUNKED_METHODS, GRADIENT_CAM_METHODS, SHARED_INPUT_METHODS
 from .checks import check_inputs, check_methods, check_model, uses_layer
@@ -35,6 +35,8 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     check_model(model)
     x = check_inputs(inputs, methods)
     opts = resolve_options(methods, options)
+    if "baseline" in opts:
+        check_baseline(opts["baseline"], opts["blur_sigma"], x)
     layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods)
     target_spec = check_target(target)
     generator, seed = _noise_source(opts, x)
