@@ -28,7 +28,10 @@ Arguments
     target    None (the class predicted on the clean inputs), an int (one class for all), a sequence
               or 1-D tensor of N ints, or a callable outputs -> Tensor[N] (any scalar per sample). A
               callable always receives the outputs of exactly N rows in sample order, also for the
-              perturbed copies of path and noise methods. Models returning a tuple or dict need a callable.
+              perturbed copies of path and noise methods. For None, ints and N ints, a model that does not
+              return the N×C logits tensor itself must return a Mapping with a "logits" tensor (a Hugging
+              Face ModelOutput, a dict), an object with a `.logits` tensor, or a tuple or list whose first
+              element is the logits; other outputs need a callable, which receives the outputs as they are.
     layer     a module of the model or its dotted name, or a list of them (CAM methods only). With
               several layers each CAM key is "method@layer".
 

@@ -10,7 +10,7 @@ from .checks import check_batch, check_module
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import OPTIONS, describe
 from .reductions import accumulation_dtype
-from .results import ActivationResult, prediction_facts
+from .results import ActivationResult, detached_logits, prediction_facts
 from .safety import untouched
 
 
@@ -60,7 +60,7 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
             "reshape": reshape_record(reshape),
             "model_mode": "eval",
         },
-        outputs=outputs.detach() if isinstance(outputs, torch.Tensor) else None,
+        outputs=detached_logits(outputs),
         predictions=predictions,
         probabilities=probabilities,
     )

@@ -15,7 +15,7 @@ from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import resolve_options
 from .passes import GraphMeter, copies_per_chunk
 from .reductions import accumulation_dtype, reduce_channels
-from .results import Explanation, MapResult, prediction_facts
+from .results import Explanation, MapResult, detached_logits, prediction_facts
 from .safety import untouched
 from .scorecam import scorecam
 from .smoothgrad import noise_sigma, smoothgrad
@@ -91,7 +91,7 @@ class _CleanPass:
         grads = _gradients(score, wanted)
         self.input_grad = grads.pop(0) if shared else None
         self.layer_grads = {name: as_maps(g, reshape, name) for (name, _), g in zip(layers, grads)}
-        self.outputs = outputs.detach() if isinstance(outputs, torch.Tensor) else None
+        self.outputs = detached_logits(outputs)
         self.scores = score.detach()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Callable, Optional
 
 import numpy as np
@@ -43,6 +44,21 @@ def check_target(target):
     )
 
 
+def find_logits(outputs) -> Optional[torch.Tensor]:
+    """The logits tensor in a model's outputs, or None: the outputs themselves when they are a tensor,
+    a Mapping's "logits" (a Hugging Face ModelOutput is one), an object's `.logits`, or the first
+    element of a tuple or list. Duck-typed, so that no model library needs to be imported."""
+    if isinstance(outputs, torch.Tensor):
+        return outputs
+    if isinstance(outputs, Mapping):
+        found = outputs.get("logits")
+    elif isinstance(outputs, (tuple, list)):
+        found = outputs[0] if outputs else None
+    else:
+        found = getattr(outputs, "logits", None)
+    return found if isinstance(found, torch.Tensor) else None
+
+
 class Scorer:
     """Reads the explained scalar f_target per row from model outputs.
 
@@ -56,38 +72,42 @@ class Scorer:
         self.kind, self.n = kind, n
         self.targets: Optional[torch.Tensor] = None
         self.fn: Optional[Callable] = value if kind == "callable" else None
-        # Outputs that are not one tensor cannot be sliced into copies: then a chunk is one copy.
-        self.max_copies = None if isinstance(outputs, torch.Tensor) else 1
+        # A callable sees the whole outputs, which can be sliced into copies only when they are one
+        # tensor; class targets read the logits alone, which always can.
+        self.max_copies = None if kind != "callable" or isinstance(outputs, torch.Tensor) else 1
         if kind == "callable":
             return
-        if not isinstance(outputs, torch.Tensor):
+        logits = find_logits(outputs)
+        if logits is None:
             raise TypeError(
-                f"target: the model returned {type(outputs).__name__}, not a tensor; give target as a callable "
-                "outputs -> Tensor[N] that picks the score to explain"
+                f"target: the model returned {type(outputs).__name__} without logits (expected a tensor, a "
+                "Mapping with a 'logits' tensor, an object with a .logits tensor, or a tuple or list whose first "
+                "element is the N×C logits); give target as a callable outputs -> Tensor[N] that picks the score "
+                "to explain"
             )
-        if outputs.dim() == 0 or outputs.shape[0] != n:
-            raise ValueError(f"model: expected outputs with first dimension N={n}, got shape {tuple(outputs.shape)}")
-        if outputs.dim() == 1:
+        if logits.dim() == 0 or logits.shape[0] != n:
+            raise ValueError(f"model: expected outputs (or logits) with first dimension N={n}, got shape {tuple(logits.shape)}")
+        if logits.dim() == 1:
             if kind != "argmax":
                 raise ValueError(
-                    f"target: the model returns one score per sample (shape {tuple(outputs.shape)}), so there is "
+                    f"target: the model returns one score per sample (shape {tuple(logits.shape)}), so there is "
                     "no class to pick; use target=None or a callable"
                 )
             return
-        if outputs.dim() > 2:
+        if logits.dim() > 2:
             raise ValueError(
-                f"target: class targets need outputs shaped N×C, got shape {tuple(outputs.shape)}; give target "
+                f"target: class targets need outputs shaped N×C, got shape {tuple(logits.shape)}; give target "
                 "as a callable outputs -> Tensor[N] (e.g. the summed score of a region)"
             )
-        classes = outputs.shape[1]
+        classes = logits.shape[1]
         if kind == "argmax":
-            targets = outputs.detach().argmax(dim=1)
+            targets = logits.detach().argmax(dim=1)
         elif kind == "index":
             if not 0 <= value < classes:
                 raise ValueError(
                     f"target: class {value} is out of range for {classes} outputs (expected 0..{classes - 1})"
                 )
-            targets = torch.full((n,), value, dtype=torch.long, device=outputs.device)
+            targets = torch.full((n,), value, dtype=torch.long, device=logits.device)
         else:
             if value.numel() != n:
                 raise ValueError(f"target: expected {n} class indices (one per sample), got {value.numel()}")
@@ -97,7 +117,7 @@ class Scorer:
                     f"target: class {int(value[bad][0])} is out of range for {classes} outputs "
                     f"(expected 0..{classes - 1})"
                 )
-            targets = value.to(outputs.device)
+            targets = value.to(logits.device)
         self.targets = targets
 
     def _checked(self, scores) -> torch.Tensor:
@@ -118,8 +138,9 @@ class Scorer:
             if copies == 1:
                 return self._checked(self.fn(outputs))
             return torch.cat([self._checked(self.fn(outputs[i * n : (i + 1) * n])) for i in range(copies)])
+        logits = find_logits(outputs)
         if self.targets is None:
-            return outputs.reshape(copies * n)
-        rows = outputs.reshape(copies, n, -1)
+            return logits.reshape(copies * n)
+        rows = logits.reshape(copies, n, -1)
         index = self.targets.view(1, n, 1).expand(copies, n, 1)
         return rows.gather(2, index).reshape(copies * n)

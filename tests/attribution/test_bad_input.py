@@ -135,27 +135,40 @@ def test_inputs_that_do_not_support_gradients():
     )
 
 
-class TupleModel(nn.Module):
-    def __init__(self):
+class NoLogitsModel(nn.Module):
+    """Returns outputs in which no logits can be found without the user's help."""
+
+    def __init__(self, wrap):
         super().__init__()
         self.net = conv_net()
+        self.wrap = wrap
 
     def forward(self, x):
-        logits = self.net(x)
-        return logits, logits.sum()
+        return self.wrap(self.net(x))
 
 
+@pytest.mark.parametrize(
+    "wrap, kind",
+    [
+        (lambda logits: {"scores": logits}, "dict"),
+        (lambda logits: ("aux", logits), "tuple"),
+        (lambda logits: [], "list"),
+        (lambda logits: object(), "object"),
+    ],
+    ids=["dict without logits", "tuple with a string first", "empty list", "object"],
+)
 @pytest.mark.parametrize(
     "methods, kwargs",
     [(["gradient"], {}), (["integrated_gradients"], {"ig_steps": 2}), (["gradcam"], {"layer": "net.6"})],
 )
-def test_tuple_or_dict_outputs_without_a_callable_target(methods, kwargs):
+def test_outputs_without_logits_need_a_callable_target(wrap, kind, methods, kwargs):
     fails(
         TypeError,
-        "target: the model returned tuple, not a tensor; give target as a callable",
+        f"target: the model returned {kind} without logits .expected a tensor, a Mapping with a 'logits' tensor.*"
+        "give target as a callable",
         images(),
         methods,
-        model=TupleModel(),
+        model=NoLogitsModel(wrap),
         **kwargs,
     )
 
