@@ -59,6 +59,11 @@ Options (keyword; unknown names, and names no requested method uses, are errors)
     memory_limit          134217728 (128 MiB): bytes of autograd graph one chunk of perturbed copies may
                           hold (smoothgrad, integrated_gradients, scorecam); a chunk holds ≥ 1 copy
 
+NaN and Inf are errors, never results: in the inputs (`inputs:`), in the model's outputs or a layer's
+activations on the clean inputs or any perturbed copy, in a gradient or a map (`model:`), or in the
+scores of a callable target (`target:`), they fail the call with a message naming the samples (and the
+copies), as soon as they appear.
+
 Sharing work: gradient, input_x_gradient and every gradient CAM on the given layers come from one
 forward and one backward pass (gradient CAMs alone run the model up to their layers without an
 autograd graph); smoothgrad, integrated_gradients and scorecam stack as many perturbed copies of the

@@ -12,6 +12,11 @@ from contextlib import contextmanager
 
 import torch
 
+from .finite import check_finite
+
+
+GRADIENTS_HINT = "the backward pass overflowed or is undefined there (float16 overflows above 65504)"
+
 
 class GraphMeter:
     """Bytes the autograd graph saves for backward during a forward pass, parameters excluded."""
@@ -50,26 +55,34 @@ def chunk_ranges(total: int, chunk: int):
         yield start, min(start + chunk, total)
 
 
-def gradient_chunks(model, scorer, make_rows, total: int, chunk: int):
+def _where(label: str, start: int, stop: int) -> str:
+    return f"in {label} {start}" if stop - start == 1 else f"in {label} {start}–{stop - 1}"
+
+
+def gradient_chunks(model, scorer, make_rows, total: int, chunk: int, label: str):
     """Yield (start, stop, grads) with grads[k, N, ...] = ∂score/∂row for copies start..stop-1.
 
-    `make_rows(start, stop)` returns the (stop - start)·N rows of those copies, copy-major.
+    `make_rows(start, stop)` returns the (stop - start)·N rows of those copies, copy-major. `label`
+    names the copies in errors ("smoothgrad's noisy copies"): NaN or Inf fails at the chunk it appears in.
     """
     for start, stop in chunk_ranges(total, chunk):
+        where = _where(label, start, stop)
         rows = make_rows(start, stop).detach().requires_grad_(True)
-        score = scorer(model(rows), stop - start)
+        score = scorer(model(rows), stop - start, where=where)
         grad = None
         if score.requires_grad:
             (grad,) = torch.autograd.grad(score.sum(), rows, allow_unused=True)
         if grad is None:
             grad = torch.zeros_like(rows)
         del score
+        check_finite(grad, scorer.n, argument="model", what="gradients", where=where, hint=GRADIENTS_HINT)
         yield start, stop, grad.view(stop - start, -1, *rows.shape[1:])
 
 
-def score_chunks(model, scorer, make_rows, total: int, chunk: int):
+def score_chunks(model, scorer, make_rows, total: int, chunk: int, label: str):
     """Yield (start, stop, scores[k, N]) of forward-only passes over copies start..stop-1."""
     with torch.no_grad():
         for start, stop in chunk_ranges(total, chunk):
             rows = make_rows(start, stop)
-            yield start, stop, scorer(model(rows), stop - start).view(stop - start, -1)
+            scores = scorer(model(rows), stop - start, where=_where(label, start, stop))
+            yield start, stop, scores.view(stop - start, -1)

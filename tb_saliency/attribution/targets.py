@@ -9,7 +9,10 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from .finite import check_finite
 from .options import describe
+
+OUTPUTS_HINT = "the model overflowed or computed NaN on these inputs (float16 overflows above 65504)"
 
 
 def check_target(target):
@@ -86,7 +89,9 @@ class Scorer:
                 "to explain"
             )
         if logits.dim() == 0 or logits.shape[0] != n:
-            raise ValueError(f"model: expected outputs (or logits) with first dimension N={n}, got shape {tuple(logits.shape)}")
+            raise ValueError(
+                f"model: expected outputs (or logits) with first dimension N={n}, got shape {tuple(logits.shape)}"
+            )
         if logits.dim() == 1:
             if kind != "argmax":
                 raise ValueError(
@@ -131,14 +136,20 @@ class Scorer:
             raise TypeError(f"target: the callable must return floating-point scores, it returned dtype {scores.dtype}")
         return scores.reshape(self.n)
 
-    def __call__(self, outputs, copies: int = 1) -> torch.Tensor:
-        """The explained score of each row: Tensor[copies * N]."""
+    def __call__(self, outputs, copies: int = 1, where: str = "") -> torch.Tensor:
+        """The explained score of each row: Tensor[copies * N]. NaN or Inf in the logits or the scores
+        is an error naming the samples; `where` says which pass they came from."""
         n = self.n
+        logits = find_logits(outputs)
+        if logits is not None and logits.dim() > 0:
+            check_finite(logits, n, argument="model", what="outputs", where=where, hint=OUTPUTS_HINT)
         if self.fn is not None:
             if copies == 1:
-                return self._checked(self.fn(outputs))
-            return torch.cat([self._checked(self.fn(outputs[i * n : (i + 1) * n])) for i in range(copies)])
-        logits = find_logits(outputs)
+                scores = self._checked(self.fn(outputs))
+            else:
+                scores = torch.cat([self._checked(self.fn(outputs[i * n : (i + 1) * n])) for i in range(copies)])
+            check_finite(scores.detach(), n, argument="target", what="scores from the callable", where=where)
+            return scores
         if self.targets is None:
             return logits.reshape(copies * n)
         rows = logits.reshape(copies, n, -1)

@@ -46,8 +46,9 @@ METHODS = ["gradient", "smoothgrad", "integrated_gradients", "gradcam", "scoreca
 OPTIONS = {"smoothgrad_samples": 3, "ig_steps": 4}
 
 
-@pytest.mark.parametrize("kind", WRAPS)
-@pytest.mark.parametrize("target", [None, 2, [0, 4, 1]], ids=["None", "int", "N ints"])
+@pytest.mark.parametrize(
+    "kind, target", [("ModelOutput", None), ("dict", 2), ("object", [0, 4, 1]), ("tuple", None), ("list", 3)]
+)
 def test_class_targets_read_the_logits_and_fill_the_prediction_facts(kind, target):
     model = Wrapped(WRAPS[kind])
     batches = []
