@@ -24,6 +24,10 @@ Arguments
     model     a torch.nn.Module. It runs in eval mode (BatchNorm uses its running statistics, Dropout
               is off); afterwards its modes, parameters, buffers, `.grad`, `requires_grad`, hooks and
               the global RNG are exactly as before, also when a method raises and inside torch.no_grad().
+              Activation checkpointing inside it must be non-reentrant (torch.utils.checkpoint with
+              use_reentrant=False): the reentrant kind only works with .backward(), which would write every
+              parameter's .grad, so it is refused with that advice (Score-CAM alone needs no gradients
+              and works with either). Frozen models (requires_grad=False everywhere) work.
     inputs    a floating-point tensor N×C×H×W (or N×H×W); CAM-only calls accept any floating N×... .
     target    None (the class predicted on the clean inputs), an int (one class for all), a sequence
               or 1-D tensor of N ints, or a callable outputs -> Tensor[N] (any scalar per sample). A

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import torch
 
 from .baselines import check_baseline, make_baseline
@@ -14,7 +12,7 @@ from .finite import check_finite
 from .integrated_gradients import completeness_gap, integrated_gradients
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import resolve_options
-from .passes import GRADIENTS_HINT, GraphMeter, copies_per_chunk
+from .passes import GRADIENTS_HINT, GraphMeter, copies_per_chunk, gradients
 from .reductions import accumulation_dtype, reduce_channels
 from .results import Explanation, MapResult, detached_logits, prediction_facts
 from .safety import untouched
@@ -78,9 +76,8 @@ class _CleanPass:
         layers_only = grad_cams and not (shared or chunked)
         # The meter sizes the chunks of the other methods from this pass's graph.
         with (
-            capture(layers, graph_from_layers=layers_only) as store,
+            capture(layers, graph_from_layers=layers_only, need_grad=grad_cams) as store,
             meter.measuring(enabled=chunked),
-            torch.no_grad() if layers_only else nullcontext(),
         ):
             outputs = model(x_leaf)
         self.bytes_per_copy = meter.bytes
@@ -91,20 +88,11 @@ class _CleanPass:
         score = self.scorer(outputs)
         self.activations = {name: as_maps(a.detach(), reshape, name) for name, a in raw.items()}
         wanted = ([x_leaf] if shared else []) + ([raw[name] for name, _ in layers] if grad_cams else [])
-        grads = _gradients(score, wanted)
+        grads = gradients(score, wanted)
         self.input_grad = grads.pop(0) if shared else None
         self.layer_grads = {name: as_maps(g, reshape, name) for (name, _), g in zip(layers, grads)}
         self.outputs = detached_logits(outputs)
         self.scores = score.detach()
-
-
-def _gradients(score, wanted):
-    if not wanted:
-        return []
-    if not score.requires_grad:
-        return [torch.zeros_like(t) for t in wanted]
-    grads = torch.autograd.grad(score.sum(), wanted, allow_unused=True)
-    return [torch.zeros_like(t) if g is None else g for t, g in zip(wanted, grads)]
 
 
 def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> Explanation:

@@ -34,11 +34,11 @@ def check_target(target):
             return ("index", int(target))
         if target.dim() != 1:
             raise ValueError(f"target: expected a 1-D tensor of N class indices, got shape {tuple(target.shape)}")
-        return ("indices", target.detach().to("cpu", torch.long))
+        return ("indices", _outside_inference_mode(target.detach().to("cpu", torch.long)))
     if isinstance(target, (list, tuple)):
         if not all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in target):
             raise TypeError(f"target: expected a sequence of N ints, got {describe(target)}")
-        return ("indices", torch.tensor([int(t) for t in target], dtype=torch.long))
+        return ("indices", _outside_inference_mode(torch.tensor([int(t) for t in target], dtype=torch.long)))
     if callable(target):
         return ("callable", target)
     raise TypeError(
@@ -60,6 +60,15 @@ def find_logits(outputs) -> Optional[torch.Tensor]:
     else:
         found = getattr(outputs, "logits", None)
     return found if isinstance(found, torch.Tensor) else None
+
+
+def _outside_inference_mode(indices: torch.Tensor) -> torch.Tensor:
+    """Indices that autograd may save for backward, as the inputs are: a tensor made inside
+    torch.inference_mode() (a validation loop's labels, or a list turned into one there) is copied."""
+    if not indices.is_inference():
+        return indices
+    with torch.inference_mode(False):
+        return indices.clone()
 
 
 class Scorer:
