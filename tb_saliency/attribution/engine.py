@@ -31,13 +31,13 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     were, also when a method raises.
     """
     methods = check_methods(methods)
-    check_model(model)
+    given, model = model, check_model(model)
     x = check_inputs(inputs, methods)
     check_inputs_match_model(model, x)
     opts = resolve_options(methods, options)
     if "baseline" in opts:
         check_baseline(opts["baseline"], opts["blur_sigma"], x)
-    layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods)
+    layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given)
     target_spec = check_target(target)
     generator, seed = _noise_source(opts, x)
     with untouched(model):

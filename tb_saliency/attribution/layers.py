@@ -23,7 +23,10 @@ def candidate_layers(model: nn.Module, limit: int = 10) -> list:
     return names[:limit]
 
 
-def _one_layer(model: nn.Module, layer) -> tuple:
+def _one_layer(model: nn.Module, layer, wrapper: nn.Module) -> tuple:
+    if isinstance(layer, str) and layer and wrapper is not model:
+        # A name in the wrapper ("module.layer4") is the module it names, known by its name in the model.
+        layer = dict(wrapper.named_modules()).get(layer, layer)
     if isinstance(layer, nn.Module):
         for name, module in model.named_modules():
             if module is layer:
@@ -47,8 +50,9 @@ def _one_layer(model: nn.Module, layer) -> tuple:
     raise TypeError(f"layer: expected a module, a dotted module name or a list of them, got {describe(layer)}")
 
 
-def resolve_layers(model: nn.Module, layer, *, needed: bool, methods) -> list:
-    """[(dotted name, module)] in the given order."""
+def resolve_layers(model: nn.Module, layer, *, needed: bool, methods, wrapper=None) -> list:
+    """[(dotted name in `model`, module)] in the given order. Names may also be those in `wrapper`, a
+    DataParallel or DDP wrapper of `model` ("module.layer4" and "layer4" are one layer, named "layer4")."""
     if layer is None:
         if needed:
             users = [m for m in methods if m in CAM_METHODS] or ["activations"]
@@ -66,7 +70,7 @@ def resolve_layers(model: nn.Module, layer, *, needed: bool, methods) -> list:
     layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
     if not layers:
         raise ValueError("layer: expected at least one layer, got an empty list")
-    resolved = [_one_layer(model, item) for item in layers]
+    resolved = [_one_layer(model, item, model if wrapper is None else wrapper) for item in layers]
     names = [name for name, _ in resolved]
     if len(set(names)) != len(names):
         raise ValueError(f"layer: each layer may be given once, got {names}")
