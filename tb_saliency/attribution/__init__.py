@@ -24,29 +24,41 @@ Arguments
     model     a torch.nn.Module. It runs in eval mode (BatchNorm uses its running statistics, Dropout
               is off); afterwards its modes, parameters, buffers, `.grad`, `requires_grad`, hooks and
               the global RNG are exactly as before, also when a method raises and inside torch.no_grad().
+              Activation checkpointing inside it must be non-reentrant (torch.utils.checkpoint with
+              use_reentrant=False): the reentrant kind only works with .backward(), which would write every
+              parameter's .grad, so it is refused with that advice (Score-CAM alone needs no gradients
+              and works with either). Frozen models (requires_grad=False everywhere) work.
     inputs    a floating-point tensor N×C×H×W (or N×H×W); CAM-only calls accept any floating N×... .
+              Of the dtype and on the device of the model's parameters, which is checked before the
+              model runs when those are one dtype (and autocast is off) and one device.
     target    None (the class predicted on the clean inputs), an int (one class for all), a sequence
               or 1-D tensor of N ints, or a callable outputs -> Tensor[N] (any scalar per sample). A
               callable always receives the outputs of exactly N rows in sample order, also for the
-              perturbed copies of path and noise methods. Models returning a tuple or dict need a callable.
+              perturbed copies of path and noise methods. For None, ints and N ints, a model that does not
+              return the N×C logits tensor itself must return a Mapping with a "logits" tensor (a Hugging
+              Face ModelOutput, a dict), an object with a `.logits` tensor, or a tuple or list whose first
+              element is the logits; other outputs need a callable, which receives the outputs as they are.
     layer     a module of the model or its dotted name, or a list of them (CAM methods only). With
               several layers each CAM key is "method@layer".
 
 Options (keyword; unknown names, and names no requested method uses, are errors)
     channel_reduction     'signed_sum' (default) | 'abs_sum' | 'max_abs'              input-space methods
-    smoothgrad_samples    50                                                          smoothgrad
+    smoothgrad_samples    50 (at most 10,000)                                         smoothgrad
     smoothgrad_noise      0.15  σ as a fraction of each sample's max - min, or σ itself
     smoothgrad_noise_type 'relative' (default, the paper's) | 'absolute'
     smoothgrad_variant    'mean' (default) | 'mean_of_squares' | 'variance'
-    ig_steps              50                                                          integrated_gradients
+    ig_steps              50 (at most 10,000)                                         integrated_gradients
     ig_rule               'gauss_legendre' (default) | 'riemann_left' | 'riemann_right' |
                           'riemann_middle' | 'riemann_trapezoid'
     baseline              'zeros' (default) | 'blur' | 'uniform' | a number | a tensor broadcastable to inputs
-    blur_sigma            None: a tenth of the larger image side (pixels); only with baseline='blur'
+    blur_sigma            None: a tenth of the larger image side (pixels), at most that side; only with
+                          baseline='blur'
     seed                  0: seeds the engine's own generator on the inputs' device (SmoothGrad noise,
                           'uniform' baseline); None draws a fresh seed (recorded). The global RNG is never
                           used. Copy i's noise is torch.randn(inputs.shape, generator=g), drawn in copy
-                          order, so a seed gives the same maps whatever the chunk size.
+                          order, so a seed gives the same maps whatever the chunk size. The stream depends
+                          on the inputs' dtype and device: for one seed, float64 inputs get other noise
+                          than float32 inputs (torch draws normals per dtype), not a more precise copy.
     generator             None, or a torch.Generator on the inputs' device to use instead of seed
     cam_relu              True: apply each CAM's final ReLU; False keeps signed maps             CAM methods
     reshape               None | 'vit' (drop the class token of N×T×D, fold T-1 tokens into a square
@@ -55,12 +67,32 @@ Options (keyword; unknown names, and names no requested method uses, are errors)
     memory_limit          134217728 (128 MiB): bytes of autograd graph one chunk of perturbed copies may
                           hold (smoothgrad, integrated_gradients, scorecam); a chunk holds ≥ 1 copy
 
+NaN and Inf are errors, never results: in the inputs (`inputs:`), in the model's outputs or a layer's
+activations on the clean inputs or any perturbed copy, in a gradient or a map (`model:`), or in the
+scores of a callable target (`target:`), they fail the call with a message naming the samples (and the
+copies), as soon as they appear.
+
 Sharing work: gradient, input_x_gradient and every gradient CAM on the given layers come from one
 forward and one backward pass (gradient CAMs alone run the model up to their layers without an
 autograd graph); smoothgrad, integrated_gradients and scorecam stack as many perturbed copies of the
 batch per pass as `memory_limit` allows. Because the model runs in eval mode, every sample is
 independent of the rest of its batch; a model whose eval-mode output mixes samples is not supported.
-Distributed wrappers (DistributedDataParallel) should be given their `.module`.
+
+Wrappers: a DataParallel or DistributedDataParallel model runs as its `.module`, with no collective
+call, so rank zero may call alone while the other ranks train; names in either ("module.layer4",
+"layer4") resolve, and maps are named by the inner one. A DDP model's inputs must be on its device.
+FSDP models (FullyShardedDataParallel, fully_shard) run as they are, and give the maps of the unsharded
+model: each forward pass gathers parameters from every rank, so every rank must make the same call at
+the same point (same methods, options and input shape, so that all run the same passes). A call that
+fails on one rank only (NaN in its inputs) leaves the others waiting in a collective until the process
+group's timeout. Layer names may leave out FSDP1's "_fsdp_wrapped_module." (and checkpoint_wrapper's
+"_checkpoint_wrapped_module.") components, and maps are named without them.
+
+Threads: calls on one model (or on wrappers of it) take turns, each holding `model_lock(model)`, so a
+logging thread and several writers may share a model. A call runs the model in eval mode while it
+lasts: a training thread running the same model should hold `model_lock(model)` around its step.
+The global RNG is restored after each call, so numbers another thread draws from it during a call
+are drawn again; give such threads a torch.Generator of their own.
 """
 
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
@@ -69,6 +101,7 @@ from .activations import activations
 from .catalog import CAM_METHODS, METHODS
 from .engine import explain
 from .results import ActivationResult, Explanation, MapResult
+from .safety import model_lock
 
 __all__ = [
     "METHODS",
@@ -79,6 +112,7 @@ __all__ = [
     "MapResult",
     "Explanation",
     "ActivationResult",
+    "model_lock",
 ]
 
 

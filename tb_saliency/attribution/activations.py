@@ -6,12 +6,14 @@ import numbers
 
 import torch
 
-from .checks import check_batch, check_module
+from .checks import check_batch, check_inputs_match_model, check_module
+from .finite import check_finite
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import OPTIONS, describe
 from .reductions import accumulation_dtype
-from .results import ActivationResult, prediction_facts
+from .results import ActivationResult, detached_logits, prediction_facts
 from .safety import untouched
+from .targets import OUTPUTS_HINT, find_logits
 
 
 def activations(model, inputs, *, layer, max_channels=16, reshape=None, **options) -> ActivationResult:
@@ -27,19 +29,24 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
     if options:
         name = next(iter(options))
         raise TypeError(f"{name}: unknown option for activations; accepted: layer, max_channels, reshape")
-    check_module(model)
+    given, model = model, check_module(model)
     check_batch(inputs)
+    check_inputs_match_model(model, inputs)
     if isinstance(max_channels, bool) or not isinstance(max_channels, numbers.Integral) or max_channels < 1:
         raise ValueError(f"max_channels: expected an int >= 1, got {describe(max_channels)}")
     reshape = OPTIONS["reshape"].check("reshape", reshape)
     if isinstance(layer, (list, tuple)):
         raise TypeError(f"layer: activations take one layer, got {len(layer)}")
-    [(name, module)] = resolve_layers(model, layer, needed=True, methods=["activations"])
+    [(name, module)] = resolve_layers(model, layer, needed=True, methods=["activations"], wrapper=given)
 
     with untouched(model, gradients=False), capture([(name, module)]) as store:
         outputs = model(inputs)
         maps = as_maps(captured(store, name), reshape, name)
     n, channels, h, w = maps.shape
+    check_finite(maps, n, argument="model", what=f"activations of layer {name!r}")
+    logits = find_logits(outputs)
+    if logits is not None and logits.dim() > 0:
+        check_finite(logits, n, argument="model", what="outputs", hint=OUTPUTS_HINT)
     dtype = accumulation_dtype(maps)
     means = maps.to(dtype).mean(dim=(2, 3))
     keep = min(int(max_channels), channels)
@@ -60,7 +67,7 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
             "reshape": reshape_record(reshape),
             "model_mode": "eval",
         },
-        outputs=outputs.detach() if isinstance(outputs, torch.Tensor) else None,
+        outputs=detached_logits(outputs),
         predictions=predictions,
         probabilities=probabilities,
     )

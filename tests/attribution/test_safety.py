@@ -3,6 +3,7 @@
 import gc
 import weakref
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -108,6 +109,21 @@ def test_works_inside_no_grad_and_inference_mode_like_a_validation_loop():
         torch.testing.assert_close(in_inference[key], reference[key], rtol=0, atol=0)
 
 
+def test_targets_made_inside_inference_mode_like_a_validation_loop_s_labels():
+    model = train_like(conv_net())
+    kwargs = call_kwargs(METHODS)
+    reference = attribute(model, images(), list(METHODS), target=[0, 3, 1], **kwargs)
+    before = snapshot(model)
+    with torch.inference_mode():
+        for batch_labels in (torch.tensor([0, 3, 1]), [0, 3, 1], np.array([0, 3, 1])):
+            x = images()  # the batch and its labels, as a DataLoader gives them inside the loop
+            labels = batch_labels.to("cpu") if isinstance(batch_labels, torch.Tensor) else batch_labels
+            maps = attribute(model, x, list(METHODS), target=labels, **kwargs)
+            for key in reference:
+                assert torch.equal(maps[key], reference[key]), key
+    assert_untouched(model, before)
+
+
 def test_maps_are_computed_in_eval_mode_so_dropout_and_batch_statistics_do_not_leak_in():
     model = train_like(conv_net())
     x = images()
@@ -206,6 +222,17 @@ def test_noise_comes_from_its_own_seedable_generator():
     assert d.maps["smoothgrad"].options["generator"] == "user"
     fresh = explain(model, x, "smoothgrad", smoothgrad_samples=2, seed=None).maps["smoothgrad"].options["seed"]
     assert isinstance(fresh, int)  # a drawn seed is recorded, so the maps can be reproduced
+
+
+def test_smoothgrad_noise_depends_on_the_dtype_as_documented():
+    from tb_saliency.attribution.options import OPTIONS
+
+    x = images(n=2)
+    single = attribute(conv_net(), x, "smoothgrad", smoothgrad_samples=2, seed=3)["smoothgrad"]
+    double = attribute(conv_net(dtype=torch.float64), x.double(), "smoothgrad", smoothgrad_samples=2, seed=3)
+    # Not the same noise at another precision: the difference is far above float32 rounding.
+    assert (double["smoothgrad"] - single.double()).abs().max() > 1e-3 * single.abs().max()
+    assert "float64 inputs get other noise than float32" in OPTIONS["seed"].doc
 
 
 def test_activations_leave_the_model_untouched_and_run_under_inference_mode():
