@@ -1,5 +1,6 @@
-"""The engine on a CUDA device (skipped where none is present, as in CI): the same maps as on the CPU,
-on the inputs' device, with the model and both RNGs left alone."""
+"""The engine on a CUDA device (marked `cuda`: deselected where none is present, as in CI; run them
+on a GPU machine with `python -m pytest -m cuda`): the same maps as on the CPU, on the inputs'
+device, with the model and both RNGs left alone."""
 
 import re
 import threading
@@ -12,7 +13,7 @@ from tb_saliency.attribution import METHODS, attribute, explain
 
 from .helpers import assert_untouched, conv_net, images, snapshot, train_like
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+pytestmark = pytest.mark.cuda
 
 FAST = {"smoothgrad_samples": 3, "ig_steps": 4, "layer": "6"}
 DETERMINISTIC = [m for m in METHODS if m != "smoothgrad"]  # noise streams differ between devices

@@ -89,7 +89,7 @@ def test_a_callable_target_still_receives_the_outputs_as_the_model_returned_them
 
 
 def test_a_tiny_hugging_face_vit_built_from_its_config():
-    transformers = pytest.importorskip("transformers")
+    import transformers  # a test extra: pip install -e ".[test]"
     config = transformers.ViTConfig(
         image_size=12, patch_size=4, num_channels=3, hidden_size=8, num_hidden_layers=1,
         num_attention_heads=2, intermediate_size=16, num_labels=4,
