@@ -433,10 +433,10 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                 raise stored_format.FormatError(unservable)
             described = self._header(ctx, frames, datum)
             if described["kind"] not in stored_format.FRAME_KINDS:
-                raise stored_format.FormatError(f"its header says it is a {described['kind']} frame")
+                raise stored_format.FormatError(f"its header holds {described['kind']}, which no tag of frames holds")
             if info["kind"] != "unknown" and described["kind"] != info["kind"]:
                 raise stored_format.FormatError(
-                    f"its header says it is a {described['kind']} frame, but the tag holds {info['kind']} frames")
+                    f"its header holds {described['kind']}, its tag {info['kind']} frames")
             keys = [ref.blob_key for ref in datum.values]
             frame.update(
                 kind=described["kind"],
