@@ -324,10 +324,9 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             run_tag_filter=provider.RunTagFilter(runs=[run], tags=[metadata.index_tag(tag)]),
         ).get(run, {}).get(metadata.index_tag(tag))
         index_key = None if index_series is None else (index_series.max_step, index_series.max_wall_time)
-        frames = self._frames_of(ctx, experiment, series)
-        steps = self._steps_of(ctx, experiment, series, info, frames, index_key)
+        steps = self._steps_of(ctx, experiment, series, info, index_key)
         if steps.written is None:
-            steps.written = self._written_from_header(ctx, frames)
+            steps.written = self._written_from_header(ctx, self._frames_of(ctx, experiment, series))
         known = steps.tokens.get(request.args.get("token"))
         append = known is not None
         entries = steps.entries[known:] if append else steps.entries
@@ -348,21 +347,29 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         body = _dumps(head)[:-1] + ',"steps":[' + ",".join(entries) + "]}"
         return _json_response(request, body)
 
-    def _steps_of(self, ctx, experiment, series, info, frames, index_key):
+    def _steps_of(self, ctx, experiment, series, info, index_key):
+        """The cached _Steps of a tag, built again when its frames or its index changed."""
         cache_key = (series.run, series.tag)
-        key = (frames.key, index_key)
+        key = (series.key, index_key)
         with self._lock:
             cached = self._steps.get(cache_key)
         if cached is not None and cached.key == key:
             return cached
-        indexes = {}
-        newest_index = None
+        read_index = None
         if index_key is not None:
             tag = metadata.index_tag(series.tag)
-            data = self._data_provider.read_tensors(
+            # Read beside the references, not after them: the data server holds every answer of more
+            # than about a kilobyte some 40 ms (see benchmarks/README.md), and two reads in flight
+            # wait once.
+            read_index = _in_background(lambda: self._data_provider.read_tensors(
                 ctx, experiment_id=experiment, plugin_name=self.plugin_name, downsample=_ALL,
                 run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[tag]),
-            ).get(series.run, {}).get(tag, [])
+            ).get(series.run, {}).get(tag, []))
+        frames = self._frames_of(ctx, experiment, series)
+        indexes = {}
+        newest_index = None
+        if read_index is not None:
+            data = read_index()
             for datum in data:
                 # The index value goes in the same event as its frame: (step, wall time) names the
                 # frame. The Python loader lists every kept value of a step, first written first,
@@ -588,6 +595,29 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         return buffer.getvalue()
+
+
+def _in_background(function):
+    """Starts `function()` in a daemon thread; returns a callable that waits for it and gives its
+    result (or raises its exception)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # handed over to the waiting thread, which raises it
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="tb_saliency read", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    return wait
 
 
 def _token(count, digest):
