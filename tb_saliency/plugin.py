@@ -6,8 +6,9 @@ which works under both loaders (`--load_fast=true` and `false`).
 
 What a request costs (n stored steps of a tag):
 - `/tags`: one `list_blob_sequences` call.
-- `/steps`: one list call for the frames and one for their INDEX series; when either changed, one
-  `read_blob_sequences` and one `read_tensors` call, O(n) work; otherwise a lookup. No blob is read.
+- `/steps`: one list call for the frames, and when they did not change one for their INDEX series;
+  when either changed, one `read_blob_sequences` and one `read_tensors` call (together, under the
+  fast loader) and O(new steps) decoding; otherwise a lookup. No header or blob is read.
 - `/frame`: the list call, then the step's header from the cache, or one `read_blob` (and one more,
   once, for a probe set shared through an INPUTS tag).
 - `/blob`: one `read_blob`.
@@ -441,8 +442,9 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         return (run, tag, int(step)), None
 
     def _frame(self, ctx, experiment, run, tag, step):
-        """(datum, tag info, frame JSON with blob keys) or raises NotFoundError; a frame that cannot
-        be shown comes back with an "error" instead of its data."""
+        """The `/frame` JSON of a stored step, blob keys included; _Missing when there is no such
+        tag or stored step. A frame that cannot be shown comes back with an "error" instead of its
+        data."""
         found = self._frame_tag(ctx, experiment, run, tag)
         if found is None:
             raise _Missing(f"run {run!r} has no saliency tag {tag!r}")
@@ -479,7 +481,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         except stored_format.FormatError as error:
             frame = {**{k: frame[k] for k in ("run", "tag", "step", "wall_time")},
                      "error": f"this frame cannot be shown: {error}"}
-        return datum, info, frame
+        return frame
 
     def _images_json(self, ctx, experiment, run, datum, described):
         """A frame's `images`: the PNGs' blob keys and the wall time of the step that holds them, a
@@ -525,7 +527,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             return failure
         ctx, experiment = self._request_scope(request)
         try:
-            _, _, frame = self._frame(ctx, experiment, *parsed)
+            frame = self._frame(ctx, experiment, *parsed)
         except _Missing as error:
             return _error(request, 404, str(error))
         return _json_response(request, frame)
@@ -556,7 +558,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         ctx, experiment = self._request_scope(request)
         run, tag, step = parsed
         try:
-            _, _, frame = self._frame(ctx, experiment, run, tag, step)
+            frame = self._frame(ctx, experiment, run, tag, step)
             if "error" in frame:
                 raise _Missing(frame["error"])
             archive = self._export(ctx, frame)
@@ -591,17 +593,15 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             a = frame["activations"]
             arrays["activations"] = raw(a, (n, a["channels"], a["height"], a["width"]))
             arrays["channel_index"] = np.asarray(a["channel_index"], np.int64).reshape(n, a["channels"])
-        if frame["images"] is not None:
+        if frame["images"] is not None and frame["images"]["blobs"]:
             pictures = []
             for key in frame["images"]["blobs"]:
+                png = self._read_blob(ctx, key)
                 try:
-                    pixels = stored_format.decode_png(self._read_blob(ctx, key))
-                except _Unreadable:
-                    raise
+                    pictures.append(stored_format.decode_png(png))
                 except Exception as error:  # Pillow raises several types on damaged PNGs
                     raise stored_format.FormatError(f"an input image is damaged: {error}") from None
-                pictures.append(pixels)
-            if len({p.shape for p in pictures}) != 1:
+            if len({p.shape for p in pictures}) > 1:
                 raise stored_format.FormatError("the input images differ in size")
             arrays["images"] = np.stack(pictures)
         for field, plural, dtype in (("label", "labels", np.int64), ("target", "targets", np.int64),
