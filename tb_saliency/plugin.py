@@ -201,7 +201,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         if cached is not None:
             # Headers of frames still stored stay cached; those of frames gone go with them.
             live = {(d.step, d.wall_time, len(d.values)) for d in frames.data}
-            frames.headers = {k: v for k, v in cached.headers.items() if k in live}
+            # A copy first (one C call): another request may be adding a header to it.
+            frames.headers = {k: v for k, v in dict(cached.headers).items() if k in live}
         with self._lock:
             self._frames[cache_key] = frames
         return frames

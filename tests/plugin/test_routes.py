@@ -375,3 +375,28 @@ def _count_provider_calls(client):
 
     client.plugin._data_provider = Counting()
     return calls
+
+
+def test_concurrent_requests_while_caches_are_rebuilt_all_succeed(written):
+    """TensorBoard serves requests on threads: answers stay whole while caches are filled, dropped
+    (as /tags does for vanished tags) and filled again."""
+    import concurrent.futures
+
+    client = PluginClient(written.logdir)
+    expected = {step: client.json("frame", run="custom", tag="probe", step=step) for step in STEPS}
+
+    def work(i):
+        answers = []
+        for j in range(15):
+            if (i + j) % 5 == 0:
+                with client.plugin._lock:
+                    client.plugin._frames.clear()
+                    client.plugin._steps.clear()
+            step = STEPS[(i + j) % len(STEPS)]
+            answers.append(client.json("frame", run="custom", tag="probe", step=step) == expected[step])
+            answers.append([s["step"] for s in client.json("steps", run="custom", tag="probe")["steps"]] == list(STEPS))
+        return answers
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = [ok for answers in pool.map(work, range(8)) for ok in answers]
+    assert results and all(results)
