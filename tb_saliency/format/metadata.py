@@ -60,7 +60,8 @@ def parse_versioned(message, data, what):
     try:
         message.ParseFromString(bytes(data))
     except Exception as error:  # protobuf raises its own DecodeError, and others on garbage
-        raise FormatError(f"{what} is damaged: {error}") from error
+        # Not protobuf's own text: it differs between protobuf versions, and the message is shown.
+        raise FormatError(f"{what} is damaged: its bytes are not a {message.DESCRIPTOR.name} message") from error
     if message.version > FORMAT_VERSION:
         raise FormatError(
             f"{what} was written by a newer tb_saliency (format version {message.version}); this one "
