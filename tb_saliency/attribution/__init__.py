@@ -24,25 +24,33 @@ Arguments
     model     a torch.nn.Module. It runs in eval mode (BatchNorm uses its running statistics, Dropout
               is off); afterwards its modes, parameters, buffers, `.grad`, `requires_grad`, hooks and
               the global RNG are exactly as before, also when a method raises and inside torch.no_grad().
+              Activation checkpointing inside it must be non-reentrant (torch.utils.checkpoint with
+              use_reentrant=False): the reentrant kind only works with .backward(), which would write every
+              parameter's .grad, so it is refused with that advice (Score-CAM alone needs no gradients
+              and works with either). Frozen models (requires_grad=False everywhere) work.
     inputs    a floating-point tensor N×C×H×W (or N×H×W); CAM-only calls accept any floating N×... .
     target    None (the class predicted on the clean inputs), an int (one class for all), a sequence
               or 1-D tensor of N ints, or a callable outputs -> Tensor[N] (any scalar per sample). A
               callable always receives the outputs of exactly N rows in sample order, also for the
-              perturbed copies of path and noise methods. Models returning a tuple or dict need a callable.
+              perturbed copies of path and noise methods. For None, ints and N ints, a model that does not
+              return the N×C logits tensor itself must return a Mapping with a "logits" tensor (a Hugging
+              Face ModelOutput, a dict), an object with a `.logits` tensor, or a tuple or list whose first
+              element is the logits; other outputs need a callable, which receives the outputs as they are.
     layer     a module of the model or its dotted name, or a list of them (CAM methods only). With
               several layers each CAM key is "method@layer".
 
 Options (keyword; unknown names, and names no requested method uses, are errors)
     channel_reduction     'signed_sum' (default) | 'abs_sum' | 'max_abs'              input-space methods
-    smoothgrad_samples    50                                                          smoothgrad
+    smoothgrad_samples    50 (at most 10,000)                                         smoothgrad
     smoothgrad_noise      0.15  σ as a fraction of each sample's max - min, or σ itself
     smoothgrad_noise_type 'relative' (default, the paper's) | 'absolute'
     smoothgrad_variant    'mean' (default) | 'mean_of_squares' | 'variance'
-    ig_steps              50                                                          integrated_gradients
+    ig_steps              50 (at most 10,000)                                         integrated_gradients
     ig_rule               'gauss_legendre' (default) | 'riemann_left' | 'riemann_right' |
                           'riemann_middle' | 'riemann_trapezoid'
     baseline              'zeros' (default) | 'blur' | 'uniform' | a number | a tensor broadcastable to inputs
-    blur_sigma            None: a tenth of the larger image side (pixels); only with baseline='blur'
+    blur_sigma            None: a tenth of the larger image side (pixels), at most that side; only with
+                          baseline='blur'
     seed                  0: seeds the engine's own generator on the inputs' device (SmoothGrad noise,
                           'uniform' baseline); None draws a fresh seed (recorded). The global RNG is never
                           used. Copy i's noise is torch.randn(inputs.shape, generator=g), drawn in copy
@@ -54,6 +62,11 @@ Options (keyword; unknown names, and names no requested method uses, are errors)
                           rearranges elements (applied to activations and gradients alike)
     memory_limit          134217728 (128 MiB): bytes of autograd graph one chunk of perturbed copies may
                           hold (smoothgrad, integrated_gradients, scorecam); a chunk holds ≥ 1 copy
+
+NaN and Inf are errors, never results: in the inputs (`inputs:`), in the model's outputs or a layer's
+activations on the clean inputs or any perturbed copy, in a gradient or a map (`model:`), or in the
+scores of a callable target (`target:`), they fail the call with a message naming the samples (and the
+copies), as soon as they appear.
 
 Sharing work: gradient, input_x_gradient and every gradient CAM on the given layers come from one
 forward and one backward pass (gradient CAMs alone run the model up to their layers without an

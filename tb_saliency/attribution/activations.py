@@ -7,11 +7,13 @@ import numbers
 import torch
 
 from .checks import check_batch, check_module
+from .finite import check_finite
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import OPTIONS, describe
 from .reductions import accumulation_dtype
-from .results import ActivationResult, prediction_facts
+from .results import ActivationResult, detached_logits, prediction_facts
 from .safety import untouched
+from .targets import OUTPUTS_HINT, find_logits
 
 
 def activations(model, inputs, *, layer, max_channels=16, reshape=None, **options) -> ActivationResult:
@@ -40,6 +42,10 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
         outputs = model(inputs)
         maps = as_maps(captured(store, name), reshape, name)
     n, channels, h, w = maps.shape
+    check_finite(maps, n, argument="model", what=f"activations of layer {name!r}")
+    logits = find_logits(outputs)
+    if logits is not None and logits.dim() > 0:
+        check_finite(logits, n, argument="model", what="outputs", hint=OUTPUTS_HINT)
     dtype = accumulation_dtype(maps)
     means = maps.to(dtype).mean(dim=(2, 3))
     keep = min(int(max_channels), channels)
@@ -60,7 +66,7 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
             "reshape": reshape_record(reshape),
             "model_mode": "eval",
         },
-        outputs=outputs.detach() if isinstance(outputs, torch.Tensor) else None,
+        outputs=detached_logits(outputs),
         predictions=predictions,
         probabilities=probabilities,
     )

@@ -17,14 +17,16 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     kernel = torch.exp(-(offsets**2) / (2.0 * sigma**2))
     kernel = kernel / kernel.sum()
     size = 2 * radius + 1
-    out = F.pad(images, (radius, radius, radius, radius), mode="replicate")
+    # Padding one axis at a time keeps the padded copy linear in the radius, not quadratic.
+    out = F.pad(images, (radius, radius, 0, 0), mode="replicate")
     out = F.conv2d(out, kernel.view(1, 1, 1, size).expand(channels, 1, 1, size), groups=channels)
+    out = F.pad(out, (0, 0, radius, radius), mode="replicate")
     out = F.conv2d(out, kernel.view(1, 1, size, 1).expand(channels, 1, size, 1), groups=channels)
     return out if x.dim() == 4 else out.squeeze(1)
 
 
-def make_baseline(spec, x: torch.Tensor, *, blur_sigma, generator) -> tuple:
-    """(x0 shaped like x, the options that describe it)."""
+def check_baseline(spec, blur_sigma, x: torch.Tensor) -> None:
+    """What `make_baseline` would refuse, checked before the model runs."""
     if isinstance(spec, torch.Tensor):
         try:
             shape = torch.broadcast_shapes(spec.shape, x.shape)
@@ -35,6 +37,19 @@ def make_baseline(spec, x: torch.Tensor, *, blur_sigma, generator) -> tuple:
                 f"baseline: a tensor of shape {tuple(spec.shape)} does not broadcast to the inputs' "
                 f"shape {tuple(x.shape)}"
             )
+    side = max(x.shape[-2:]) if x.dim() >= 3 else None
+    if isinstance(spec, str) and spec == "blur" and blur_sigma is not None and side is not None and blur_sigma > side:
+        raise ValueError(
+            f"blur_sigma: expected at most the larger image side ({side} pixels) for inputs of shape "
+            f"{tuple(x.shape)}, got {blur_sigma:g}; a wider blur removes no more structure, and its edge "
+            "padding grows with sigma"
+        )
+
+
+def make_baseline(spec, x: torch.Tensor, *, blur_sigma, generator) -> tuple:
+    """(x0 shaped like x, the options that describe it)."""
+    check_baseline(spec, blur_sigma, x)
+    if isinstance(spec, torch.Tensor):
         return spec.detach().to(device=x.device, dtype=x.dtype).expand_as(x), {"baseline": "tensor"}
     if isinstance(spec, float):
         return torch.full_like(x, spec), {"baseline": "constant", "baseline_value": spec}

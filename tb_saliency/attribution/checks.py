@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from .catalog import CAM_METHODS, INPUT_METHODS, METHODS
+from .finite import check_finite
 from .options import describe
 
 
@@ -44,11 +45,12 @@ def check_model(model) -> None:
 
 
 def check_batch(inputs) -> None:
-    """A non-empty tensor batch, whatever its dtype (activations need no gradients)."""
+    """A non-empty tensor batch, whatever its dtype (activations need no gradients), without NaN or Inf."""
     if not isinstance(inputs, torch.Tensor):
         raise TypeError(f"inputs: expected a torch.Tensor of shape N×C×H×W, got {type(inputs).__name__}")
     if inputs.dim() == 0 or inputs.shape[0] == 0:
         raise ValueError(f"inputs: expected a non-empty batch N×..., got shape {tuple(inputs.shape)}")
+    check_finite(inputs.detach(), inputs.shape[0], argument="inputs", what="values")
 
 
 def check_inputs(inputs, methods) -> torch.Tensor:

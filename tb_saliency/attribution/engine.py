@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import torch
 
-from .baselines import make_baseline
+from .baselines import check_baseline, make_baseline
 from .cams import GRADIENT_CAMS, RECORDS
 from .catalog import CAM_METHODS, CHUNKED_METHODS, GRADIENT_CAM_METHODS, SHARED_INPUT_METHODS
 from .checks import check_inputs, check_methods, check_model, uses_layer
+from .finite import check_finite
 from .integrated_gradients import completeness_gap, integrated_gradients
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import resolve_options
-from .passes import GraphMeter, copies_per_chunk
+from .passes import GRADIENTS_HINT, GraphMeter, copies_per_chunk, gradients
 from .reductions import accumulation_dtype, reduce_channels
-from .results import Explanation, MapResult, prediction_facts
+from .results import Explanation, MapResult, detached_logits, prediction_facts
 from .safety import untouched
 from .scorecam import scorecam
 from .smoothgrad import noise_sigma, smoothgrad
@@ -35,6 +34,8 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     check_model(model)
     x = check_inputs(inputs, methods)
     opts = resolve_options(methods, options)
+    if "baseline" in opts:
+        check_baseline(opts["baseline"], opts["blur_sigma"], x)
     layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods)
     target_spec = check_target(target)
     generator, seed = _noise_source(opts, x)
@@ -75,31 +76,23 @@ class _CleanPass:
         layers_only = grad_cams and not (shared or chunked)
         # The meter sizes the chunks of the other methods from this pass's graph.
         with (
-            capture(layers, graph_from_layers=layers_only) as store,
+            capture(layers, graph_from_layers=layers_only, need_grad=grad_cams) as store,
             meter.measuring(enabled=chunked),
-            torch.no_grad() if layers_only else nullcontext(),
         ):
             outputs = model(x_leaf)
         self.bytes_per_copy = meter.bytes
+        raw = {name: captured(store, name) for name, _ in layers}
+        for name, a in raw.items():
+            check_finite(a.detach(), x.shape[0], argument="model", what=f"activations of layer {name!r}")
         self.scorer = Scorer(target_spec, outputs, x.shape[0])
         score = self.scorer(outputs)
-        raw = {name: captured(store, name) for name, _ in layers}
         self.activations = {name: as_maps(a.detach(), reshape, name) for name, a in raw.items()}
         wanted = ([x_leaf] if shared else []) + ([raw[name] for name, _ in layers] if grad_cams else [])
-        grads = _gradients(score, wanted)
+        grads = gradients(score, wanted)
         self.input_grad = grads.pop(0) if shared else None
         self.layer_grads = {name: as_maps(g, reshape, name) for (name, _), g in zip(layers, grads)}
-        self.outputs = outputs.detach() if isinstance(outputs, torch.Tensor) else None
+        self.outputs = detached_logits(outputs)
         self.scores = score.detach()
-
-
-def _gradients(score, wanted):
-    if not wanted:
-        return []
-    if not score.requires_grad:
-        return [torch.zeros_like(t) for t in wanted]
-    grads = torch.autograd.grad(score.sum(), wanted, allow_unused=True)
-    return [torch.zeros_like(t) if g is None else g for t, g in zip(wanted, grads)]
 
 
 def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> Explanation:
@@ -155,7 +148,7 @@ class _Run:
             "model_mode": MODEL_MODE,
             **RECORDS.get(method, {}),
         }
-        return MapResult(key, method, name, _finish(values, self.dtype), record, {})
+        return MapResult(key, method, name, self._finish(key, values), record, {})
 
     def input_space(self, method) -> MapResult:
         record = {"channel_reduction": self.opts["channel_reduction"], "model_mode": MODEL_MODE}
@@ -169,7 +162,14 @@ class _Run:
         else:
             per_channel = self._integrated_gradients(record, statistics)
         values = reduce_channels(per_channel, self.opts["channel_reduction"])
-        return MapResult(method, method, None, _finish(values, self.dtype), record, statistics)
+        statistics = {name: self._finish(f"{method} {name}", value) for name, value in statistics.items()}
+        return MapResult(method, method, None, self._finish(method, values), record, statistics)
+
+    def _finish(self, what: str, values: torch.Tensor) -> torch.Tensor:
+        """The values as returned: detached, in the result dtype, and finite."""
+        hint = GRADIENTS_HINT + (", in the model or the callable target" if self.clean.scorer.fn else "")
+        check_finite(values.detach(), self.x.shape[0], argument="model", what=f"{what!r} values", hint=hint)
+        return values.detach().to(self.dtype).contiguous()
 
     def _smoothgrad(self, record, statistics):
         opts = self.opts
@@ -202,7 +202,8 @@ class _Run:
             opts["baseline"], self.x, blur_sigma=opts["blur_sigma"], generator=self.generator
         )
         with torch.no_grad():
-            baseline_score = scorer(self.model(x0.contiguous())).detach()
+            baseline_outputs = self.model(x0.contiguous())
+            baseline_score = scorer(baseline_outputs, where="on the integrated_gradients baseline").detach()
         per_channel = integrated_gradients(
             self.model,
             self.x,
@@ -219,6 +220,3 @@ class _Run:
         statistics["baseline_score"] = baseline_score.to(self.dtype)
         return per_channel
 
-
-def _finish(values: torch.Tensor, dtype) -> torch.Tensor:
-    return values.detach().to(dtype).contiguous()

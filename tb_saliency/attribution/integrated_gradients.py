@@ -22,7 +22,8 @@ def integrated_gradients(model, x, x0, scorer, *, steps, rule, chunk) -> torch.T
         return (x0.unsqueeze(0) + alphas[start:stop].view(shape) * diff.unsqueeze(0)).reshape(-1, *x.shape[1:])
 
     path_mean = torch.zeros(x.shape, dtype=dtype, device=x.device)
-    for start, stop, grads in gradient_chunks(model, scorer, make_rows, steps, chunk):
+    label = "integrated_gradients' path nodes"
+    for start, stop, grads in gradient_chunks(model, scorer, make_rows, steps, chunk, label):
         path_mean += torch.tensordot(weights[start:stop], grads.to(dtype), dims=1)
     return diff.to(dtype) * path_mean
 

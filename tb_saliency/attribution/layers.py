@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import torch
 from torch import nn
@@ -74,28 +74,43 @@ def resolve_layers(model: nn.Module, layer, *, needed: bool, methods) -> list:
 
 
 @contextmanager
-def capture(layers, *, graph_from_layers: bool = False):
+def capture(layers, *, graph_from_layers: bool = False, need_grad: bool = False):
     """Record each layer's output during a forward pass; the hooks are always removed on exit.
 
     The module's output is kept and a clone goes on downstream, so that an in-place operation after
     the layer (ReLU(inplace=True)) cannot overwrite the captured activations or their autograd node.
+    While gradients are on, a captured output that does not require grad (a frozen model whose graph
+    starts at another layer, a branch that does not depend on the inputs) becomes a leaf: nothing
+    that requires grad is upstream of it, so no other captured layer is either.
 
-    With `graph_from_layers`, the caller runs the forward under no_grad and the first layer to run
-    turns gradients back on, its output becoming a leaf: when only gradients with respect to the
-    layers are wanted, nothing upstream of them needs an autograd graph. The caller's no_grad
-    context restores the grad mode on exit.
+    With `graph_from_layers`, the body runs under no_grad and the first layer to run turns gradients
+    back on, its output becoming a leaf: when only gradients with respect to the layers are wanted,
+    nothing upstream of them needs an autograd graph. The grad mode is restored on exit.
+
+    With `need_grad` (the layers' gradients will be taken), a layer that runs where the model itself
+    turned gradients off is an error, not a silent zero map.
     """
     store = {name: [] for name, _ in layers}
     handles = []
+    switched_on = []
+
+    def differentiable(name, output):
+        if graph_from_layers and not switched_on and not torch.is_grad_enabled():
+            torch.set_grad_enabled(True)
+            switched_on.append(name)
+        if need_grad and not torch.is_grad_enabled():
+            raise _gradients_off(name)
+        if torch.is_grad_enabled() and not output.requires_grad:
+            output = output.detach().requires_grad_(True)
+        return output
 
     def make_hook(name):
         def hook(module, args, output):
             if not isinstance(output, torch.Tensor):
                 store[name].append(output)
                 return None
-            if graph_from_layers and not torch.is_grad_enabled() and output.is_floating_point():
-                torch.set_grad_enabled(True)
-                output = output.detach().requires_grad_(True)
+            if output.is_floating_point():
+                output = differentiable(name, output)
             store[name].append(output)
             return output.clone()
 
@@ -104,10 +119,24 @@ def capture(layers, *, graph_from_layers: bool = False):
     try:
         for name, module in layers:
             handles.append(module.register_forward_hook(make_hook(name)))
-        yield store
+        with torch.no_grad() if graph_from_layers else nullcontext():
+            yield store
+            # Gradients that a layer turned on and that are off again were turned off by the model
+            # around that layer (a reentrant checkpoint restores the mode it was entered with).
+            if need_grad and switched_on and not torch.is_grad_enabled():
+                raise _gradients_off(switched_on[0])
     finally:
         for handle in handles:
             handle.remove()
+
+
+def _gradients_off(name: str) -> Exception:
+    return ValueError(
+        f"model: layer {name!r} runs where the model turns gradients off (inside torch.utils.checkpoint with "
+        "use_reentrant=True, a custom autograd.Function or a torch.no_grad() block), so no gradient can reach it; "
+        "expected a layer on the autograd graph: checkpoint with use_reentrant=False, or choose a layer outside "
+        "that region"
+    )
 
 
 def captured(store, name: str) -> torch.Tensor:

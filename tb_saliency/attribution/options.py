@@ -7,6 +7,7 @@ so that a typo never silently falls back to a default.
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -37,6 +38,21 @@ def _int_at_least(low: int) -> Callable:
         return int(value)
 
     return check
+
+
+# Each copy costs one forward and backward pass of the whole batch. Beyond this many the maps no
+# longer change (Gauss–Legendre is exact to rounding for any smooth path long before; the Monte
+# Carlo error of SmoothGrad is 1% of its spread), and a typo such as 1e6 would otherwise run for days.
+MAX_COPIES = 10_000
+
+
+def _copies(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= MAX_COPIES:
+        raise ValueError(
+            f"{name}: expected an int from 1 to {MAX_COPIES:,} (each is a forward and backward pass of the "
+            f"batch, and more do not change the map), got {describe(value)}"
+        )
+    return int(value)
 
 
 def _finite_at_least_zero(name, value):
@@ -71,8 +87,10 @@ def _bool(name, value):
 def _seed(name, value):
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name}: expected an int >= 0 or None (a fresh random seed), got {describe(value)}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < 2**64:
+        raise ValueError(
+            f"{name}: expected an int from 0 to 2**64 - 1 or None (a fresh random seed), got {describe(value)}"
+        )
     return int(value)
 
 
@@ -86,8 +104,12 @@ def _baseline(name, value):
     if isinstance(value, torch.Tensor):
         if not value.is_floating_point():
             raise TypeError(f"{name}: expected a floating-point tensor, got dtype {value.dtype}")
+        if value.device.type != "meta" and not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name}: expected finite values, got a tensor with NaN or Inf")
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"{name}: expected a finite number, got {describe(value)}")
         return float(value)
     if isinstance(value, str) and value in BASELINES:
         return value
@@ -125,7 +147,9 @@ OPTIONS = {
         "how input-space maps reduce the channel axis: 'signed_sum' (Σ_c), 'abs_sum' (Σ_c |·|) or "
         "'max_abs' (max_c |·|, Simonyan et al.'s saliency)",
     ),
-    "smoothgrad_samples": OptionSpec(50, _SMOOTHGRAD, _int_at_least(1), "noisy copies averaged (the paper's n)"),
+    "smoothgrad_samples": OptionSpec(
+        50, _SMOOTHGRAD, _copies, f"noisy copies averaged (the paper's n), at most {MAX_COPIES:,}"
+    ),
     "smoothgrad_noise": OptionSpec(
         0.15,
         _SMOOTHGRAD,
@@ -140,7 +164,7 @@ OPTIONS = {
         _choice(SMOOTHGRAD_VARIANTS),
         "'mean' (SmoothGrad), 'mean_of_squares' (SmoothGrad-Squared) or 'variance' (VarGrad, population variance)",
     ),
-    "ig_steps": OptionSpec(50, _IG, _int_at_least(1), "quadrature nodes along the path"),
+    "ig_steps": OptionSpec(50, _IG, _copies, f"quadrature nodes along the path, at most {MAX_COPIES:,}"),
     "ig_rule": OptionSpec("gauss_legendre", _IG, _choice(IG_RULES), "quadrature rule"),
     "baseline": OptionSpec(
         "zeros",

@@ -7,6 +7,8 @@ from typing import Optional
 
 import torch
 
+from .targets import find_logits
+
 
 @dataclass(frozen=True)
 class MapResult:
@@ -31,9 +33,10 @@ class Explanation:
     """Everything one `explain` call computed: the maps and the facts about the batch they explain.
 
     `maps` is ordered as the methods were given (CAM methods then by layer, in the given order).
-    `outputs` is the model's output on the clean inputs (None when it is not a tensor); `targets` the
-    class explained per sample, long[N] (None for a callable target, or a model with one score per
-    sample); `target_scores` the explained scalar f_target(x) per sample; `predictions` and
+    `outputs` is the model's output on the clean inputs when it is a tensor, else its logits (a
+    Mapping's "logits", an object's `.logits`, a tuple or list's first element), None when it has
+    none; `targets` the class explained per sample, long[N] (None for a callable target, or a model
+    with one score per sample); `target_scores` the explained scalar f_target(x) per sample; `predictions` and
     `probabilities` the argmax and its softmax probability when outputs are N×C with C ≥ 2, else None.
     """
 
@@ -65,10 +68,17 @@ class ActivationResult:
 
 
 def prediction_facts(outputs, dtype):
-    """(predictions long[N], probabilities of them float[N]) when outputs are N×C logits with C ≥ 2,
-    else (None, None): what the dashboard shows beside each sample."""
-    if not isinstance(outputs, torch.Tensor) or outputs.dim() != 2 or outputs.shape[1] < 2:
+    """(predictions long[N], probabilities of them float[N]) when the outputs' logits (see
+    `targets.find_logits`) are N×C with C ≥ 2, else (None, None): what the dashboard shows beside each sample."""
+    logits = find_logits(outputs)
+    if logits is None or logits.dim() != 2 or logits.shape[1] < 2:
         return None, None
-    predictions = outputs.argmax(dim=1)
-    probabilities = torch.softmax(outputs.to(dtype), dim=1).gather(1, predictions[:, None]).squeeze(1)
+    predictions = logits.argmax(dim=1)
+    probabilities = torch.softmax(logits.to(dtype), dim=1).gather(1, predictions[:, None]).squeeze(1)
     return predictions, probabilities
+
+
+def detached_logits(outputs):
+    """The logits of the outputs, detached, as `Explanation.outputs` holds them; None when there are none."""
+    logits = find_logits(outputs)
+    return None if logits is None else logits.detach()

@@ -31,7 +31,8 @@ def scorecam(model, x, activations, scorer, *, chunk) -> torch.Tensor:
         return (x.unsqueeze(0) * masks.to(x.dtype)).reshape(-1, *x.shape[1:])
 
     scores = torch.empty(channels, x.shape[0], dtype=activations.dtype, device=x.device)
-    for start, stop, chunk_scores in score_chunks(model, scorer, make_rows, channels, chunk):
+    label = "scorecam's masked copies"
+    for start, stop, chunk_scores in score_chunks(model, scorer, make_rows, channels, chunk, label):
         scores[start:stop] = chunk_scores.to(scores.dtype)
     weights = torch.softmax(scores.t(), dim=1)
     return torch.einsum("nk,nkhw->nhw", weights, activations)

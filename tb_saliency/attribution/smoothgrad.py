@@ -36,7 +36,8 @@ def smoothgrad(model, x, scorer, *, samples, sigma, variant, generator, chunk) -
     total = torch.zeros(x.shape, dtype=dtype, device=x.device)
     spread = torch.zeros(x.shape, dtype=dtype, device=x.device) if variant == "variance" else None
     count = 0
-    for start, stop, grads in gradient_chunks(model, scorer, make_rows, samples, chunk):
+    label = "smoothgrad's noisy copies"
+    for start, stop, grads in gradient_chunks(model, scorer, make_rows, samples, chunk, label):
         grads = grads.to(dtype)
         k = stop - start
         if variant == "mean":

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Callable, Optional
 
 import numpy as np
 import torch
 
+from .finite import check_finite
 from .options import describe
+
+OUTPUTS_HINT = "the model overflowed or computed NaN on these inputs (float16 overflows above 65504)"
 
 
 def check_target(target):
@@ -30,17 +34,41 @@ def check_target(target):
             return ("index", int(target))
         if target.dim() != 1:
             raise ValueError(f"target: expected a 1-D tensor of N class indices, got shape {tuple(target.shape)}")
-        return ("indices", target.detach().to("cpu", torch.long))
+        return ("indices", _outside_inference_mode(target.detach().to("cpu", torch.long)))
     if isinstance(target, (list, tuple)):
         if not all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in target):
             raise TypeError(f"target: expected a sequence of N ints, got {describe(target)}")
-        return ("indices", torch.tensor([int(t) for t in target], dtype=torch.long))
+        return ("indices", _outside_inference_mode(torch.tensor([int(t) for t in target], dtype=torch.long)))
     if callable(target):
         return ("callable", target)
     raise TypeError(
         f"target: expected None, an int, a sequence, 1-D tensor or array of N ints, or a callable "
         f"outputs -> Tensor[N], got {describe(target)}"
     )
+
+
+def find_logits(outputs) -> Optional[torch.Tensor]:
+    """The logits tensor in a model's outputs, or None: the outputs themselves when they are a tensor,
+    a Mapping's "logits" (a Hugging Face ModelOutput is one), an object's `.logits`, or the first
+    element of a tuple or list. Duck-typed, so that no model library needs to be imported."""
+    if isinstance(outputs, torch.Tensor):
+        return outputs
+    if isinstance(outputs, Mapping):
+        found = outputs.get("logits")
+    elif isinstance(outputs, (tuple, list)):
+        found = outputs[0] if outputs else None
+    else:
+        found = getattr(outputs, "logits", None)
+    return found if isinstance(found, torch.Tensor) else None
+
+
+def _outside_inference_mode(indices: torch.Tensor) -> torch.Tensor:
+    """Indices that autograd may save for backward, as the inputs are: a tensor made inside
+    torch.inference_mode() (a validation loop's labels, or a list turned into one there) is copied."""
+    if not indices.is_inference():
+        return indices
+    with torch.inference_mode(False):
+        return indices.clone()
 
 
 class Scorer:
@@ -56,38 +84,44 @@ class Scorer:
         self.kind, self.n = kind, n
         self.targets: Optional[torch.Tensor] = None
         self.fn: Optional[Callable] = value if kind == "callable" else None
-        # Outputs that are not one tensor cannot be sliced into copies: then a chunk is one copy.
-        self.max_copies = None if isinstance(outputs, torch.Tensor) else 1
+        # A callable sees the whole outputs, which can be sliced into copies only when they are one
+        # tensor; class targets read the logits alone, which always can.
+        self.max_copies = None if kind != "callable" or isinstance(outputs, torch.Tensor) else 1
         if kind == "callable":
             return
-        if not isinstance(outputs, torch.Tensor):
+        logits = find_logits(outputs)
+        if logits is None:
             raise TypeError(
-                f"target: the model returned {type(outputs).__name__}, not a tensor; give target as a callable "
-                "outputs -> Tensor[N] that picks the score to explain"
+                f"target: the model returned {type(outputs).__name__} without logits (expected a tensor, a "
+                "Mapping with a 'logits' tensor, an object with a .logits tensor, or a tuple or list whose first "
+                "element is the N×C logits); give target as a callable outputs -> Tensor[N] that picks the score "
+                "to explain"
             )
-        if outputs.dim() == 0 or outputs.shape[0] != n:
-            raise ValueError(f"model: expected outputs with first dimension N={n}, got shape {tuple(outputs.shape)}")
-        if outputs.dim() == 1:
+        if logits.dim() == 0 or logits.shape[0] != n:
+            raise ValueError(
+                f"model: expected outputs (or logits) with first dimension N={n}, got shape {tuple(logits.shape)}"
+            )
+        if logits.dim() == 1:
             if kind != "argmax":
                 raise ValueError(
-                    f"target: the model returns one score per sample (shape {tuple(outputs.shape)}), so there is "
+                    f"target: the model returns one score per sample (shape {tuple(logits.shape)}), so there is "
                     "no class to pick; use target=None or a callable"
                 )
             return
-        if outputs.dim() > 2:
+        if logits.dim() > 2:
             raise ValueError(
-                f"target: class targets need outputs shaped N×C, got shape {tuple(outputs.shape)}; give target "
+                f"target: class targets need outputs shaped N×C, got shape {tuple(logits.shape)}; give target "
                 "as a callable outputs -> Tensor[N] (e.g. the summed score of a region)"
             )
-        classes = outputs.shape[1]
+        classes = logits.shape[1]
         if kind == "argmax":
-            targets = outputs.detach().argmax(dim=1)
+            targets = logits.detach().argmax(dim=1)
         elif kind == "index":
             if not 0 <= value < classes:
                 raise ValueError(
                     f"target: class {value} is out of range for {classes} outputs (expected 0..{classes - 1})"
                 )
-            targets = torch.full((n,), value, dtype=torch.long, device=outputs.device)
+            targets = torch.full((n,), value, dtype=torch.long, device=logits.device)
         else:
             if value.numel() != n:
                 raise ValueError(f"target: expected {n} class indices (one per sample), got {value.numel()}")
@@ -97,7 +131,7 @@ class Scorer:
                     f"target: class {int(value[bad][0])} is out of range for {classes} outputs "
                     f"(expected 0..{classes - 1})"
                 )
-            targets = value.to(outputs.device)
+            targets = value.to(logits.device)
         self.targets = targets
 
     def _checked(self, scores) -> torch.Tensor:
@@ -111,15 +145,22 @@ class Scorer:
             raise TypeError(f"target: the callable must return floating-point scores, it returned dtype {scores.dtype}")
         return scores.reshape(self.n)
 
-    def __call__(self, outputs, copies: int = 1) -> torch.Tensor:
-        """The explained score of each row: Tensor[copies * N]."""
+    def __call__(self, outputs, copies: int = 1, where: str = "") -> torch.Tensor:
+        """The explained score of each row: Tensor[copies * N]. NaN or Inf in the logits or the scores
+        is an error naming the samples; `where` says which pass they came from."""
         n = self.n
+        logits = find_logits(outputs)
+        if logits is not None and logits.dim() > 0:
+            check_finite(logits, n, argument="model", what="outputs", where=where, hint=OUTPUTS_HINT)
         if self.fn is not None:
             if copies == 1:
-                return self._checked(self.fn(outputs))
-            return torch.cat([self._checked(self.fn(outputs[i * n : (i + 1) * n])) for i in range(copies)])
+                scores = self._checked(self.fn(outputs))
+            else:
+                scores = torch.cat([self._checked(self.fn(outputs[i * n : (i + 1) * n])) for i in range(copies)])
+            check_finite(scores.detach(), n, argument="target", what="scores from the callable", where=where)
+            return scores
         if self.targets is None:
-            return outputs.reshape(copies * n)
-        rows = outputs.reshape(copies, n, -1)
+            return logits.reshape(copies * n)
+        rows = logits.reshape(copies, n, -1)
         index = self.targets.view(1, n, 1).expand(copies, n, 1)
         return rows.gather(2, index).reshape(copies * n)

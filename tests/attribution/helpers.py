@@ -96,3 +96,16 @@ def train_like(model: nn.Module) -> nn.Module:
     params[2].grad = torch.full_like(params[2], 0.25)
     model[1].eval()  # a submodule in another mode than its parent
     return model
+
+
+class Counting(nn.Module):
+    """Wraps a model and counts its forward passes, to check that a bad argument fails before any."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.inner = model
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.inner(x)

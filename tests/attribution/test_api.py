@@ -114,18 +114,18 @@ def test_a_callable_target_always_sees_the_n_rows_of_the_batch_in_order():
     assert result.targets is None
 
 
-def test_models_returning_a_dict_need_and_accept_a_callable_target():
+def test_a_callable_target_receives_structured_outputs_as_they_are():
     class DictModel(nn.Module):
         def __init__(self):
             super().__init__()
             self.net = conv_net()
 
         def forward(self, x):
-            return {"logits": self.net(x), "aux": x.mean()}
+            return {"scores": self.net(x), "aux": x.mean()}
 
     model = DictModel()
     result = explain(
-        model, images(), ["gradient", "integrated_gradients"], target=lambda out: out["logits"][:, 1], ig_steps=4
+        model, images(), ["gradient", "integrated_gradients"], target=lambda out: out["scores"][:, 1], ig_steps=4
     )
     assert result.outputs is None and result.predictions is None and result.targets is None
     reference = attribute(model.net, images(), ["gradient", "integrated_gradients"], target=1, ig_steps=4)

@@ -9,7 +9,7 @@ from torch import nn
 
 from tb_saliency.attribution import METHODS, activations, attribute
 
-from .helpers import assert_untouched, conv_net, images, snapshot, train_like
+from .helpers import Counting, assert_untouched, conv_net, images, snapshot, train_like
 from .test_api import TinyViT
 
 
@@ -135,27 +135,40 @@ def test_inputs_that_do_not_support_gradients():
     )
 
 
-class TupleModel(nn.Module):
-    def __init__(self):
+class NoLogitsModel(nn.Module):
+    """Returns outputs in which no logits can be found without the user's help."""
+
+    def __init__(self, wrap):
         super().__init__()
         self.net = conv_net()
+        self.wrap = wrap
 
     def forward(self, x):
-        logits = self.net(x)
-        return logits, logits.sum()
+        return self.wrap(self.net(x))
 
 
+@pytest.mark.parametrize(
+    "wrap, kind",
+    [
+        (lambda logits: {"scores": logits}, "dict"),
+        (lambda logits: ("aux", logits), "tuple"),
+        (lambda logits: [], "list"),
+        (lambda logits: object(), "object"),
+    ],
+    ids=["dict without logits", "tuple with a string first", "empty list", "object"],
+)
 @pytest.mark.parametrize(
     "methods, kwargs",
     [(["gradient"], {}), (["integrated_gradients"], {"ig_steps": 2}), (["gradcam"], {"layer": "net.6"})],
 )
-def test_tuple_or_dict_outputs_without_a_callable_target(methods, kwargs):
+def test_outputs_without_logits_need_a_callable_target(wrap, kind, methods, kwargs):
     fails(
         TypeError,
-        "target: the model returned tuple, not a tensor; give target as a callable",
+        f"target: the model returned {kind} without logits .expected a tensor, a Mapping with a 'logits' tensor.*"
+        "give target as a callable",
         images(),
         methods,
-        model=TupleModel(),
+        model=NoLogitsModel(wrap),
         **kwargs,
     )
 
@@ -173,20 +186,49 @@ def test_methods_argument():
 
 
 def test_a_rule_that_cannot_run_with_so_few_steps_fails_before_the_model_runs():
-    class CountingNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.inner = conv_net()
-            self.calls = 0
-
-        def forward(self, x):
-            self.calls += 1
-            return self.inner(x)
-
-    model = CountingNet()
+    model = Counting(conv_net())
     fails(ValueError, "ig_steps: riemann_trapezoid needs at least 2 steps, got 1", images(),
           "integrated_gradients", model=model, ig_rule="riemann_trapezoid", ig_steps=1)
     assert model.calls == 0
+
+
+IG = "integrated_gradients"
+
+
+@pytest.mark.parametrize(
+    "method, options, pattern",
+    [
+        (IG, {"ig_steps": 10_001}, "ig_steps: expected an int from 1 to 10,000 .each is a forward and backward pass"),
+        (IG, {"ig_steps": 10**9, "ig_rule": "riemann_left"}, "ig_steps: expected an int from 1 to 10,000"),
+        ("smoothgrad", {"smoothgrad_samples": 10**6}, "smoothgrad_samples: expected an int from 1 to 10,000"),
+        (
+            IG,
+            {"baseline": "blur", "blur_sigma": 1e9},
+            r"blur_sigma: expected at most the larger image side \(12 pixels\) for inputs of shape "
+            r"\(3, 3, 12, 12\), got 1e\+09",
+        ),
+        (IG, {"baseline": torch.zeros(5, 5)}, "baseline: a tensor of shape .5, 5. does not broadcast"),
+        (IG, {"baseline": float("nan")}, "baseline: expected a finite number, got nan"),
+        (IG, {"baseline": torch.full((3, 12, 12), float("inf"))}, "baseline: expected finite values, got a tensor"),
+        ("smoothgrad", {"seed": 2**64}, "seed: expected an int from 0 to 2..64 - 1 or None"),
+    ],
+)
+def test_options_that_would_run_for_days_or_allocate_without_bound_fail_before_the_model_runs(
+    method, options, pattern
+):
+    model = Counting(conv_net())
+    fails(ValueError, pattern, images(), method, model=model, **options)
+    assert model.calls == 0
+
+
+def test_the_largest_allowed_values_are_accepted_and_cost_nothing_up_front():
+    # A blur as wide as the image, and a memory bound far beyond any machine, still run normally: the
+    # chunk never holds more copies than there are.
+    model = Counting(conv_net())
+    result = attribute(model, images(), "integrated_gradients", ig_steps=3, baseline="blur", blur_sigma=12.0,
+                       memory_limit=2**100)
+    assert torch.isfinite(result["integrated_gradients"]).all()
+    assert model.calls == 3  # the clean pass, the baseline, and one chunk of the three nodes
 
 
 def test_options_are_checked_by_name_value_and_use():
@@ -204,7 +246,7 @@ def test_options_are_checked_by_name_value_and_use():
         "gradient",
         smoothgrad_samples=10,
     )
-    fails(ValueError, "ig_steps: expected an int >= 1, got 0", images(), "integrated_gradients", ig_steps=0)
+    fails(ValueError, "ig_steps: expected an int from 1 to 10,000 .* got 0", images(), IG, ig_steps=0)
     fails(ValueError, "ig_rule: expected one of 'gauss_legendre'", images(), "integrated_gradients", ig_rule="simpson")
     fails(
         ValueError,

@@ -2,13 +2,14 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from tb_saliency.attribution import cams
 from tb_saliency.attribution.baselines import gaussian_blur, make_baseline
 from tb_saliency.attribution.passes import copies_per_chunk
-from tb_saliency.attribution.quadrature import RULES, nodes_and_weights
+from tb_saliency.attribution.quadrature import RULES, gauss_legendre, nodes_and_weights
 
 
 @pytest.mark.parametrize("rule", RULES)
@@ -28,6 +29,30 @@ def test_gauss_legendre_is_exact_up_to_degree_2n_minus_1(steps):
         assert math.isclose(approx, 1.0 / (degree + 1), rel_tol=1e-12), degree
 
 
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 5, 8, 33, 50, 101])
+def test_gauss_legendre_agrees_with_numpy_for_small_n(steps):
+    t, w = np.polynomial.legendre.leggauss(steps)
+    nodes, weights = nodes_and_weights("gauss_legendre", steps)
+    np.testing.assert_allclose(nodes, (t + 1) / 2, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(weights, w / 2, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("steps", [2000, 10_000])
+def test_gauss_legendre_is_exact_on_polynomials_for_large_n(steps):
+    nodes, weights = (np.array(v) for v in gauss_legendre(steps))
+    assert len(nodes) == steps and np.all(np.diff(nodes) > 0) and nodes[0] > 0 and nodes[-1] < 1
+    for degree in (0, 1, 2, 7, 100, steps, 2 * steps - 1):
+        assert math.isclose(np.sum(weights * nodes**degree), 1.0 / (degree + 1), rel_tol=1e-12), degree
+    # Orthogonality: ∫ P_k(2α - 1) dα = 0 for 1 ≤ k ≤ 2n - 1, up to the rule's own degree.
+    for k in (1, 3, steps - 1, 2 * steps - 1):
+        p_k = np.polynomial.legendre.Legendre.basis(k)(2 * nodes - 1)
+        assert abs(np.sum(weights * p_k)) < 1e-12, k
+
+
+def test_gauss_legendre_rules_are_computed_once():
+    assert gauss_legendre(64) is gauss_legendre(64)
+
+
 def test_riemann_rules_on_a_linear_integrand():
     n = 8
     integral = {rule: sum(w * a for a, w in zip(*nodes_and_weights(rule, n))) for rule in RULES}
@@ -35,6 +60,18 @@ def test_riemann_rules_on_a_linear_integrand():
     assert math.isclose(integral["riemann_right"], (n + 1) / (2 * n))
     for rule in ("riemann_middle", "riemann_trapezoid", "gauss_legendre"):
         assert math.isclose(integral[rule], 0.5)
+
+
+def test_blur_pads_like_a_replicate_padded_two_dimensional_convolution():
+    x = torch.randn(2, 3, 7, 9, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    sigma = 4.0  # a radius of 12: wider than the image, so the padding repeats edges many times
+    radius = 12
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    padded = torch.nn.functional.pad(x, (radius,) * 4, mode="replicate")
+    full = torch.nn.functional.conv2d(padded, (kernel[:, None] * kernel[None, :]).expand(3, 1, -1, -1), groups=3)
+    torch.testing.assert_close(gaussian_blur(x, sigma), full, rtol=1e-12, atol=1e-12)
 
 
 def test_blur_keeps_constant_images_and_smooths_others():
@@ -69,6 +106,7 @@ def test_chunks_hold_whole_copies_within_the_memory_bound():
     assert copies_per_chunk(bytes_per_copy=10, memory_limit=35, total=50) == 3
     assert copies_per_chunk(bytes_per_copy=10, memory_limit=5, total=50) == 1  # never less than one copy
     assert copies_per_chunk(bytes_per_copy=10, memory_limit=10**9, total=50) == 50
+    assert copies_per_chunk(bytes_per_copy=10, memory_limit=2**200, total=50) == 50
     assert copies_per_chunk(bytes_per_copy=10, memory_limit=10**9, total=50, max_copies=1) == 1
     assert copies_per_chunk(bytes_per_copy=0, memory_limit=10, total=4) == 4
 

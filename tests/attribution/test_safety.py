@@ -3,6 +3,7 @@
 import gc
 import weakref
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -106,6 +107,21 @@ def test_works_inside_no_grad_and_inference_mode_like_a_validation_loop():
     for key in reference:
         torch.testing.assert_close(inside[key], reference[key], rtol=0, atol=0)
         torch.testing.assert_close(in_inference[key], reference[key], rtol=0, atol=0)
+
+
+def test_targets_made_inside_inference_mode_like_a_validation_loop_s_labels():
+    model = train_like(conv_net())
+    kwargs = call_kwargs(METHODS)
+    reference = attribute(model, images(), list(METHODS), target=[0, 3, 1], **kwargs)
+    before = snapshot(model)
+    with torch.inference_mode():
+        for batch_labels in (torch.tensor([0, 3, 1]), [0, 3, 1], np.array([0, 3, 1])):
+            x = images()  # the batch and its labels, as a DataLoader gives them inside the loop
+            labels = batch_labels.to("cpu") if isinstance(batch_labels, torch.Tensor) else batch_labels
+            maps = attribute(model, x, list(METHODS), target=labels, **kwargs)
+            for key in reference:
+                assert torch.equal(maps[key], reference[key]), key
+    assert_untouched(model, before)
 
 
 def test_maps_are_computed_in_eval_mode_so_dropout_and_batch_statistics_do_not_leak_in():
