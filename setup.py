@@ -33,6 +33,13 @@ setup(
             "pytest>=7",
             "playwright>=1.40",
             "tensorboardX>=2.6",
+            # Frameworks the integration tests train with (tests/integrations, marker `training`); never
+            # needed to use tb_saliency. Tested with lightning and pytorch-lightning 2.6.6, transformers
+            # 5.24.0 and accelerate 1.15.0 on torch 2.13.0+cpu; none of them replaces an installed torch.
+            "lightning>=2.6",
+            "pytorch-lightning>=2.6",
+            "transformers>=5.24",
+            "accelerate>=1.15",
             # grpcio-tools==1.62.3, the protoc that regenerates saliency_pb2.py, asks for protobuf < 5:
             # .ci/run installs it with --no-deps (see tb_saliency/proto/generate.py).
         ],

@@ -1,6 +1,9 @@
 """What both framework callbacks share, without a framework: the probe and its arguments, checked when
 a callback is made, and one `log_saliency` call with them."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -75,3 +78,10 @@ def test_only_sharded_models_need_every_rank():
     assert not _common.is_sharded(model)
     assert _common.model_device(model) == torch.device("cpu")
     assert _common.model_device(torch.nn.ReLU()) == torch.device("cpu")
+
+
+def test_the_package_imports_no_framework():
+    code = ("import sys, tb_saliency.integrations; "
+            "print(sorted(m for m in ('torch', 'lightning', 'pytorch_lightning', 'transformers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
