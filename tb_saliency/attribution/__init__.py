@@ -54,7 +54,9 @@ Options (keyword; unknown names, and names no requested method uses, are errors)
     seed                  0: seeds the engine's own generator on the inputs' device (SmoothGrad noise,
                           'uniform' baseline); None draws a fresh seed (recorded). The global RNG is never
                           used. Copy i's noise is torch.randn(inputs.shape, generator=g), drawn in copy
-                          order, so a seed gives the same maps whatever the chunk size.
+                          order, so a seed gives the same maps whatever the chunk size. The stream depends
+                          on the inputs' dtype and device: for one seed, float64 inputs get other noise
+                          than float32 inputs (torch draws normals per dtype), not a more precise copy.
     generator             None, or a torch.Generator on the inputs' device to use instead of seed
     cam_relu              True: apply each CAM's final ReLU; False keeps signed maps             CAM methods
     reshape               None | 'vit' (drop the class token of N×T×D, fold T-1 tokens into a square

@@ -6,7 +6,7 @@ import numbers
 
 import torch
 
-from .checks import check_batch, check_module
+from .checks import check_batch, check_inputs_match_model, check_module
 from .finite import check_finite
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import OPTIONS, describe
@@ -31,6 +31,7 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
         raise TypeError(f"{name}: unknown option for activations; accepted: layer, max_channels, reshape")
     check_module(model)
     check_batch(inputs)
+    check_inputs_match_model(model, inputs)
     if isinstance(max_channels, bool) or not isinstance(max_channels, numbers.Integral) or max_channels < 1:
         raise ValueError(f"max_channels: expected an int >= 1, got {describe(max_channels)}")
     reshape = OPTIONS["reshape"].check("reshape", reshape)

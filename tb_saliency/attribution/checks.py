@@ -72,5 +72,43 @@ def check_inputs(inputs, methods) -> torch.Tensor:
     return inputs.detach()
 
 
+def check_inputs_match_model(model: nn.Module, inputs: torch.Tensor) -> None:
+    """Inputs of the dtype and on the device of the model's parameters, checked before the model runs,
+    so that a mismatch names `inputs` rather than surfacing as PyTorch's error from deep in the forward.
+
+    Only checked where the answer is clear: the model's floating-point parameters share one dtype
+    (and autocast, which casts per operation, is off) or one device, and no accelerate hook
+    (`_hf_hook`, which moves inputs to each module's device itself) is attached.
+    """
+    params = [p for p in model.parameters() if p.is_floating_point()]
+    if not params:
+        return
+    dtypes = {p.dtype for p in params}
+    devices = {p.device for p in params}
+    if len(dtypes) == 1 and inputs.is_floating_point() and not _autocast_enabled(inputs.device.type):
+        (dtype,) = dtypes
+        if inputs.dtype != dtype:
+            raise TypeError(
+                f"inputs: expected dtype {dtype}, the dtype of the model's parameters, got {inputs.dtype}; "
+                f"convert them with inputs.to({dtype}), or run under torch.autocast"
+            )
+    if len(devices) == 1 and not any(hasattr(m, "_hf_hook") for m in model.modules()):
+        (device,) = devices
+        if inputs.device != device:
+            raise ValueError(
+                f"inputs: expected tensors on {device}, where the model's parameters are, got {inputs.device}; "
+                f"move them with inputs.to({str(device)!r}) (maps come back on the inputs' device)"
+            )
+
+
+def _autocast_enabled(device_type: str) -> bool:
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch < 2.4 takes no device type
+        return torch.is_autocast_enabled() or torch.is_autocast_cpu_enabled()
+    except RuntimeError:  # a device type autocast does not know ("meta")
+        return False
+
+
 def uses_layer(methods) -> bool:
     return any(m in CAM_METHODS for m in methods)

@@ -7,7 +7,7 @@ import torch
 from .baselines import check_baseline, make_baseline
 from .cams import GRADIENT_CAMS, RECORDS
 from .catalog import CAM_METHODS, CHUNKED_METHODS, GRADIENT_CAM_METHODS, SHARED_INPUT_METHODS
-from .checks import check_inputs, check_methods, check_model, uses_layer
+from .checks import check_inputs, check_inputs_match_model, check_methods, check_model, uses_layer
 from .finite import check_finite
 from .integrated_gradients import completeness_gap, integrated_gradients
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
@@ -33,6 +33,7 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     methods = check_methods(methods)
     check_model(model)
     x = check_inputs(inputs, methods)
+    check_inputs_match_model(model, x)
     opts = resolve_options(methods, options)
     if "baseline" in opts:
         check_baseline(opts["baseline"], opts["blur_sigma"], x)

@@ -181,7 +181,8 @@ OPTIONS = {
         _NOISY,
         _seed,
         "seed of the engine's own generator for SmoothGrad noise and the 'uniform' baseline (the global "
-        "RNG is never used); None draws a fresh one",
+        "RNG is never used); None draws a fresh one. The noise drawn from a seed depends on the inputs' dtype "
+        "and device: float64 inputs get other noise than float32 ones, so their maps differ by more than rounding",
     ),
     "generator": OptionSpec(None, _NOISY, _generator, "a torch.Generator on the inputs' device, used instead of seed"),
     "cam_relu": OptionSpec(True, CAM_METHODS, _bool, "apply each CAM method's final ReLU; False keeps the signed map"),

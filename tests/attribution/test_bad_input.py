@@ -311,3 +311,60 @@ def test_activations_arguments():
     with pytest.raises(ValueError, match="layer: the output of '10' has shape"):
         activations(model, images(), layer="10")
     assert_untouched(model, before)
+
+
+def test_inputs_of_another_dtype_than_the_model_fail_before_it_runs():
+    model = Counting(conv_net(dtype=torch.float64))
+    fails(
+        TypeError,
+        re.escape("inputs: expected dtype torch.float64, the dtype of the model's parameters, got torch.float32; "
+                  "convert them with inputs.to(torch.float64)"),
+        images(),
+        ["gradient", "gradcam"],
+        layer="inner.6",
+        model=model,
+    )
+    with pytest.raises(TypeError, match="inputs: expected dtype torch.float64"):
+        activations(model, images(), layer="inner.6")
+    assert model.calls == 0
+
+
+def test_inputs_on_another_device_than_the_model_fail_before_it_runs():
+    model = Counting(conv_net().to("meta"))
+    pattern = re.escape("inputs: expected tensors on meta, where the model's parameters are, got cpu; "
+                        "move them with inputs.to('meta')")
+    with pytest.raises(ValueError, match=pattern):
+        attribute(model, images(), "gradient")
+    with pytest.raises(ValueError, match=pattern):
+        activations(model, images(), layer="inner.6")
+    assert model.calls == 0
+
+
+def test_the_dtype_is_not_checked_where_the_model_may_cast_the_inputs_itself():
+    # Under autocast, operations cast their inputs.
+    model = conv_net()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        maps = attribute(model, images(dtype=torch.bfloat16), ["gradient", "gradcam"], layer="6")
+    assert all(torch.isfinite(v).all() and v.dtype == torch.float32 for v in maps.values())
+
+    # Parameters of several dtypes: the model casts between them, so nothing is assumed.
+    class Mixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first = nn.Conv2d(3, 4, 3).double()
+            self.rest = nn.Sequential(nn.Flatten(), nn.Linear(4 * 10 * 10, 2))
+
+        def forward(self, x):
+            return self.rest(self.first(x.double()).float())
+
+    assert attribute(Mixed(), images(), "gradient")["gradient"].shape == (3, 12, 12)
+
+
+def test_the_device_is_not_checked_where_accelerate_moves_the_inputs():
+    from tb_saliency.attribution.checks import check_inputs_match_model
+
+    model = conv_net().to("meta")
+    with pytest.raises(ValueError, match="inputs: expected tensors on meta"):
+        check_inputs_match_model(model, images())
+    model[4]._hf_hook = object()  # accelerate's AlignDevicesHook moves each module's inputs itself
+    check_inputs_match_model(model, images())

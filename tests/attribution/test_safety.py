@@ -224,6 +224,17 @@ def test_noise_comes_from_its_own_seedable_generator():
     assert isinstance(fresh, int)  # a drawn seed is recorded, so the maps can be reproduced
 
 
+def test_smoothgrad_noise_depends_on_the_dtype_as_documented():
+    from tb_saliency.attribution.options import OPTIONS
+
+    x = images(n=2)
+    single = attribute(conv_net(), x, "smoothgrad", smoothgrad_samples=2, seed=3)["smoothgrad"]
+    double = attribute(conv_net(dtype=torch.float64), x.double(), "smoothgrad", smoothgrad_samples=2, seed=3)
+    # Not the same noise at another precision: the difference is far above float32 rounding.
+    assert (double["smoothgrad"] - single.double()).abs().max() > 1e-3 * single.abs().max()
+    assert "float64 inputs get other noise than float32" in OPTIONS["seed"].doc
+
+
 def test_activations_leave_the_model_untouched_and_run_under_inference_mode():
     model = train_like(conv_net())
     before = snapshot(model)
