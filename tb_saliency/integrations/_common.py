@@ -18,7 +18,8 @@ _LOG_KEYWORDS = tuple(
     name for name, p in inspect.signature(log.log_saliency).parameters.items()
     if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in _RESERVED
 )
-# Tensors that must sit on the model's device with the inputs.
+# Tensors that must sit on the model's device with the inputs (of them, only `baseline` is converted
+# to the model's dtype with the inputs: targets and labels are class ids).
 _DEVICE_ARGUMENTS = ("target", "labels", "baseline")
 
 
@@ -69,20 +70,27 @@ class Probe:
         self.kwargs = kwargs
         self._placed = {}  # device → (inputs, kwargs) there
 
-    def on(self, device):
-        """The inputs and arguments with every tensor that goes with the inputs on `device`."""
-        device = torch.device(device)
-        if device not in self._placed:
+    def on(self, device, dtype=None):
+        """The inputs and arguments on `device`: every tensor that goes with the inputs moved there,
+        and the floating-point ones (inputs, baseline) converted to `dtype` when given."""
+        key = (torch.device(device), dtype)
+        if key not in self._placed:
+            def place(tensor, convert):
+                if dtype is not None and convert and tensor.is_floating_point():
+                    return tensor.to(device=key[0], dtype=dtype)
+                return tensor.to(key[0])
+
             kwargs = dict(self.kwargs)
             for name in _DEVICE_ARGUMENTS:
                 if isinstance(kwargs.get(name), torch.Tensor):
-                    kwargs[name] = kwargs[name].to(device)
-            self._placed = {device: (self.inputs.to(device), kwargs)}
-        return self._placed[device]
+                    kwargs[name] = place(kwargs[name], convert=name == "baseline")
+            self._placed = {key: (place(self.inputs, convert=True), kwargs)}
+        return self._placed[key]
 
-    def log(self, writer, model, device, step):
-        """`log_saliency` of the probe on `device` into `writer` (None: compute only) at `step`."""
-        inputs, kwargs = self.on(device)
+    def log(self, writer, model, step):
+        """`log_saliency` of the probe, placed for `model` (see `placement`), into `writer` (None:
+        compute only) at `step`."""
+        inputs, kwargs = self.on(*placement(model))
         return log.log_saliency(writer, self.tag, model, inputs, global_step=step, **kwargs)
 
 
@@ -96,9 +104,14 @@ def is_sharded(model):
     return any(isinstance(m, (FSDPModule, FullyShardedDataParallel)) for m in model.modules())
 
 
-def model_device(model):
-    for tensor in model.parameters():
-        return tensor.device
-    for tensor in model.buffers():
-        return tensor.device
-    return torch.device("cpu")
+def placement(model):
+    """(device, dtype) for the probe: where the model's parameters (else buffers) are, and the dtype
+    of its floating-point parameters when they share one (a model in bfloat16 or float64 gets its
+    inputs in that dtype, as training batches get them; mixed precision keeps float32 parameters,
+    so the probe stays float32), else None."""
+    device = torch.device("cpu")
+    for tensor in [*model.parameters(), *model.buffers()]:
+        device = tensor.device
+        break
+    dtypes = {p.dtype for p in model.parameters() if p.is_floating_point()}
+    return device, (dtypes.pop() if len(dtypes) == 1 else None)

@@ -109,7 +109,7 @@ class SaliencyCallback(*_callback_bases()):
         if not (trainer.is_global_zero or every_rank):
             return
         writer = self._logger(trainer).experiment if trainer.is_global_zero else None
-        self.probe.log(writer, pl_module, pl_module.device, step)
+        self.probe.log(writer, pl_module, step)
         self._logged_step = step
 
     @staticmethod

@@ -75,7 +75,7 @@ class SaliencyCallback(transformers.TrainerCallback):
                 # As TensorBoardCallback.on_log does when its writer is not open yet.
                 self._tensorboard._init_summary_writer(args)
             writer = self._tensorboard.tb_writer
-        self.probe.log(writer, model, _common.model_device(model), step)
+        self.probe.log(writer, model, step)
         self._logged_step = step
 
 

@@ -45,7 +45,7 @@ def _framework(namespace):
     return L, Classifier, SaliencyCallback
 
 
-def _fit(L, Classifier, folder, callbacks=(), logger="tensorboard"):
+def _fit(L, Classifier, folder, callbacks=(), logger="tensorboard", **trainer_options):
     L.seed_everything(0)
     generator = torch.Generator().manual_seed(2)
     data = torch.utils.data.TensorDataset(torch.rand(SAMPLES, 3, 16, 16, generator=generator),
@@ -56,7 +56,7 @@ def _fit(L, Classifier, folder, callbacks=(), logger="tensorboard"):
         logger = L.loggers.TensorBoardLogger(str(folder), name="", version="")
     trainer = L.Trainer(max_epochs=EPOCHS, accelerator="cpu", devices=1, logger=logger, log_every_n_steps=1,
                         callbacks=list(callbacks), enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False)
+                        enable_model_summary=False, **trainer_options)
     trainer.fit(model, loader)
     return model, trainer
 
@@ -97,6 +97,15 @@ def test_frames_beside_the_loggers_scalars_and_training_unchanged(tmp_path, name
     assert "train_loss" in accumulator.Tags()["scalars"]
     assert [e.step for e in accumulator.Tensors("saliency")] == [4, 6, 8, 12]
     assert [e.step for e in accumulator.Scalars("train_loss")] == list(range(EPOCHS * SAMPLES // BATCH))
+
+
+def test_a_bfloat16_module_gets_its_probe_in_bfloat16(tmp_path):
+    L, Classifier, SaliencyCallback = _framework(NAMESPACES[0])
+    callback = SaliencyCallback(PROBE, methods=["gradient", "gradcam"], layer="net.features.3")
+    model, trainer = _fit(L, Classifier, tmp_path, [callback], precision="bf16-true")
+    assert next(model.parameters()).dtype == torch.bfloat16
+    frames = tb_saliency.read(trainer.logger.log_dir)
+    assert [f.step for f in frames] == [6, 12] and frames[0].maps["gradcam"].shape == (3, 8, 8)
 
 
 @pytest.mark.parametrize("namespace", NAMESPACES)

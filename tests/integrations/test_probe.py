@@ -35,7 +35,7 @@ def test_log_writes_one_frame_at_the_step(tmp_path):
     probe = _probe((PROBE, [0, 1, 2]), tag="probe", methods=["gradient", "gradcam"], layer="features.3")
     writer = TorchWriter(str(tmp_path))
     try:
-        maps = probe.log(writer, TinyNet(), torch.device("cpu"), 7)
+        maps = probe.log(writer, TinyNet(), 7)
     finally:
         writer.close()
     [frame] = tb_saliency.read(tmp_path)
@@ -76,8 +76,23 @@ def test_bad_tag_and_schedule():
 def test_only_sharded_models_need_every_rank():
     model = TinyNet()
     assert not _common.is_sharded(model)
-    assert _common.model_device(model) == torch.device("cpu")
-    assert _common.model_device(torch.nn.ReLU()) == torch.device("cpu")
+
+
+def test_the_probe_takes_the_models_device_and_its_one_floating_dtype():
+    assert _common.placement(TinyNet()) == (torch.device("cpu"), torch.float32)
+    assert _common.placement(TinyNet().to(torch.bfloat16)) == (torch.device("cpu"), torch.bfloat16)
+    assert _common.placement(torch.nn.ReLU()) == (torch.device("cpu"), None)
+    mixed = TinyNet()
+    mixed.head.to(torch.float64)
+    assert _common.placement(mixed) == (torch.device("cpu"), None)
+    probe = _probe((PROBE, torch.tensor([0, 1, 2])), methods="integrated_gradients", target=torch.tensor([2, 1, 0]),
+                   baseline=torch.zeros(1, 3, 16, 16), ig_steps=4)
+    inputs, kwargs = probe.on(torch.device("cpu"), torch.bfloat16)
+    assert (inputs.dtype, kwargs["baseline"].dtype, kwargs["target"].dtype, kwargs["labels"].dtype) == \
+        (torch.bfloat16, torch.bfloat16, torch.int64, torch.int64)
+    # A bfloat16 model gets its probe in bfloat16, as the engine requires.
+    maps = probe.log(None, TinyNet().to(torch.bfloat16).eval(), 0)
+    assert maps["integrated_gradients"].shape == (3, 16, 16)
 
 
 def test_the_package_imports_no_framework():
