@@ -2,6 +2,7 @@
 issues no collective, every rank may call it, and only rank zero writes; training stays as it would
 be without the calls."""
 
+import glob
 import os
 
 import numpy as np
@@ -104,3 +105,18 @@ def test_fsdp_every_rank_computes_and_rank_zero_writes(tmp_path, version):
     maps = [_load(tmp_path, "maps", rank) for rank in (0, 1)]
     assert maps[0].keys() == maps[1].keys() == {("probe", s) for s in workers.LOGGED_STEPS}
     _assert_frames_hold(frames, maps[0])
+
+
+def test_both_callbacks_compute_on_every_rank_of_an_fsdp_model_and_write_on_rank_zero(tmp_path):
+    pytest.importorskip("lightning")
+    pytest.importorskip("transformers")
+    run_ranks(workers.callbacks_with_fsdp, str(tmp_path))
+    steps = [s + 1 for s in workers.LOGGED_STEPS]  # global steps 2 and 4
+    lightning = tb_saliency.read(tmp_path / "lightning")
+    assert [(f.run, f.step) for f in lightning] == [(".", s) for s in steps]
+    transformers = tb_saliency.read(tmp_path / "transformers")
+    assert [f.step for f in transformers] == steps and len({f.run for f in transformers}) == 1
+    assert len(glob.glob(str(tmp_path / "**" / "events.out.tfevents.*"), recursive=True)) == 2
+    for rank in (0, 1):
+        _assert_same_tensors(_load(tmp_path, "logged", rank), _load(tmp_path, "plain", rank),
+                             f"rank {rank} with and without the callbacks")

@@ -158,3 +158,53 @@ def fsdp_every_rank_computes(rank, world_size, folder, version):
     _save(folder, "logged", rank, _state(model))
     _save(folder, "plain", rank, _state(plain))
     _save(folder, "maps", rank, maps)
+
+
+def callbacks_with_fsdp(rank, world_size, folder):
+    """Both callbacks' hooks on an FSDP2 model, whose forward needs every rank: every rank computes,
+    rank zero writes (through the Lightning logger's writer and the Trainer's TensorBoard callback)."""
+    import types
+
+    from tb_saliency.integrations import _common
+
+    model, _ = _fsdp2(_new_model())
+    assert _common.is_sharded(model)
+
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    from tb_saliency.integrations.lightning import SaliencyCallback as LightningCallback
+
+    logger = TensorBoardLogger(os.path.join(folder, "lightning"), name="", version="")
+    lightning_callback = LightningCallback(PROBE, every_n_steps=2, methods=METHODS, layer="features.3")
+    # What the hooks read of a Trainer (one that could run FSDP on CPU is not at hand).
+    trainer = types.SimpleNamespace(global_step=0, current_epoch=0, is_global_zero=rank == 0, fast_dev_run=False,
+                                    sanity_checking=False, loggers=[logger])
+    lightning_callback.setup(trainer, model, "fit")
+
+    import transformers
+    from transformers.integrations import TensorBoardCallback
+    from transformers.trainer_callback import CallbackHandler
+
+    from tb_saliency.integrations.transformers import SaliencyCallback as TransformersCallback
+
+    args = transformers.TrainingArguments(os.path.join(folder, "transformers"), report_to=["tensorboard"],
+                                          use_cpu=True, logging_steps=2)
+    state = transformers.TrainerState(is_world_process_zero=rank == 0, is_local_process_zero=rank == 0)
+    state.logging_steps = args.logging_steps
+    handler = CallbackHandler([TensorBoardCallback(), TransformersCallback(PROBE, methods=METHODS, layer="features.3")],
+                              model, None, None, None)
+    control = transformers.TrainerControl()
+    handler.on_train_begin(args, state, control)
+
+    def log(step):
+        trainer.global_step = state.global_step = step + 1
+        lightning_callback.on_train_batch_end(trainer, model, None, None, step)
+        handler.on_step_end(args, state, control)
+
+    _train(model, model.parameters(), rank, log)
+    handler.on_train_end(args, state, control)
+    logger.finalize("success")
+    plain, _ = _fsdp2(_new_model())
+    _train(plain, plain.parameters(), rank)
+    _save(folder, "logged", rank, _state(model))
+    _save(folder, "plain", rank, _state(plain))

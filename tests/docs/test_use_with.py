@@ -8,9 +8,7 @@ The preludes live here, not in the document, so the README shows only the lines 
 import ast
 import glob
 import os
-import pathlib
 import re
-import signal
 import subprocess
 import sys
 
@@ -20,11 +18,10 @@ import tb_saliency
 from tests.support import tensorboard as tensorboard_process
 from tests.support.events import summary_values
 from tests.support.ranks import free_port
+from tests.support.scripts import ROOT, run_script
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "use_with.md"
 _BLOCK = re.compile(r"<!-- snippet: ([\w-]+) -->\n```(\w+)\n(.*?)```", re.S)
-RUN_TIMEOUT_S = 180
 
 # What the blocks assume the user has: a small CNN with a `layer4` block, BatchNorm and Dropout,
 # a loader, a loss, an optimizer and a fixed probe batch.
@@ -116,28 +113,6 @@ def _python(name):
     return code
 
 
-def _run(command, folder, timeout_s=RUN_TIMEOUT_S):
-    """Runs `command` in `folder` with this checkout's tb_saliency first on the path; kills its whole
-    process group (torchrun's workers too) when it outlives `timeout_s`."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
-    try:
-        output, _ = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        raise AssertionError(f"{command} still running after {timeout_s} s:\n{output[-5000:]}")
-    assert process.returncode == 0, f"{command} exited with {process.returncode}:\n{output[-8000:]}"
-    return output
-
-
-def _run_script(folder, code, **kwargs):
-    script = pathlib.Path(folder) / "script.py"
-    script.write_text(code, encoding="utf-8")
-    return _run([sys.executable, str(script)], folder, **kwargs)
-
-
 def _event_files(folder):
     return sorted(glob.glob(os.path.join(str(folder), "**", "events.out.tfevents.*"), recursive=True))
 
@@ -148,7 +123,7 @@ def test_every_block_has_a_test():
 
 
 def test_torch_writer(tmp_path):
-    _run_script(tmp_path, PRELUDE + _python("torch-writer"))
+    run_script(tmp_path, PRELUDE + _python("torch-writer"))
     [events] = _event_files(tmp_path / "runs")  # the writer's one event file holds scalars and frames
     assert os.path.dirname(events) == str(tmp_path / "runs" / "exp1")
     frames = tb_saliency.read(tmp_path / "runs")
@@ -160,7 +135,7 @@ def test_torch_writer(tmp_path):
 
 def test_tensorboardx(tmp_path):
     pytest.importorskip("tensorboardX")
-    _run_script(tmp_path, PRELUDE + _python("tensorboardx"))
+    run_script(tmp_path, PRELUDE + _python("tensorboardx"))
     assert len(_event_files(tmp_path / "runs" / "exp2")) == 1
     frames = tb_saliency.read(tmp_path / "runs")
     assert [(f.run, f.tag, f.step) for f in frames] == [("exp2", "probe", 0)]
@@ -174,7 +149,7 @@ def test_lightning(tmp_path, namespace):
     code = LIGHTNING_PRELUDE + _python("lightning")
     if namespace == "pytorch_lightning":
         code = code.replace("import lightning as L", "import pytorch_lightning as L")
-    _run_script(tmp_path, code)
+    run_script(tmp_path, code)
     run = tmp_path / "lightning_logs" / "version_0"  # the default TensorBoardLogger's run
     assert [os.path.dirname(f) for f in _event_files(tmp_path)] == [str(run)]
     frames = tb_saliency.read(tmp_path / "lightning_logs")
@@ -187,7 +162,7 @@ def test_lightning(tmp_path, namespace):
 def test_transformers(tmp_path):
     pytest.importorskip("transformers")
     pytest.importorskip("accelerate")
-    _run_script(tmp_path, TRANSFORMERS_PRELUDE + _python("transformers"))
+    run_script(tmp_path, TRANSFORMERS_PRELUDE + _python("transformers"))
     [events] = _event_files(tmp_path / "out")
     run = os.path.dirname(events)
     assert os.path.dirname(run) == str(tmp_path / "out" / "runs")
@@ -202,10 +177,9 @@ def test_transformers(tmp_path):
 @pytest.mark.distributed
 @pytest.mark.xfail(strict=True, reason="needs the engine to run DDP wrappers on .module")
 def test_ddp(tmp_path):
-    script = tmp_path / "script.py"
-    script.write_text(PRELUDE + _python("ddp"), encoding="utf-8")
-    _run([sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
-          "--master_addr=127.0.0.1", f"--master_port={free_port()}", str(script)], tmp_path)
+    run_script(tmp_path, PRELUDE + _python("ddp"), launcher=[
+        "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+        f"--master_port={free_port()}"])
     frames = tb_saliency.read(tmp_path / "runs")
     assert [(f.run, f.tag, f.step) for f in frames] == [("ddp", "probe", 0)]
     assert os.listdir(tmp_path / "runs") == ["ddp"]
@@ -223,7 +197,7 @@ def test_notebook(tmp_path):
                                  layer="layer4", global_step=step)
     writer.close()
     check = "\nassert sys.modules['torch'] is None\nprint(gradcam.shape, gradcam.dtype, images.shape, images.dtype)\n"
-    output = _run_script(tmp_path, NO_TORCH + _python("notebook") + check)
+    output = run_script(tmp_path, NO_TORCH + _python("notebook") + check)
     labels = [int(v) for v in exec_globals["probe_labels"]]
     assert output.splitlines()[0].startswith(f"10 {labels} [")
     assert output.splitlines()[-1] == "(4, 8, 8) float32 (4, 16, 16, 3) uint8"
