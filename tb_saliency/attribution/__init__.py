@@ -75,7 +75,22 @@ forward and one backward pass (gradient CAMs alone run the model up to their lay
 autograd graph); smoothgrad, integrated_gradients and scorecam stack as many perturbed copies of the
 batch per pass as `memory_limit` allows. Because the model runs in eval mode, every sample is
 independent of the rest of its batch; a model whose eval-mode output mixes samples is not supported.
-Distributed wrappers (DistributedDataParallel) should be given their `.module`.
+
+Wrappers: a DataParallel or DistributedDataParallel model runs as its `.module`, with no collective
+call, so rank zero may call alone while the other ranks train; names in either ("module.layer4",
+"layer4") resolve, and maps are named by the inner one. A DDP model's inputs must be on its device.
+FSDP models (FullyShardedDataParallel, fully_shard) run as they are, and give the maps of the unsharded
+model: each forward pass gathers parameters from every rank, so every rank must make the same call at
+the same point (same methods, options and input shape, so that all run the same passes). A call that
+fails on one rank only (NaN in its inputs) leaves the others waiting in a collective until the process
+group's timeout. Layer names may leave out FSDP1's "_fsdp_wrapped_module." (and checkpoint_wrapper's
+"_checkpoint_wrapped_module.") components, and maps are named without them.
+
+Threads: calls on one model (or on wrappers of it) take turns, each holding `model_lock(model)`, so a
+logging thread and several writers may share a model. A call runs the model in eval mode while it
+lasts: a training thread running the same model should hold `model_lock(model)` around its step.
+The global RNG is restored after each call, so numbers another thread draws from it during a call
+are drawn again; give such threads a torch.Generator of their own.
 """
 
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
@@ -84,6 +99,7 @@ from .activations import activations
 from .catalog import CAM_METHODS, METHODS
 from .engine import explain
 from .results import ActivationResult, Explanation, MapResult
+from .safety import model_lock
 
 __all__ = [
     "METHODS",
@@ -94,6 +110,7 @@ __all__ = [
     "MapResult",
     "Explanation",
     "ActivationResult",
+    "model_lock",
 ]
 
 

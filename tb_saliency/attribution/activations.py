@@ -29,7 +29,7 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
     if options:
         name = next(iter(options))
         raise TypeError(f"{name}: unknown option for activations; accepted: layer, max_channels, reshape")
-    check_module(model)
+    given, model = model, check_module(model)
     check_batch(inputs)
     check_inputs_match_model(model, inputs)
     if isinstance(max_channels, bool) or not isinstance(max_channels, numbers.Integral) or max_channels < 1:
@@ -37,7 +37,7 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
     reshape = OPTIONS["reshape"].check("reshape", reshape)
     if isinstance(layer, (list, tuple)):
         raise TypeError(f"layer: activations take one layer, got {len(layer)}")
-    [(name, module)] = resolve_layers(model, layer, needed=True, methods=["activations"])
+    [(name, module)] = resolve_layers(model, layer, needed=True, methods=["activations"], wrapper=given)
 
     with untouched(model, gradients=False), capture([(name, module)]) as store:
         outputs = model(inputs)

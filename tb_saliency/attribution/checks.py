@@ -28,20 +28,35 @@ def check_methods(methods) -> list:
     return list(methods)
 
 
-def check_module(model) -> None:
+# Wrappers whose forward adds only collectives or scatters: the engine runs the module inside, so
+# that one rank may call alone while the others train, and the maps are those of the one model.
+_WRAPPERS = (nn.DataParallel, nn.parallel.DistributedDataParallel)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module a DataParallel or DistributedDataParallel wrapper (or several) holds; else the model."""
+    while isinstance(model, _WRAPPERS):
+        model = model.module
+    return model
+
+
+def check_module(model) -> nn.Module:
+    """The module to run: `model` itself, or the one its DataParallel or DDP wrapper holds."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    return unwrap(model)
 
 
-def check_model(model) -> None:
-    """A module that gradients can flow through."""
-    check_module(model)
+def check_model(model) -> nn.Module:
+    """The module to run, one that gradients can flow through."""
+    model = check_module(model)
     for name, param in model.named_parameters():
         if param.is_inference():
             raise ValueError(
                 f"model: parameter {name!r} is an inference tensor (created under torch.inference_mode()), "
                 "so no gradient can flow through it; build the model outside inference_mode"
             )
+    return model
 
 
 def check_batch(inputs) -> None:

@@ -17,7 +17,7 @@ from .reductions import accumulation_dtype, reduce_channels
 from .results import Explanation, MapResult, detached_logits, prediction_facts
 from .safety import untouched
 from .scorecam import scorecam
-from .smoothgrad import noise_sigma, smoothgrad
+from .smoothgrad import check_noise, noise_sigma, smoothgrad
 from .targets import Scorer, check_target
 
 MODEL_MODE = "eval"
@@ -31,13 +31,15 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     were, also when a method raises.
     """
     methods = check_methods(methods)
-    check_model(model)
+    given, model = model, check_model(model)
     x = check_inputs(inputs, methods)
     check_inputs_match_model(model, x)
     opts = resolve_options(methods, options)
     if "baseline" in opts:
         check_baseline(opts["baseline"], opts["blur_sigma"], x)
-    layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods)
+    if "smoothgrad" in methods:
+        check_noise(x, opts["smoothgrad_noise"], opts["smoothgrad_noise_type"])
+    layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given)
     target_spec = check_target(target)
     generator, seed = _noise_source(opts, x)
     with untouched(model):

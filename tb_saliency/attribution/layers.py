@@ -17,27 +17,42 @@ _CONV_LIKE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)
 
 def candidate_layers(model: nn.Module, limit: int = 10) -> list:
     """Names worth suggesting: the convolutions (last ones first) and the top-level children."""
-    convs = [name for name, m in model.named_modules() if isinstance(m, _CONV_LIKE)]
+    convs = [plain_name(name) for name, m in model.named_modules() if isinstance(m, _CONV_LIKE)]
     children = [name for name, _ in model.named_children()]
     names = list(dict.fromkeys(list(reversed(convs))[: limit // 2 or 1] + children))
     return names[:limit]
 
 
-def _one_layer(model: nn.Module, layer) -> tuple:
+# What wrappers that keep running around their module (FSDP1's, checkpoint_wrapper's) insert into
+# module names: "_fsdp_wrapped_module.layer4" is also found, and named, as "layer4".
+_WRAPPER_COMPONENTS = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.")
+
+
+def plain_name(name: str) -> str:
+    for component in _WRAPPER_COMPONENTS:
+        name = name.replace(component, "")
+    return name
+
+
+def _one_layer(model: nn.Module, layer, wrapper: nn.Module) -> tuple:
+    if isinstance(layer, str) and layer and wrapper is not model:
+        # A name in the wrapper ("module.layer4") is the module it names, known by its name in the model.
+        layer = dict(wrapper.named_modules()).get(layer, layer)
     if isinstance(layer, nn.Module):
         for name, module in model.named_modules():
             if module is layer:
                 if name == "":
                     raise ValueError("layer: the model itself is not a layer; give one of its submodules")
-                return name, module
+                return plain_name(name), module
         raise ValueError(
             f"layer: the given {type(layer).__name__} module is not part of the model; candidate layers: "
             f"{', '.join(candidate_layers(model))}"
         )
     if isinstance(layer, str):
         modules = dict(model.named_modules())
+        modules.update({plain_name(name): m for name, m in modules.items() if plain_name(name) not in modules})
         if layer and layer in modules:
-            return layer, modules[layer]
+            return plain_name(layer), modules[layer]
         close = difflib.get_close_matches(layer, [n for n in modules if n], n=5, cutoff=0.5)
         hint = f"close names: {', '.join(close)}; " if close else ""
         raise ValueError(
@@ -47,8 +62,10 @@ def _one_layer(model: nn.Module, layer) -> tuple:
     raise TypeError(f"layer: expected a module, a dotted module name or a list of them, got {describe(layer)}")
 
 
-def resolve_layers(model: nn.Module, layer, *, needed: bool, methods) -> list:
-    """[(dotted name, module)] in the given order."""
+def resolve_layers(model: nn.Module, layer, *, needed: bool, methods, wrapper=None) -> list:
+    """[(dotted name in `model`, module)] in the given order. Names may also be those in `wrapper`, a
+    DataParallel or DDP wrapper of `model` ("module.layer4" and "layer4" are one layer, named "layer4"),
+    and FSDP1 or checkpoint_wrapper components may be left out of them (see `plain_name`)."""
     if layer is None:
         if needed:
             users = [m for m in methods if m in CAM_METHODS] or ["activations"]
@@ -66,7 +83,7 @@ def resolve_layers(model: nn.Module, layer, *, needed: bool, methods) -> list:
     layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
     if not layers:
         raise ValueError("layer: expected at least one layer, got an empty list")
-    resolved = [_one_layer(model, item) for item in layers]
+    resolved = [_one_layer(model, item, model if wrapper is None else wrapper) for item in layers]
     names = [name for name, _ in resolved]
     if len(set(names)) != len(names):
         raise ValueError(f"layer: each layer may be given once, got {names}")

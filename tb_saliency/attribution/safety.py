@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from contextlib import ExitStack, contextmanager
 
 import torch
 from torch import nn
 
+from .checks import unwrap
+
+# One lock per model object, dropped with the model: calls on one model take turns, because each
+# sets its modes and hooks, which the other would see and then restore wrongly.
+_LOCKS = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def model_lock(model: nn.Module) -> threading.RLock:
+    """The lock every attribution call holds on `model` (a DataParallel or DDP wrapper shares its
+    module's). A training thread that runs the same model beside a logging thread can hold it around
+    its own step, since a call runs the model in eval mode while it lasts. Re-entrant, so that a
+    callable target may itself call the engine on the model."""
+    model = unwrap(model)
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(model)
+        if lock is None:
+            lock = _LOCKS[model] = threading.RLock()
+    return lock
+
 
 @contextmanager
 def untouched(model: nn.Module, *, gradients: bool = True):
-    """Run the body with the model in eval mode, then restore everything the body could change.
+    """Run the body with the model in eval mode, then restore everything the body could change; other
+    calls on the same model wait (see `model_lock`).
 
     Eval mode makes BatchNorm use its running statistics (and leave them alone) and turns Dropout
     off, so maps are deterministic and every sample is independent of the others in its batch,
@@ -23,6 +46,13 @@ def untouched(model: nn.Module, *, gradients: bool = True):
     With `gradients`, the body runs with autograd on even inside `torch.no_grad()` or
     `torch.inference_mode()` (a validation loop); without, under `torch.no_grad()`.
     """
+    with model_lock(model):
+        with _restored(model, gradients):
+            yield
+
+
+@contextmanager
+def _restored(model: nn.Module, gradients: bool):
     modules = list(model.modules())
     modes = [m.training for m in modules]
     # Inference tensors have no version counter and cannot be written outside inference mode.

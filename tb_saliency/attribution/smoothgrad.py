@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from .finite import check_finite
 from .passes import gradient_chunks
 from .reductions import accumulation_dtype
 
@@ -15,6 +16,16 @@ def noise_sigma(x: torch.Tensor, noise: float, noise_type: str) -> torch.Tensor:
         return torch.full((n,), noise, dtype=x.dtype, device=x.device)
     flat = x.reshape(n, -1)
     return noise * (flat.amax(dim=1) - flat.amin(dim=1))
+
+
+def check_noise(x: torch.Tensor, noise: float, noise_type: str) -> None:
+    """A σ whose noisy copies stay finite in the inputs' dtype, checked before the model runs, so that
+    an overflow is blamed on the option rather than on the model. A normal draw beyond 10σ is rarer
+    than 1 in 10²³."""
+    n = x.shape[0]
+    reach = x.reshape(n, -1).abs().amax(dim=1) + 10 * noise_sigma(x, noise, noise_type)
+    check_finite(reach, n, argument="smoothgrad_noise", what=f"noisy copies in {x.dtype} (|x| + 10σ)",
+                 hint="give a smaller noise")
 
 
 def smoothgrad(model, x, scorer, *, samples, sigma, variant, generator, chunk) -> torch.Tensor:

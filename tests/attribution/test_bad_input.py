@@ -211,6 +211,12 @@ IG = "integrated_gradients"
         (IG, {"baseline": float("nan")}, "baseline: expected a finite number, got nan"),
         (IG, {"baseline": torch.full((3, 12, 12), float("inf"))}, "baseline: expected finite values, got a tensor"),
         ("smoothgrad", {"seed": 2**64}, "seed: expected an int from 0 to 2..64 - 1 or None"),
+        (
+            "smoothgrad",
+            {"smoothgrad_noise": 1e38, "smoothgrad_noise_type": "absolute"},
+            r"smoothgrad_noise: expected finite noisy copies in torch.float32 \(\|x\| \+ 10σ\), got NaN or Inf for "
+            "samples 0, 1, 2; give a smaller noise",
+        ),
     ],
 )
 def test_options_that_would_run_for_days_or_allocate_without_bound_fail_before_the_model_runs(

@@ -81,6 +81,20 @@ def test_reentrant_checkpointing_is_refused_with_what_to_do(methods, layer, patt
     assert_untouched(model, before)
 
 
+def test_torch_s_checkpoint_wrapper_works_and_its_layers_keep_their_names():
+    from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import checkpoint_wrapper
+
+    model = train_like(conv_net())
+    wrapped = nn.Sequential(*list(model)[:4], checkpoint_wrapper(model[4:7]), *list(model)[7:])
+    methods = ["gradient", "gradcam", "integrated_gradients"]
+    reference = attribute(model, images(), methods, layer="5", ig_steps=3)
+    for layer in ("4.5", "4._checkpoint_wrapped_module.5"):  # a slice keeps its names: 4, 5, 6
+        result = attribute(wrapped, images(), methods, layer=layer, ig_steps=3)
+        for key in reference:
+            torch.testing.assert_close(result[key], reference[key], rtol=1e-5, atol=1e-7)
+    assert list(attribute(wrapped, images(), "gradcam", layer=["4.5", "2"])) == ["gradcam@4.5", "gradcam@2"]
+
+
 @pytest.mark.filterwarnings("ignore:None of the inputs have requires_grad=True")
 def test_score_cam_needs_no_gradients_and_works_under_reentrant_checkpointing():
     maps = run(Checkpointed(use_reentrant=True), ["scorecam"], "net.5")
