@@ -20,6 +20,7 @@ import lightning.pytorch as L
 from torch import nn
 from tb_saliency.integrations.lightning import SaliencyCallback
 from tests.support.logdirs import TinyNet
+from tests.support.ranks import exit_now
 
 
 class Classifier(L.LightningModule):
@@ -51,12 +52,14 @@ if __name__ == "__main__":
         callbacks=[SaliencyCallback(data[:3], every_n_steps=2, methods=["gradient", "gradcam"], layer="net.features.3")])
     trainer.fit(model, torch.utils.data.DataLoader(data, batch_size=4))  # 16 samples a rank: 4 steps an epoch
     torch.save(dict(model.named_parameters()), f"parameters.rank{trainer.global_rank}.pt")
+    exit_now()  # see tests/support/ranks.py
 """
 
 TRANSFORMERS_SCRIPT = """
 import torch
 from transformers import Trainer, TrainingArguments, ViTConfig, ViTForImageClassification
 from tb_saliency.integrations.transformers import SaliencyCallback
+from tests.support.ranks import exit_now
 
 torch.manual_seed(0)
 config = ViTConfig(image_size=16, patch_size=4, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
@@ -70,6 +73,7 @@ trainer = Trainer(model=vit, args=args, train_dataset=[{"pixel_values": p, "labe
 trainer.train()  # 16 samples a process: 4 steps
 assert args.world_size == 2 and type(trainer.model_wrapped).__name__ == "DistributedDataParallel"
 torch.save(dict(vit.named_parameters()), f"parameters.rank{args.process_index}.pt")
+exit_now()  # see tests/support/ranks.py
 """
 
 

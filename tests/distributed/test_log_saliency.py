@@ -16,11 +16,6 @@ from tests.support.ranks import run_ranks
 
 pytestmark = pytest.mark.distributed
 
-# The engine runs a DistributedDataParallel wrapper on its `.module` (no buffer broadcast, no reducer
-# left waiting for a backward) on branch `engine`, not merged yet: until then the wrapper's forward
-# broadcasts BatchNorm buffers, a collective that one rank cannot make alone.
-NEEDS_DDP_UNWRAPPING = pytest.mark.xfail(strict=True, reason="needs the engine to run DDP wrappers on .module")
-
 
 def _load(folder, name, rank):
     return torch.load(os.path.join(folder, f"{name}.rank{rank}.pt"), weights_only=False)
@@ -48,7 +43,6 @@ def _steps(frames, tag):
     return [f.step for f in frames if f.tag == tag]
 
 
-@NEEDS_DDP_UNWRAPPING
 def test_ddp_rank_zero_logs_alone_while_the_other_rank_trains(tmp_path):
     run_ranks(workers.ddp_rank_zero_alone, str(tmp_path))
     logged = [_load(tmp_path, "logged", rank) for rank in (0, 1)]
@@ -70,7 +64,6 @@ def test_ddp_rank_zero_logs_alone_while_the_other_rank_trains(tmp_path):
     assert _load(tmp_path, "maps", 1) == {}
 
 
-@NEEDS_DDP_UNWRAPPING
 def test_every_rank_may_call_and_only_rank_zero_writes(tmp_path):
     run_ranks(workers.every_rank_calls, str(tmp_path))
     for case in ("none_elsewhere", "writer_everywhere"):

@@ -142,11 +142,12 @@ def fsdp_every_rank_computes(rank, world_size, folder, version):
     """A sharded model's forward needs every rank: every rank calls log_saliency, rank zero writes."""
     shard = {"fsdp2": _fsdp2, "fsdp1": _fsdp1}[version]
     writer = TorchWriter(os.path.join(folder, f"rank{rank}")) if rank == 0 else None
-    model, layer = shard(_new_model())
+    model, _ = shard(_new_model())
     maps = {}
 
     def log(step):
-        result = tb_saliency.log_saliency(writer, "probe", model, PROBE, methods=METHODS, layer=layer,
+        # FSDP1 names the layer "_fsdp_wrapped_module.features.3"; the plain name resolves as well.
+        result = tb_saliency.log_saliency(writer, "probe", model, PROBE, methods=METHODS, layer="features.3",
                                           global_step=step)
         maps[("probe", step)] = {k: v.clone() for k, v in result.items()}
 
