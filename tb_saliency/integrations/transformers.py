@@ -71,6 +71,8 @@ class SaliencyCallback(transformers.TrainerCallback):
             return
         writer = None
         if state.is_world_process_zero:
+            if self._tensorboard is None:  # added once training had begun
+                self._tensorboard = _tensorboard_callback(_calling_handler(), args)
             if self._tensorboard.tb_writer is None:
                 # As TensorBoardCallback.on_log does when its writer is not open yet.
                 self._tensorboard._init_summary_writer(args)

@@ -122,6 +122,19 @@ def test_every_block_has_a_test():
     assert set(BLOCKS) == tested
 
 
+def test_the_readme_section_is_this_document():
+    """Once pasted into README.md, the section stays the tested text."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    document = DOCUMENT.read_text(encoding="utf-8")
+    heading = document.splitlines()[0]
+    if heading not in readme.splitlines():
+        pytest.skip(f"README.md has no {heading!r} section yet")
+    section = readme[readme.index(heading + "\n"):]
+    following = re.search(r"^## ", section[len(heading):], re.M)
+    section = section[:len(heading) + following.start()] if following else section
+    assert section.strip() == document.strip(), "README.md's section differs from docs/use_with.md: paste it again"
+
+
 def test_torch_writer(tmp_path):
     run_script(tmp_path, PRELUDE + _python("torch-writer"))
     [events] = _event_files(tmp_path / "runs")  # the writer's one event file holds scalars and frames

@@ -112,3 +112,24 @@ def test_arguments_are_checked_when_the_callback_is_made():
         SaliencyCallback((PROBE, torch.tensor([0, 1])))
     with pytest.raises(TypeError, match="labels: given twice"):
         SaliencyCallback((PROBE, PROBE_LABELS), labels=PROBE_LABELS)
+
+
+def test_a_callback_added_once_training_began_finds_the_writer(tmp_path):
+    from tb_saliency.integrations.transformers import SaliencyCallback
+
+    callback = SaliencyCallback(PROBE, every_n_steps=3, methods="gradient")
+
+    class AddLate(transformers.TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            if state.global_step == 1 and not added:
+                added.append(trainer.callback_handler.add_callback(callback))
+
+    added = []
+    model = _vit()
+    args = transformers.TrainingArguments(str(tmp_path), report_to=["tensorboard"], use_cpu=True, max_steps=STEPS,
+                                          per_device_train_batch_size=BATCH, logging_steps=LOGGING_STEPS,
+                                          save_strategy="no", disable_tqdm=True)
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=_dataset(), callbacks=[AddLate()])
+    trainer.train()
+    assert added and [f.step for f in tb_saliency.read(tmp_path)] == [3, 6]
+    assert len(glob.glob(os.path.join(tmp_path, "**", "events.out.tfevents.*"), recursive=True)) == 1
