@@ -68,7 +68,7 @@ class Probe:
         arguments.per_sample(kwargs.get("labels"), "labels", inputs.shape[0], "class", names)
         self.inputs = inputs.detach()
         self.kwargs = kwargs
-        self._placed = {}  # device → (inputs, kwargs) there
+        self._placed = {}  # (device, dtype) → (inputs, kwargs) placed so; the latest one only
 
     def on(self, device, dtype=None):
         """The inputs and arguments on `device`: every tensor that goes with the inputs moved there,

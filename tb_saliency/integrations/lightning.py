@@ -91,7 +91,9 @@ class SaliencyCallback(*_callback_bases()):
             self._logger(trainer)  # fails now, not at the first frame
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if self.every_n_steps and trainer.global_step % self.every_n_steps == 0:
+        # global_step 0 after a batch: the first batches of an accumulation window, before any step.
+        step = trainer.global_step
+        if self.every_n_steps and step > 0 and step % self.every_n_steps == 0:
             self._log(trainer, pl_module)
 
     def on_train_epoch_end(self, trainer, pl_module):

@@ -108,6 +108,14 @@ def test_a_bfloat16_module_gets_its_probe_in_bfloat16(tmp_path):
     assert [f.step for f in frames] == [6, 12] and frames[0].maps["gradcam"].shape == (3, 8, 8)
 
 
+def test_accumulated_batches_log_once_per_optimizer_step(tmp_path):
+    L, Classifier, SaliencyCallback = _framework(NAMESPACES[0])
+    callback = SaliencyCallback(PROBE, every_n_steps=2, methods="gradient")
+    _, trainer = _fit(L, Classifier, tmp_path, [callback], accumulate_grad_batches=2)  # 3 steps an epoch
+    assert trainer.global_step == 6
+    assert [f.step for f in tb_saliency.read(trainer.logger.log_dir)] == [2, 4, 6]
+
+
 @pytest.mark.parametrize("namespace", NAMESPACES)
 def test_without_a_tensorboard_logger_fit_fails_before_training(tmp_path, namespace):
     L, Classifier, SaliencyCallback = _framework(namespace)
