@@ -29,6 +29,8 @@ Arguments
               parameter's .grad, so it is refused with that advice (Score-CAM alone needs no gradients
               and works with either). Frozen models (requires_grad=False everywhere) work.
     inputs    a floating-point tensor N×C×H×W (or N×H×W); CAM-only calls accept any floating N×... .
+              Of the dtype and on the device of the model's parameters, which is checked before the
+              model runs when those are one dtype (and autocast is off) and one device.
     target    None (the class predicted on the clean inputs), an int (one class for all), a sequence
               or 1-D tensor of N ints, or a callable outputs -> Tensor[N] (any scalar per sample). A
               callable always receives the outputs of exactly N rows in sample order, also for the

@@ -89,7 +89,7 @@ def _seed(name, value):
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < 2**64:
         raise ValueError(
-            f"{name}: expected an int from 0 to 2**64 - 1 or None (a fresh random seed), got {describe(value)}"
+            f"{name}: expected an int >= 0 or None (a fresh random seed), at most 2**64 - 1, got {describe(value)}"
         )
     return int(value)
 

@@ -151,7 +151,7 @@ class Scorer:
         n = self.n
         logits = find_logits(outputs)
         if logits is not None and logits.dim() > 0:
-            check_finite(logits, n, argument="model", what="outputs", where=where, hint=OUTPUTS_HINT)
+            check_finite(logits.detach(), n, argument="model", what="outputs", where=where, hint=OUTPUTS_HINT)
         if self.fn is not None:
             if copies == 1:
                 scores = self._checked(self.fn(outputs))

@@ -210,7 +210,7 @@ IG = "integrated_gradients"
         (IG, {"baseline": torch.zeros(5, 5)}, "baseline: a tensor of shape .5, 5. does not broadcast"),
         (IG, {"baseline": float("nan")}, "baseline: expected a finite number, got nan"),
         (IG, {"baseline": torch.full((3, 12, 12), float("inf"))}, "baseline: expected finite values, got a tensor"),
-        ("smoothgrad", {"seed": 2**64}, "seed: expected an int from 0 to 2..64 - 1 or None"),
+        ("smoothgrad", {"seed": 2**64}, r"seed: expected an int >= 0 or None \(a fresh random seed\), at most 2\*\*64 - 1, got 18446744073709551616"),
         (
             "smoothgrad",
             {"smoothgrad_noise": 1e38, "smoothgrad_noise_type": "absolute"},

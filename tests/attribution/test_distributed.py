@@ -52,6 +52,7 @@ def _train(model, rank, between_steps):
 
 def _start(rank, port):
     warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)  # two processes share the machine's cores
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     # A collective that one rank never joins fails after this long instead of hanging.
     dist.init_process_group("gloo", rank=rank, world_size=2, timeout=timedelta(seconds=30))
