@@ -59,7 +59,10 @@ def run_ranks(worker, *args, world_size=2, timeout_s=120):
 
 
 def _entry(worker, rank, world_size, port, args, errors):
+    import torch
     import torch.distributed as dist
+
+    torch.set_num_threads(1)  # the ranks share the machine's cores, as torchrun sets it
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank))
