@@ -1,0 +1,117 @@
+"""What the framework callbacks share: the probe batch and its arguments, checked when the callback is
+made, moved to the model's device once per device, and a call of `tb_saliency.log_saliency` on the
+ranks that must compute."""
+
+import inspect
+import numbers
+
+import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
+import torch
+
+from tb_saliency import arguments, log
+from tb_saliency.attribution import checks, options
+
+# Arguments of log_saliency that the callback fills in itself.
+_RESERVED = ("writer", "tag", "model", "inputs", "global_step", "walltime")
+# Keyword arguments of log_saliency besides the engine's options.
+_LOG_KEYWORDS = tuple(
+    name for name, p in inspect.signature(log.log_saliency).parameters.items()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in _RESERVED
+)
+# Tensors that must sit on the model's device with the inputs (of them, only `baseline` is converted
+# to the model's dtype with the inputs: targets and labels are class ids).
+_DEVICE_ARGUMENTS = ("target", "labels", "baseline")
+
+
+def check_every(value, name):
+    """None or a positive int."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}: expected an int >= 1 or None, got {arguments.describe(value)}")
+    return int(value)
+
+
+class Probe:
+    """A fixed batch and the `log_saliency` arguments to log it with.
+
+    `inputs` is a tensor, or a pair (inputs, labels) as a dataset yields it; the labels are shown
+    beside the predictions (`labels=`), not attributed (the target stays `target=`, by default the
+    predicted class).
+    """
+
+    def __init__(self, owner, inputs, tag, kwargs):
+        self.owner = owner
+        if isinstance(inputs, (tuple, list)):
+            if len(inputs) != 2 or not isinstance(inputs[0], torch.Tensor):
+                raise TypeError(
+                    f"inputs: expected a tensor batch or a pair (inputs, labels), got a {type(inputs).__name__} "
+                    f"of {len(inputs)} items" + ("" if len(inputs) != 2 else f" starting with {type(inputs[0]).__name__}")
+                )
+            inputs, labels = inputs
+            if "labels" in kwargs:
+                raise TypeError("labels: given twice, as the second item of inputs and as labels=")
+            kwargs = {**kwargs, "labels": labels}
+        if not isinstance(inputs, torch.Tensor):
+            raise TypeError(f"inputs: expected a tensor batch or a pair (inputs, labels), got {type(inputs).__name__}")
+        if inputs.dim() < 1 or inputs.shape[0] < 1:
+            raise ValueError(f"inputs: expected a batch of at least one sample, got shape {tuple(inputs.shape)}")
+        for name in _RESERVED:
+            if name in kwargs:
+                raise TypeError(f"{name}: {owner} sets it itself; it cannot be given")
+        self.tag = arguments.check_tag(tag)
+        # What can be checked without the model, now rather than at the first logging step.
+        methods = checks.check_methods(kwargs.get("methods", "gradcam"))
+        options.resolve_options(methods, {k: v for k, v in kwargs.items() if k not in _LOG_KEYWORDS})
+        arguments.check_dtype(kwargs.get("dtype", "float16"))
+        names = arguments.class_names(kwargs.get("class_names"))
+        arguments.per_sample(kwargs.get("labels"), "labels", inputs.shape[0], "class", names)
+        self.inputs = inputs.detach()
+        self.kwargs = kwargs
+        self._placed = {}  # (device, dtype) → (inputs, kwargs) placed so; the latest one only
+
+    def on(self, device, dtype=None):
+        """The inputs and arguments on `device`: every tensor that goes with the inputs moved there,
+        and the floating-point ones (inputs, baseline) converted to `dtype` when given."""
+        key = (torch.device(device), dtype)
+        if key not in self._placed:
+            def place(tensor, convert):
+                if dtype is not None and convert and tensor.is_floating_point():
+                    return tensor.to(device=key[0], dtype=dtype)
+                return tensor.to(key[0])
+
+            kwargs = dict(self.kwargs)
+            for name in _DEVICE_ARGUMENTS:
+                if isinstance(kwargs.get(name), torch.Tensor):
+                    kwargs[name] = place(kwargs[name], convert=name == "baseline")
+            self._placed = {key: (place(self.inputs, convert=True), kwargs)}
+        return self._placed[key]
+
+    def log(self, writer, model, step):
+        """`log_saliency` of the probe, placed for `model` (see `placement`), into `writer` (None:
+        compute only) at `step`."""
+        inputs, kwargs = self.on(*placement(model))
+        return log.log_saliency(writer, self.tag, model, inputs, global_step=step, **kwargs)
+
+
+def is_sharded(model):
+    """Whether `model`'s forward needs every rank (FSDP1 or FSDP2 modules in it): then every rank
+    computes the maps and rank zero alone writes them. Otherwise rank zero computes alone."""
+    try:
+        from torch.distributed.fsdp import FSDPModule, FullyShardedDataParallel
+    except ImportError:  # torch built without distributed
+        return False
+    return any(isinstance(m, (FSDPModule, FullyShardedDataParallel)) for m in model.modules())
+
+
+def placement(model):
+    """(device, dtype) for the probe: where the model's parameters (else buffers) are, and the dtype
+    of its floating-point parameters when they share one (a model in bfloat16 or float64 gets its
+    inputs in that dtype, as training batches get them; mixed precision keeps float32 parameters,
+    so the probe stays float32), else None."""
+    device = torch.device("cpu")
+    for tensor in [*model.parameters(), *model.buffers()]:
+        device = tensor.device
+        break
+    dtypes = {p.dtype for p in model.parameters() if p.is_floating_point()}
+    return device, (dtypes.pop() if len(dtypes) == 1 else None)

@@ -1,0 +1,102 @@
+"""What both framework callbacks share, without a framework: the probe and its arguments, checked when
+a callback is made, and one `log_saliency` call with them."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+import tb_saliency
+from tb_saliency.integrations import _common
+from tests.support.logdirs import TinyNet
+
+PROBE = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+
+
+def _probe(inputs=PROBE, tag="saliency", **kwargs):
+    return _common.Probe("SaliencyCallback", inputs, tag, kwargs)
+
+
+def test_a_pair_gives_the_labels_and_tensors_follow_the_inputs_device():
+    probe = _probe((PROBE, torch.tensor([0, 1, 2])), methods="integrated_gradients", target=torch.tensor([2, 1, 0]),
+                   baseline=torch.zeros(1, 3, 16, 16), ig_steps=4)
+    inputs, kwargs = probe.on("meta")
+    assert inputs.device.type == "meta"
+    assert {k: v.device.type for k, v in kwargs.items() if isinstance(v, torch.Tensor)} == \
+        {"labels": "meta", "target": "meta", "baseline": "meta"}
+    assert probe.on("meta")[0] is inputs  # moved once per device
+    assert probe.kwargs["labels"].device.type == "cpu"
+
+
+def test_log_writes_one_frame_at_the_step(tmp_path):
+    probe = _probe((PROBE, [0, 1, 2]), tag="probe", methods=["gradient", "gradcam"], layer="features.3")
+    writer = TorchWriter(str(tmp_path))
+    try:
+        maps = probe.log(writer, TinyNet(), 7)
+    finally:
+        writer.close()
+    [frame] = tb_saliency.read(tmp_path)
+    assert (frame.tag, frame.step, frame.labels) == ("probe", 7, [0, 1, 2])
+    np.testing.assert_allclose(frame.maps["gradcam"], maps["gradcam"].numpy(), rtol=2e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize("inputs, kwargs, error, message", [
+    ([PROBE], {}, TypeError, r"inputs: expected a tensor batch or a pair \(inputs, labels\), got a list of 1 items"),
+    ((PROBE, [0, 1, 2], 3), {}, TypeError, "got a tuple of 3 items"),
+    (("x", [0]), {}, TypeError, "got a tuple of 2 items starting with str"),
+    (np.zeros((3, 3, 4, 4)), {}, TypeError, "got ndarray"),
+    (torch.zeros(0, 3, 4, 4), {}, ValueError, r"inputs: expected a batch of at least one sample, got shape \(0, 3, 4, 4\)"),
+    (PROBE, {"writer": None}, TypeError, "writer: SaliencyCallback sets it itself"),
+    (PROBE, {"model": None}, TypeError, "model: SaliencyCallback sets it itself"),
+    (PROBE, {"walltime": 1.0}, TypeError, "walltime: SaliencyCallback sets it itself"),
+    (PROBE, {"methods": "gradcan"}, ValueError, "methods: unknown method 'gradcan'"),
+    (PROBE, {"methods": "gradient", "ig_steps": 4}, ValueError, "ig_steps: not used by the requested methods"),
+    (PROBE, {"dtype": "float64"}, ValueError, "dtype: expected one of"),
+    (PROBE, {"class_names": "abc"}, TypeError, "class_names: expected a sequence of strings"),
+    (PROBE, {"labels": [0, 5, 1], "class_names": ["a", "b"]}, ValueError, "labels: class id 5 has no name"),
+    ((PROBE, [0, 1, 2]), {"labels": [0, 1, 2]}, TypeError, "labels: given twice"),
+])
+def test_bad_arguments_fail_when_the_callback_is_made(inputs, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        _probe(inputs, **kwargs)
+
+
+def test_bad_tag_and_schedule():
+    with pytest.raises(ValueError, match="tag: expected a name without"):
+        _probe(tag='a"b')
+    for value in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="every_n_steps: expected an int >= 1 or None"):
+            _common.check_every(value, "every_n_steps")
+    assert _common.check_every(None, "x") is None and _common.check_every(np.int64(3), "x") == 3
+
+
+def test_only_sharded_models_need_every_rank():
+    model = TinyNet()
+    assert not _common.is_sharded(model)
+
+
+def test_the_probe_takes_the_models_device_and_its_one_floating_dtype():
+    assert _common.placement(TinyNet()) == (torch.device("cpu"), torch.float32)
+    assert _common.placement(TinyNet().to(torch.bfloat16)) == (torch.device("cpu"), torch.bfloat16)
+    assert _common.placement(torch.nn.ReLU()) == (torch.device("cpu"), None)
+    mixed = TinyNet()
+    mixed.head.to(torch.float64)
+    assert _common.placement(mixed) == (torch.device("cpu"), None)
+    probe = _probe((PROBE, torch.tensor([0, 1, 2])), methods="integrated_gradients", target=torch.tensor([2, 1, 0]),
+                   baseline=torch.zeros(1, 3, 16, 16), ig_steps=4)
+    inputs, kwargs = probe.on(torch.device("cpu"), torch.bfloat16)
+    assert (inputs.dtype, kwargs["baseline"].dtype, kwargs["target"].dtype, kwargs["labels"].dtype) == \
+        (torch.bfloat16, torch.bfloat16, torch.int64, torch.int64)
+    # A bfloat16 model gets its probe in bfloat16, as the engine requires.
+    maps = probe.log(None, TinyNet().to(torch.bfloat16).eval(), 0)
+    assert maps["integrated_gradients"].shape == (3, 16, 16)
+
+
+def test_the_package_imports_no_framework():
+    code = ("import sys, tb_saliency.integrations; "
+            "print(sorted(m for m in ('torch', 'lightning', 'pytorch_lightning', 'transformers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
