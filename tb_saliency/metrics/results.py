@@ -24,3 +24,36 @@ class PerturbationCurve:
     pixels: torch.Tensor
     targets: Optional[torch.Tensor]
     options: dict
+
+
+@dataclass(frozen=True)
+class PointingResult:
+    """The pointing game per sample (see `pointing_game`).
+
+    `hits` (bool[N]) says whether each map's maximum lies within `tolerance` pixels of its mask;
+    `points` (long N×2) is that maximum as (row, column) at the mask's resolution; `distances` (N) the
+    Euclidean distance in pixels from it to the nearest mask pixel (0 inside the mask).
+    """
+
+    hits: torch.Tensor
+    points: torch.Tensor
+    distances: torch.Tensor
+    options: dict
+
+    @property
+    def accuracy(self) -> float:
+        """The fraction of hits (the paper's pointing accuracy over this batch)."""
+        return float(self.hits.float().mean())
+
+
+@dataclass(frozen=True)
+class EnergyResult:
+    """The energy-based pointing game per sample (see `energy_pointing_game`).
+
+    `energy` (N) is the share of each map's positive mass inside its mask, in [0, 1]; `mask_fraction`
+    (N) the share of the image the mask covers, which a uniform map would score (a reference).
+    """
+
+    energy: torch.Tensor
+    mask_fraction: torch.Tensor
+    options: dict
