@@ -57,3 +57,27 @@ class EnergyResult:
     energy: torch.Tensor
     mask_fraction: torch.Tensor
     options: dict
+
+
+@dataclass(frozen=True)
+class RandomisationResult:
+    """The model-parameter randomisation test (see `randomisation`).
+
+    `layers` are the randomised modules' dotted names, in the order randomised (stage l randomised
+    `layers[l]`, and in the cascading order every layer before it too). `correlations[key]` is L×N:
+    the Spearman rank correlation per stage and sample between the map of the original model and
+    that of the randomised one (NaN where either map is constant). `original[key]` is the original
+    model's N×h×w maps and `maps[key]` the L×N×h×w maps of the stages, for the cascade figure (rows:
+    stages, columns: keys). `targets` is the class explained per sample on every model (long[N]; None
+    for a callable target or one score per sample). `skipped` maps a parameterised module that was
+    not randomised to the reason. `options` holds every option used, the engine's included.
+    """
+
+    layers: tuple
+    order: str
+    correlations: dict
+    original: dict
+    maps: dict
+    targets: Optional[torch.Tensor]
+    skipped: dict
+    options: dict
