@@ -31,6 +31,44 @@ Every metric checks all its arguments before any work, with messages naming the 
 the model exactly as `attribute` does: parameters, buffers, .grad, train/eval modes, requires_grad,
 hooks and the global RNG (the model runs in eval mode; forward-only metrics run under no_grad).
 Results are small frozen dataclasses of per-sample tensors on the inputs' (or maps') device.
+
+Deliberate differences from Quantus 0.6 (tests/metrics/test_quantus.py checks the agreement where the
+definitions meet)
+    Deletion / insertion. Quantus 0.6 has no RISE deletion or insertion metric. The nearest is
+        `PixelFlipping` (Bach et al. 2015): it broadcasts the map to every channel and sorts the
+        N×C·H·W features with NumPy's unstable argsort, `features_in_step` features per step; its curve
+        omits the unperturbed input (our k = 0), its default baseline is "black" (each sample's
+        minimum, not 0) and its AUC uses dx = 1 per step (ours: the x-axis is k/steps ∈ [0, 1]; NumPy
+        2 has removed the `np.trapz` it calls). With distinct map values, features_in_step = C·H·W/steps
+        and a constant baseline, its curve is our deletion curve[:, 1:], and on the negated map (least
+        relevant first) it is our insertion curve reversed. PixelFlipping also requires
+        features_in_step to divide H·W. `RegionPerturbation` (Samek et al. 2017) sorts patches by
+        summed relevance and reports the drop f(x) - f(x_k), one patch per step; for a map constant
+        on its patches it is curve[:, 0] - deletion curve[:, 1:] with one patch per step. `IROF` (superpixels), `ROAD`
+        (noisy linear imputation) and `Selectivity` (patches) define other perturbations. Quantus
+        normalises maps by their maximum |value| first, which changes no ordering. Both use the softmax
+        probability by default (Quantus: softmax=True), both explain the given targets.
+    Pointing game. Quantus's `PointingGame` has no tolerance (a hit means on the mask) and counts a
+        hit when any of the tied maxima is on the mask, so a constant map always hits; here the first
+        maximum in raster order counts, and tolerance defaults to the paper's 15 pixels. Quantus gives
+        an empty mask NaN (as a bool: True); here an empty mask is an error. With tolerance=0 and a
+        unique maximum the two agree.
+    Energy. Quantus's `AttributionLocalisation` with abs=False, positive_attributions=True and
+        normalise=False computes Σ_mask ReLU(map) / (Σ ReLU(map) + 1e-9); with non-negative maps
+        `RelevanceMassAccuracy` (no ReLU) is the same ratio without the 1e-9. Defaults differ:
+        AttributionLocalisation takes |map| by default; here ReLU(map) (Score-CAM's energy of the
+        positive map), and no epsilon (a map without positive mass scores exactly 0).
+    Randomisation. Quantus's `MPRT` (alias `ModelParameterRandomisation`) randomises every module
+        with a reset_parameters() method in `named_modules()` order (reversed for "top_down"),
+        re-seeding the global RNG with torch.manual_seed(seed + 1) before each layer, so every layer
+        draws the same stream and the global RNG is left changed. Here: modules that own parameters,
+        in the order they finish their forward pass, reversed; layer i of named_modules() seeded with
+        reinit_seed + i; global RNG restored. Quantus also needs the model in eval mode, takes |map|
+        and normalises by the maximum (neither changes Spearman ranks, though its float32 division
+        can merge near-equal values into ties) and reports an extra "original" entry (≈ 1). Quantus
+        needs maps at the input's resolution, so a CAM is compared there after upsampling; here
+        each map is compared at its own resolution. Same similarity: scipy's spearmanr, average
+        ranks for ties. With the same seed for a layer the two give the same weights and the same ρ.
 """
 
 from .localisation import energy_pointing_game, pointing_game
