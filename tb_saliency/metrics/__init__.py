@@ -61,9 +61,11 @@ definitions meet)
     Randomisation. Quantus's `MPRT` (alias `ModelParameterRandomisation`) randomises every module
         with a reset_parameters() method in `named_modules()` order (reversed for "top_down"),
         re-seeding the global RNG with torch.manual_seed(seed + 1) before each layer, so every layer
-        draws the same stream and the global RNG is left changed. Here: modules that own parameters,
-        in the order they finish their forward pass, reversed; layer i of named_modules() seeded with
-        reinit_seed + i; global RNG restored. Quantus also needs the model in eval mode, takes |map|
+        draws the same stream and the global RNG is left changed, and re-initialises on the model's
+        device (whose generator differs from the CPU's). Here: modules that own parameters, in the
+        order they finish their forward pass, reversed; layer i of named_modules() re-initialised
+        on the CPU with the CPU generator seeded with reinit_seed + i (the same weights on every
+        device), and the global RNG restored. Quantus also needs the model in eval mode, takes |map|
         and normalises by the maximum (neither changes Spearman ranks, though its float32 division
         can merge near-equal values into ties) and reports an extra "original" entry (≈ 1). Quantus
         needs maps at the input's resolution, so a CAM is compared there after upsampling; here

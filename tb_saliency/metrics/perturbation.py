@@ -118,11 +118,10 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
 
     n, height, width = x.shape[0], x.shape[-2], x.shape[-1]
     dtype = accumulation_dtype(x)
-    generator = torch.Generator(device=x.device)
-    if seed is None:
-        seed = generator.seed()
-    else:
-        generator.manual_seed(seed)
+    generator = None
+    if isinstance(baseline, str) and baseline == "uniform":  # the only baseline that draws noise
+        generator = torch.Generator(device=x.device)
+        seed = generator.seed() if seed is None else generator.manual_seed(seed).initial_seed()
     x0, baseline_record = make_baseline(baseline, x, blur_sigma=blur_sigma, generator=generator)
     rank = pixel_ranks(maps.to(x.device), (height, width))
     pixels = torch.arange(steps + 1, device=x.device) * (height * width) // steps

@@ -4,8 +4,6 @@ they claim to explain are destroyed?"""
 from __future__ import annotations
 
 import copy
-from contextlib import ExitStack, contextmanager
-
 import torch
 from torch import nn
 
@@ -68,9 +66,10 @@ def randomisation(
             `.skipped` with the reason. Or a list of modules of the model or their dotted names, each
             with parameters and `reset_parameters()`, randomised in the given order.
         reinit_seed: an int ≥ 0. Layer i of `model.named_modules()` is re-initialised by its own
-            `reset_parameters()` after seeding the default generator of its parameters' device with
-            reinit_seed + i; the generators' states are saved before and restored right after, so
-            the global RNG is as it was, and a layer gets the same weights whatever the order.
+            `reset_parameters()`, on the CPU, with the CPU's default generator seeded with
+            reinit_seed + i, then moved back to its device: a layer gets the same weights whatever
+            the order and the device. The generator's state is saved before and restored right
+            after, so the global RNG is as it was; no other device's generator is used.
 
     Returns a `RandomisationResult`: per key, correlations L×N, the original maps and each stage's
     maps (L×N×h×w), the layer order, the targets and every option used; tensors on the inputs' device.
@@ -131,8 +130,7 @@ def randomisation(
                 previous.load_state_dict(state)
             if order == "independent":
                 saved = (module, {k: v.clone() for k, v in module.state_dict().items()})
-            with _seeded(module, reinit_seed + positions[name]):
-                module.reset_parameters()
+            _reinitialise(name, module, reinit_seed + positions[name])
             result = explain(clone, x, methods, target=stage_target, layer=layer_names, **stage_options)
             for key, m in result.maps.items():
                 stages[key].append(m.values)
@@ -154,7 +152,7 @@ def randomisation(
             "order": order,
             "absolute": absolute,
             "similarity": "spearman, average ranks for ties",
-            "reinit": "reset_parameters()",
+            "reinit": "reset_parameters() on the CPU, seeded",
             "reinit_seed": reinit_seed,
             "layer_seeds": {name: reinit_seed + positions[name] for name in names},
             "layer_selection": "given" if chosen is not None else "parameterised, reset_parameters(), forward order",
@@ -233,31 +231,20 @@ def _discover(model: nn.Module, x: torch.Tensor):
     return ran, skipped
 
 
-@contextmanager
-def _seeded(module: nn.Module, seed: int):
-    """Seed the default generators of the CPU and of the devices the module's tensors live on, then
-    restore every one of them: reset_parameters() draws from the default generators only."""
-    indices = {}
-    for tensor in list(module.parameters()) + list(module.buffers()):
-        device = tensor.device
-        if device.type != "cpu":
-            backend = torch.get_device_module(device.type)
-            index = device.index if device.index is not None else backend.current_device()
-            indices.setdefault(device.type, set()).add(index)
-    with ExitStack() as stack:
-        cpu_state = torch.get_rng_state()
-        stack.callback(torch.set_rng_state, cpu_state)
-        torch.default_generator.manual_seed(seed)  # not torch.manual_seed: it would seed every CUDA device
-        for kind, devices in indices.items():
-            backend = torch.get_device_module(kind)
-            for index in sorted(devices):
-                with backend.device(index):
-                    state = backend.get_rng_state()
-                    stack.callback(_restore, backend, index, state)
-                    backend.manual_seed(seed)
-        yield
-
-
-def _restore(backend, index, state):
-    with backend.device(index):
-        backend.set_rng_state(state)
+def _reinitialise(name: str, module: nn.Module, seed: int) -> None:
+    """module.reset_parameters() on the CPU under the CPU generator seeded with `seed`, restored after."""
+    devices = {t.device for t in list(module.parameters()) + list(module.buffers())}
+    if len(devices) > 1:
+        raise ValueError(
+            f"layers: {name!r} holds tensors on several devices ({', '.join(sorted(map(str, devices)))}); "
+            "randomise modules whose parameters share one device"
+        )
+    device = devices.pop() if devices else torch.device("cpu")
+    state = torch.get_rng_state()
+    try:
+        module.to("cpu")
+        torch.default_generator.manual_seed(seed)  # not torch.manual_seed: it would seed every CUDA device too
+        module.reset_parameters()
+        module.to(device)
+    finally:
+        torch.set_rng_state(state)
