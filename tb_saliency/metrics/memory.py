@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from contextlib import contextmanager
 
 import torch
@@ -23,19 +24,22 @@ class ActivationMeter:
 
     Forward hooks sit on every module of the model only inside `measuring()` and are always removed.
     A tensor counts once however many modules return it (a container returns its last child's output;
-    a view such as Flatten shares its input's storage). Under no_grad most activations are freed as
+    a view such as Flatten shares its input's live storage). Under no_grad most activations are freed as
     the pass goes on, so the sum is an upper bound of what one pass holds at once.
     """
 
     def __init__(self):
-        self._seen = set()
+        self._seen = {}
         self.bytes = 0
 
     def add(self, value) -> None:
         for tensor in _tensors(value):
             key = (tensor.untyped_storage().data_ptr(), tensor.device)
-            if key not in self._seen:
-                self._seen.add(key)
+            earlier = self._seen.get(key)
+            # Under no_grad a freed activation's memory is soon reused: the same address then holds a
+            # new tensor, which counts. Only a live tensor sharing the storage (a view) is the same one.
+            if earlier is None or earlier() is None:
+                self._seen[key] = weakref.ref(tensor)
                 self.bytes += tensor.untyped_storage().nbytes()
 
     @contextmanager

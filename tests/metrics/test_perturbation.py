@@ -250,3 +250,36 @@ def test_bad_arguments_fail_naming_the_argument(metric, change, error, message):
         metric(arguments["model"], arguments["inputs"], arguments["maps"], **keywords)
     if "target" not in change:  # a class out of range shows only once the model has run
         assert model.calls == []
+
+
+def test_chunks_are_sized_by_the_bytes_every_module_outputs_on_the_clean_pass():
+    from torch import nn
+
+    from tb_saliency.metrics.memory import ActivationMeter
+
+    # Input 2×64 floats; outputs: Linear 2×256, ReLU 2×256, Linear 2×256, ReLU 2×256, Flatten (a view, no
+    # new storage), Linear 2×3; the Sequential returns its last child's tensor. Under no_grad freed
+    # outputs are reused by the allocator, and a reused address still counts as a new tensor.
+    model = nn.Sequential(
+        nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Flatten(), nn.Linear(256, 3)
+    ).eval()
+    x = torch.randn(2, 64)
+    expected = 4 * (2 * 64 + 4 * 2 * 256 + 2 * 3)
+    for _ in range(3):
+        meter = ActivationMeter()
+        meter.add(x)
+        with torch.no_grad(), meter.measuring(model):
+            model(x)
+        assert meter.bytes == expected
+    assert all(not m._forward_hooks for m in model.modules())
+    images_model = conv_net().eval()
+    maps = torch.rand(3, 6, 6)
+    per_copy = deletion(images_model, images(), maps, steps=10, memory_limit=2**40).options
+    meter = ActivationMeter()
+    meter.add(images())
+    with torch.no_grad(), meter.measuring(images_model):
+        images_model(images())
+    for copies in (1, 3, 7):
+        limit = copies * meter.bytes + meter.bytes // 2
+        assert deletion(images_model, images(), maps, steps=10, memory_limit=limit).options["copies_per_pass"] == copies
+    assert per_copy["copies_per_pass"] == 10
