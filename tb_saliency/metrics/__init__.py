@@ -36,18 +36,19 @@ Deliberate differences from Quantus 0.6 (tests/metrics/test_quantus.py checks th
 definitions meet)
     Deletion / insertion. Quantus 0.6 has no RISE deletion or insertion metric. The nearest is
         `PixelFlipping` (Bach et al. 2015): it broadcasts the map to every channel and sorts the
-        N×C·H·W features with NumPy's unstable argsort, `features_in_step` features per step; its curve
-        omits the unperturbed input (our k = 0), its default baseline is "black" (each sample's
-        minimum, not 0) and its AUC uses dx = 1 per step (ours: the x-axis is k/steps ∈ [0, 1]; NumPy
-        2 has removed the `np.trapz` it calls). With distinct map values, features_in_step = C·H·W/steps
-        and a constant baseline, its curve is our deletion curve[:, 1:], and on the negated map (least
-        relevant first) it is our insertion curve reversed. PixelFlipping also requires
-        features_in_step to divide H·W. `RegionPerturbation` (Samek et al. 2017) sorts patches by
-        summed relevance and reports the drop f(x) - f(x_k), one patch per step; for a map constant
-        on its patches it is curve[:, 0] - deletion curve[:, 1:] with one patch per step. `IROF` (superpixels), `ROAD`
-        (noisy linear imputation) and `Selectivity` (patches) define other perturbations. Quantus
-        normalises maps by their maximum |value| first, which changes no ordering. Both use the softmax
-        probability by default (Quantus: softmax=True), both explain the given targets.
+        C·H·W features with NumPy's unstable argsort (ties in any order), `features_in_step` features
+        per step, which must divide H·W; its curve omits the unperturbed input (our k = 0), its
+        default baseline is "black" (each sample's minimum, not 0) and its AUC uses dx = 1 per step
+        (ours: the x-axis is k/steps ∈ [0, 1]; NumPy 2 has removed the `np.trapz` it calls). With
+        distinct map values, features_in_step = C·H·W/steps a multiple of C (whole pixels) and a
+        constant baseline, its curve is our deletion curve[:, 1:]; on 1 - map (least relevant
+        first; it refuses all-negative maps) it is our insertion curve[:, :steps] reversed.
+        `RegionPerturbation` (Samek et al. 2017) sorts patches by summed relevance and reports the
+        drop f(x) - f(x_k), one patch per step: for a map constant on its patches that is
+        curve[:, 0] - deletion curve[:, 1:] with one patch per step. `IROF` (superpixels), `ROAD`
+        (noisy linear imputation) and `Selectivity` (patches) perturb otherwise. Quantus normalises
+        maps by their maximum |value| first, which changes no ordering. Both score the softmax
+        probability of the given target by default (Quantus: softmax=True).
     Pointing game. Quantus's `PointingGame` has no tolerance (a hit means on the mask) and counts a
         hit when any of the tied maxima is on the mask, so a constant map always hits; here the first
         maximum in raster order counts, and tolerance defaults to the paper's 15 pixels. Quantus gives
