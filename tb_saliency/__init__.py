@@ -25,16 +25,24 @@ _LAZY = {
 }
 
 
+# Subpackages reachable as attributes, imported on first use: `tb_saliency.metrics.deletion(...)`.
+_SUBMODULES = ("metrics", "summary", "integrations")
+
+
 def __getattr__(name):
+    import importlib
+
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"tb_saliency.{name}")
+        globals()[name] = value
+        return value
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'tb_saliency' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+    return sorted(list(globals()) + list(_LAZY) + list(_SUBMODULES))

@@ -1,0 +1,104 @@
+"""Localisation: does the map point at the object? The pointing game (Zhang et al. 2016) and its
+energy-based variant (Wang et al. 2020)."""
+
+from __future__ import annotations
+
+import torch
+
+from tb_saliency.attribution.reductions import safe_divide
+
+from .checks import check_boxes, check_masks, check_maps, check_nonnegative
+from .perturbation import upsample
+from .results import EnergyResult, PointingResult
+
+
+def _regions(maps, masks, boxes, size):
+    """(maps as floats at the masks' resolution, boolean N×H×W masks on the maps' device, record)."""
+    maps = check_maps(maps)
+    n = maps.shape[0]
+    if (masks is None) == (boxes is None):
+        raise TypeError("masks: give either masks (N×H×W booleans) or boxes= (N×4, with size=(H, W)), exactly one")
+    if boxes is not None:
+        regions = check_boxes(boxes, n, size)
+        record = {"region": "boxes", "box_convention": "x0, y0, x1, y1 in pixels; x1, y1 exclusive"}
+    else:
+        if size is not None:
+            raise ValueError("size: only used with boxes (masks carry their own size)")
+        regions = check_masks(masks, n)
+        record = {"region": "masks"}
+    regions = regions.to(maps.device)
+    up = upsample(maps, regions.shape[1:])
+    record.update(
+        map_size=[int(maps.shape[1]), int(maps.shape[2])],
+        size=[int(regions.shape[1]), int(regions.shape[2])],
+        upsampling="bilinear, align_corners=False" if tuple(maps.shape[1:]) != tuple(regions.shape[1:]) else "none",
+    )
+    return up, regions, record
+
+
+def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=15) -> PointingResult:
+    """The pointing game (Zhang, Lin, Brandt, Shen & Sclaroff 2016, "Top-down Neural Attention by
+    Excitation Backprop", ECCV; IJCV 2018).
+
+    Each map is upsampled bilinearly (align_corners=False) to its mask's H×W, and its maximum taken,
+    the first in raster (row-major) order on ties. It is a hit when that pixel lies within Euclidean
+    distance `tolerance` (inclusive) of a mask pixel, distances measured between pixel centres: the
+    paper's 15-pixel tolerance. The pointing accuracy of a set is hits / samples (`.accuracy`).
+
+    Args:
+        maps: N×h×w maps (N×1×h×w accepted), tensor or array, any resolution, finite. The raw map
+            counts: take the absolute value first for a method whose negative values are evidence too.
+        masks: N×H×W boolean masks of the object (N×1×H×W, or numbers that are all 0 or 1, accepted).
+        boxes: instead of masks, bounding boxes (x0, y0, x1, y1) in pixels: N×4, or a list of N items
+            each 4 numbers or K×4 (a sample hits when it hits any of its boxes). A pixel belongs to a
+            box when its centre lies in [x0, x1) × [y0, y1): for integer boxes columns x0..x1-1 and
+            rows y0..y1-1 (x1, y1 exclusive, as in slicing and torchvision's boxes).
+        size: (H, W) of the image the boxes are in; needed with boxes only.
+        tolerance: the distance in pixels (≥ 0) within which a maximum still hits; 0 means on the mask.
+
+    Every sample needs a non-empty mask (an error names the first that has none): leave images
+    without the object out, as the paper does. Returns a `PointingResult` (hits bool[N], points,
+    distances) on the maps' device.
+    """
+    tolerance = check_nonnegative("tolerance", tolerance)
+    up, regions, record = _regions(maps, masks, boxes, size)
+    n, height, width = regions.shape
+    flat = up.flatten(1)
+    index = flat.argmax(dim=1)  # the first maximum in raster order
+    rows, cols = index // width, index % width
+    grid_rows = torch.arange(height, device=up.device).view(1, height, 1)
+    grid_cols = torch.arange(width, device=up.device).view(1, 1, width)
+    squared = (grid_rows - rows.view(n, 1, 1)) ** 2 + (grid_cols - cols.view(n, 1, 1)) ** 2
+    far = torch.iinfo(squared.dtype).max
+    nearest = torch.where(regions, squared, torch.full_like(squared, far)).flatten(1).amin(dim=1)
+    hits = nearest.to(torch.float64) <= tolerance * tolerance
+    return PointingResult(
+        hits=hits,
+        points=torch.stack([rows, cols], dim=1),
+        distances=nearest.to(up.dtype).sqrt(),
+        options={"tolerance": tolerance, "ties": "first in raster order", **record},
+    )
+
+
+def energy_pointing_game(maps, masks=None, *, boxes=None, size=None) -> EnergyResult:
+    """The energy-based pointing game (Wang, Wang, Du, Yang, Zhang, Ding, Mardziel & Hu 2020,
+    "Score-CAM: Score-Weighted Visual Explanations for Convolutional Neural Networks", CVPR workshops):
+    the share of the map's positive mass that falls on the object,
+
+        energy = Σ_{p ∈ mask} ReLU(map)_p / Σ_p ReLU(map)_p,
+
+    with the map upsampled bilinearly (align_corners=False) to the mask's H×W. A map with no positive
+    mass (all values ≤ 0) scores 0: it points nowhere. Arguments `maps`, `masks`, `boxes`, `size` as
+    for `pointing_game`. Returns an `EnergyResult` (energy N in [0, 1], and the mask's share of the
+    image, which a uniform map would score) on the maps' device.
+    """
+    up, regions, record = _regions(maps, masks, boxes, size)
+    positive = up.clamp(min=0).flatten(1)
+    total = positive.sum(dim=1)
+    inside = (positive * regions.flatten(1)).sum(dim=1)
+    energy = safe_divide(inside, total)  # 0 where the map has no positive mass
+    return EnergyResult(
+        energy=energy,
+        mask_fraction=regions.flatten(1).to(up.dtype).mean(dim=1),
+        options={"relu": True, "no_positive_mass": 0.0, **record},
+    )

@@ -1,0 +1,217 @@
+"""The deletion and insertion games (Petsiuk et al. 2018, RISE): how fast the class score falls as
+the most salient pixels are removed, or rises as they are put back."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from tb_saliency.attribution.baselines import make_baseline
+from tb_saliency.attribution.checks import check_module
+from tb_saliency.attribution.options import OPTIONS, describe
+from tb_saliency.attribution.passes import chunk_ranges, copies_per_chunk
+from tb_saliency.attribution.reductions import accumulation_dtype
+from tb_saliency.attribution.safety import untouched
+from tb_saliency.attribution.targets import Scorer, check_target
+
+from .checks import check_choice, check_images, check_int, check_maps
+from .memory import ActivationMeter
+from .results import PerturbationCurve
+
+SCORES = ("probability", "raw")
+# 64 MiB: on a 2-core CPU a batch of 16 RGB 48×48 images through the benchmarks' conv net outputs
+# 50 MiB of activations, and stacking two such copies per pass made each row about 15 % slower
+# than one copy per pass (benchmarks/README.md); smaller batches still stack. On a GPU a larger bound
+# saves launches.
+DEFAULT_MEMORY_LIMIT = 64 * 2**20
+
+
+def deletion(
+    model,
+    inputs,
+    maps,
+    *,
+    target=None,
+    steps=20,
+    baseline="zeros",
+    blur_sigma=None,
+    seed=0,
+    score="probability",
+    memory_limit=DEFAULT_MEMORY_LIMIT,
+) -> PerturbationCurve:
+    """The deletion game (Petsiuk, Das & Saenko 2018, "RISE: Randomized Input Sampling for Explanation
+    of Black-box Models", BMVC): remove the most salient pixels first and watch the score fall.
+
+    Each map is upsampled bilinearly (align_corners=False) to the input's H×W and its pixels ordered
+    by value, highest first, ties by pixel index (row-major; a stable sort). At step k = 0..steps the
+    first ⌊k·H·W/steps⌋ pixels, all channels, are replaced by the baseline's; curve[:, k] is the
+    softmax probability of the target class on that input (k = 0: the clean input; k = steps: the
+    baseline). The AUC is the trapezoidal rule over k/steps in [0, 1]: lower is better.
+
+    Args:
+        model: a torch.nn.Module returning N×C class scores (logits); it runs in eval mode under
+            no_grad and is left exactly as it was (parameters, buffers, .grad, modes, hooks, RNG).
+        inputs: a floating-point batch N×C×H×W (or N×H×W).
+        maps: N×h×w saliency maps (N×1×h×w accepted), tensor or array, any resolution.
+        target: None (the class predicted on the clean inputs), an int, N ints, or a callable
+            outputs -> Tensor[N]; the same classes score every step. A callable target's output has
+            no softmax: it needs score="raw", and then is the curve itself (return a probability
+            from it, e.g. `lambda out: out.softmax(1)[:, 3]`, to keep Petsiuk's curve).
+        steps: steps after the clean input (≥ 1); the curve has steps + 1 points.
+        baseline: what deleted pixels become: "zeros" (default, Petsiuk's deletion), "blur" (a
+            Gaussian blur of the input), "uniform" (uniform noise over each sample's [min, max]), a
+            number, or a tensor broadcastable to the inputs: the engine's integrated-gradients baselines.
+        blur_sigma: σ in pixels of the "blur" baseline; None: a tenth of the larger image side.
+        seed: seeds the "uniform" baseline's own generator (the global RNG is never used); None
+            draws a fresh seed (recorded in `options`).
+        score: "probability" (the softmax probability of the target class) or "raw" (the target's
+            pre-softmax score, or the callable's output).
+        memory_limit: bytes of activations one forward pass of stacked perturbed copies may hold,
+            measured on the clean pass (the sizes of every module's outputs, summed); at least one
+            copy of the batch runs per pass. 64 MiB by default; on a GPU a larger bound saves launches.
+
+    Returns a `PerturbationCurve` (curve N×(steps+1), auc N, on the inputs' device; float32, or
+    float64 for float64 inputs).
+    """
+    return _game("deletion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, memory_limit)
+
+
+def insertion(
+    model,
+    inputs,
+    maps,
+    *,
+    target=None,
+    steps=20,
+    baseline="blur",
+    blur_sigma=None,
+    seed=0,
+    score="probability",
+    memory_limit=DEFAULT_MEMORY_LIMIT,
+) -> PerturbationCurve:
+    """The insertion game (Petsiuk, Das & Saenko 2018, RISE, BMVC): start from the baseline and put
+    the most salient pixels back first; watch the score rise.
+
+    As `deletion`, except that at step k the first ⌊k·H·W/steps⌋ pixels in saliency order, all
+    channels, are taken from the input onto the baseline (k = 0: the baseline; k = steps: the clean
+    input), and the default baseline is "blur" (Petsiuk's blurred canvas). Higher AUC is better.
+    Arguments and result as for `deletion`.
+    """
+    return _game("insertion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, memory_limit)
+
+
+def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, memory_limit):
+    check_module(model)
+    x = check_images(inputs)
+    maps = check_maps(maps, x.shape[0])
+    steps = check_int("steps", steps, 1)
+    baseline = OPTIONS["baseline"].check("baseline", baseline)
+    blur_sigma = OPTIONS["blur_sigma"].check("blur_sigma", blur_sigma)
+    if blur_sigma is not None and not (isinstance(baseline, str) and baseline == "blur"):
+        raise ValueError(f"blur_sigma: only used with baseline='blur', got baseline={describe(baseline)}")
+    seed = OPTIONS["seed"].check("seed", seed)
+    score = check_choice("score", score, SCORES)
+    memory_limit = check_int("memory_limit", memory_limit, 1)
+    target_spec = check_target(target)
+    if target_spec[0] == "callable" and score == "probability":
+        raise ValueError(
+            "score: a callable target gives one score per sample, which has no softmax probability; pass "
+            "score='raw' to use the callable's output as the curve (return a probability from it to keep "
+            "Petsiuk's curve, e.g. lambda outputs: outputs.softmax(1)[:, c])"
+        )
+
+    n, height, width = x.shape[0], x.shape[-2], x.shape[-1]
+    dtype = accumulation_dtype(x)
+    generator = None
+    if isinstance(baseline, str) and baseline == "uniform":  # the only baseline that draws noise
+        generator = torch.Generator(device=x.device)
+        seed = generator.seed() if seed is None else generator.manual_seed(seed).initial_seed()
+    x0, baseline_record = make_baseline(baseline, x, blur_sigma=blur_sigma, generator=generator)
+    rank = pixel_ranks(maps.to(x.device), (height, width))
+    pixels = torch.arange(steps + 1, device=x.device) * (height * width) // steps
+
+    with untouched(model, gradients=False):
+        meter = ActivationMeter()
+        meter.add(x)
+        with meter.measuring(model):
+            outputs = model(x)
+        scorer = Scorer(target_spec, outputs, n)
+        read = _reader(scorer, score, outputs, n, dtype)
+        clean = read(outputs, 1)
+
+        # Deletion perturbs steps 1..steps, insertion 0..steps-1: the other end is the clean pass.
+        first = 1 if kind == "deletion" else 0
+        total = steps
+        chunk = copies_per_chunk(meter.bytes, memory_limit, total, scorer.max_copies)
+        channel_axis = (slice(None), slice(None), None) if x.dim() == 4 else (slice(None), slice(None))
+        keep, put = (x, x0) if kind == "deletion" else (x0, x)
+        curve = torch.empty(n, steps + 1, dtype=dtype, device=x.device)
+        curve[:, 0 if kind == "deletion" else steps] = clean
+        for start, stop in chunk_ranges(total, chunk):
+            counts = pixels[first + start : first + stop]
+            # masked[k, n, pixel]: the pixel is deleted (inserted) at step first + start + k.
+            masked = (rank.unsqueeze(0) < counts.view(-1, 1, 1)).view(stop - start, n, height, width)
+            rows = torch.where(masked[channel_axis], put.unsqueeze(0), keep.unsqueeze(0))
+            values = read(model(rows.reshape(-1, *x.shape[1:])), stop - start)
+            curve[:, first + start : first + stop] = values.view(stop - start, n).t()
+
+    auc = torch.trapezoid(curve, dx=1.0 / steps, dim=1)
+    options = {
+        "steps": steps,
+        "score": score,
+        "order": "descending, ties by pixel index",
+        "upsampling": "bilinear, align_corners=False" if tuple(maps.shape[1:]) != (height, width) else "none",
+        "map_size": [int(maps.shape[1]), int(maps.shape[2])],
+        "memory_limit": memory_limit,
+        "copies_per_pass": chunk,
+        "model_mode": "eval",
+        **baseline_record,
+    }
+    if baseline_record["baseline"] == "uniform":
+        options["seed"] = seed
+    return PerturbationCurve(
+        kind=kind,
+        curve=curve,
+        auc=auc,
+        pixels=pixels,
+        targets=scorer.targets,
+        options=options,
+    )
+
+
+def pixel_ranks(maps: torch.Tensor, size) -> torch.Tensor:
+    """rank[n, p]: the position of pixel p (row-major) of map n, upsampled to `size`, when the pixels
+    are sorted by value, highest first, ties by pixel index. long N×(H·W)."""
+    values = upsample(maps, size).flatten(1)
+    order = torch.argsort(values, dim=1, descending=True, stable=True)
+    rank = torch.empty_like(order)
+    positions = torch.arange(order.shape[1], device=order.device).expand_as(order)
+    return rank.scatter_(1, order, positions)
+
+
+def upsample(maps: torch.Tensor, size) -> torch.Tensor:
+    """N×h×w maps as floats at `size`, bilinearly (align_corners=False); unchanged values at their own size."""
+    dtype = torch.float64 if maps.dtype == torch.float64 else torch.float32
+    maps = maps.to(dtype)
+    if tuple(maps.shape[1:]) == tuple(size):
+        return maps
+    return F.interpolate(maps[:, None], size=tuple(size), mode="bilinear", align_corners=False)[:, 0]
+
+
+def _reader(scorer, score, outputs, n, dtype):
+    """outputs of `copies` stacked copies -> the curve's value per row, Tensor[copies * N]."""
+    if score == "raw":
+        return lambda out, copies: scorer(out, copies).detach().to(dtype)
+    if scorer.targets is None or not isinstance(outputs, torch.Tensor) or outputs.dim() != 2:
+        shape = tuple(outputs.shape) if isinstance(outputs, torch.Tensor) else type(outputs).__name__
+        raise ValueError(
+            f"score: 'probability' needs class scores shaped N×C from the model, it returned {shape}; "
+            "use score='raw' (the model's own score)"
+        )
+    targets = scorer.targets
+
+    def read(out, copies):
+        probabilities = torch.softmax(out.to(dtype).view(copies, n, -1), dim=2)
+        return probabilities.gather(2, targets.view(1, n, 1).expand(copies, n, 1)).reshape(copies * n)
+
+    return read
