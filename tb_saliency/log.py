@@ -27,6 +27,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
 import torch
+from tensorboard.compat.proto import summary_pb2
 
 from tb_saliency import arguments, attribution
 from tb_saliency import format as stored_format
@@ -179,6 +180,9 @@ def log_saliency(
     denormalize: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
     images=None,
     dtype: str = "float16",
+    metrics=None,
+    masks=None,
+    boxes=None,
     **options,
 ):
     """Computes saliency maps of `model` on `inputs` and logs them as one frame.
@@ -201,6 +205,16 @@ def log_saliency(
         inputs → images in [0, 1].
       images: what to show instead of `inputs` (for inputs that are not pictures).
       dtype: "float16" or "float32" for the stored maps.
+      metrics: metrics of each map to compute and log (see `tb_saliency.metrics`): a name, a list of
+        names, or a dict {name: {option: value}} — "deletion", "insertion", "pointing_game",
+        "energy_pointing_game", "randomisation". Each map's per-sample values (and deletion and
+        insertion curves) are stored in the frame, and their means over samples written as scalars
+        `<tag>/<metric>/<map key>` at the same step. "randomisation" also writes the sanity check's
+        cascade as a frame of its own under `<tag>/randomisation`, and as scalars the mean Spearman
+        correlation with the original maps (at the cascade's last stage, or over the layers
+        randomised one at a time).
+      masks, boxes: where the object is, for the pointing games: N×H×W booleans, or N×4 boxes (x0,
+        y0, x1, y1 in pixels, x1 and y1 exclusive).
       **options: method options, see `tb_saliency.attribute`.
 
     Returns:
@@ -210,18 +224,41 @@ def log_saliency(
     frame = _Frame(writer, "saliency", tag, global_step, walltime, dtype, class_names)
     display = _display_images(inputs, images, mean, std, denormalize)
     label_ids = arguments.per_sample(labels, "labels", display.count, "class", frame.class_names)
+    plan = None
+    if metrics is not None or masks is not None or boxes is not None:
+        from tb_saliency import logged_metrics
+
+        plan = logged_metrics.MetricPlan.parse(metrics, masks, boxes, inputs, target)
+    cascade = None
+    if plan is not None and plan.randomisation is not None:
+        cascade = _Frame(writer, "randomisation", tag + logged_metrics.RANDOMISATION_TAG_SUFFIX, global_step,
+                         walltime, dtype, class_names)
     explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, **options)
-    columns = [
-        stored_format.MapColumn(
+    # Metrics score the classes the maps explain (the prediction, for target=None).
+    metric_target = explanation.targets if explanation.targets is not None else target
+    scalars = {}
+    columns = []
+    for result in explanation.maps.values():
+        computed = []
+        if plan is not None:
+            computed, means = plan.map_metrics(model, inputs, result.values, metric_target)
+            scalars.update({f"{tag}/{name}/{result.key}": mean for name, mean in means.items()})
+        columns.append(stored_format.MapColumn(
             key=result.key,
             method=result.method,
             layer=result.layer or "",
             values=_numpy(result.values),
             options=result.options,
             statistics={k: _numpy(v) for k, v in result.statistics.items()},
-        )
-        for result in explanation.maps.values()
-    ]
+            metrics=computed,
+        ))
+    if cascade is not None:
+        from tb_saliency import metrics as saliency_metrics
+
+        tested = saliency_metrics.randomisation(model, inputs, methods, target=metric_target, layer=layer,
+                                                **plan.randomisation, **options)
+        cascade_columns, randomisation, correlations = logged_metrics.randomisation_frame(tested)
+        scalars.update({f"{tag}/randomisation/{key}": rho for key, rho in correlations.items()})
     facts = arguments.sample_facts(
         display.count,
         labels=label_ids,
@@ -231,6 +268,9 @@ def log_saliency(
         target_scores=_tensor_list(explanation.target_scores, "number"),
     )
     frame.write_saliency(display, facts, columns)
+    if cascade is not None:
+        cascade.write_saliency(display, facts, cascade_columns, randomisation=randomisation)
+    frame.write_scalars(scalars)
     return {key: result.values for key, result in explanation.maps.items()}
 
 
@@ -341,6 +381,14 @@ class _Frame:
     def write_saliency(self, display, facts, columns, randomisation=None):
         self._write(display, facts, [c.key for c in columns], lambda **common: stored_format.saliency_summary(
             self.tag, maps=columns, dtype=self.dtype, randomisation=randomisation, **common))
+
+    def write_scalars(self, scalars):
+        """{tag: value} as ordinary scalars at this frame's step, for the Scalars and Time Series tabs."""
+        if self.sink is None or not scalars:
+            return
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=name, simple_value=value)
+                                             for name, value in scalars.items()])
+        self.sink(summary, self.global_step, self.walltime)
 
     def write_activations(self, display, facts, channels):
         self._write(display, facts, [], lambda **common: stored_format.activations_summary(

@@ -40,10 +40,11 @@ class Frame:
     """One logged step of one tag.
 
     `maps` holds raw values, N×h×w, float32 (float64 when a map's values lie beyond float32's range,
-    which only float64 models produce); in randomisation frames its keys are "key" for the original
-    model and "key@stage" for each stage. `labels`, `targets`, `predictions` and `scores` hold one
+    which only float64 models produce); in a randomisation frame, the original model's, with every
+    stage's maps and correlations in `randomisation`. `labels`, `targets`, `predictions` and `scores` hold one
     entry per sample, None where unknown (the whole list is None when nothing was logged). `options`,
-    `statistics` and `metrics` are keyed like `maps`.
+    `statistics` and `metrics` are keyed like `maps`; `metrics[key][name]` holds per-sample `values`,
+    the per-sample `curve` of deletion and insertion (else None) and the `options` it ran with.
     """
 
     run: str
@@ -136,6 +137,31 @@ def _collect(event, kinds, class_names, latest, inputs, wanted_tag):
 _float32_if_it_fits = stored_format.narrowest_float
 
 
+def _metric(described):
+    """A metric of one map: per-sample `values`, the per-sample `curve` (N×K) of a curve metric or
+    None, and the `options` it ran with."""
+    curve = described["curve"]
+    return {"values": np.asarray(described["values"]), "curve": None if curve is None else np.asarray(curve),
+            "options": described["options"]}
+
+
+def _randomisation(header, decoded):
+    """A randomisation frame's cascade: {order, layers, maps: {key: {stage: N×h×w}}, correlations:
+    {key: {stage: per-sample Spearman}}, options}; None in other frames."""
+    block = header["randomisation"]
+    if block is None:
+        return None
+    maps = {}
+    for described, values in zip(header["maps"], decoded.maps.values()):
+        if described["stage"]:
+            maps.setdefault(described["key"], {})[described["stage"]] = _float32_if_it_fits(values)
+    correlations = {}
+    for c in block["correlations"]:
+        correlations.setdefault(c["key"], {})[c["stage"]] = np.asarray(c["values"])
+    return {"order": block["order"], "layers": list(block["layers"]), "maps": maps, "correlations": correlations,
+            "options": block["options"]}
+
+
 def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs):
     decoded = stored_format.decode_frame(blobs)
     header = decoded.header
@@ -149,12 +175,10 @@ def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs):
     if images is not None:
         images = np.stack(images)
 
-    def name(block):
-        return f"{block['key']}@{block['stage']}" if block.get("stage") else block["key"]
-
-    maps = {}
-    for block, values in zip(header["maps"], decoded.maps.values()):
-        maps[name(block)] = _float32_if_it_fits(values)
+    # The original model's maps (stage "") are the frame's maps; a randomisation frame's stages go
+    # to its `randomisation` entry.
+    originals = [(block, values) for block, values in zip(header["maps"], decoded.maps.values()) if not block["stage"]]
+    maps = {block["key"]: _float32_if_it_fits(values) for block, values in originals}
     activations = None
     if header["activations"] is not None:
         a = header["activations"]
@@ -169,7 +193,8 @@ def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs):
         values = [s.get(field) for s in samples]
         return None if all(v is None for v in values) else values
 
-    options = {name(m): m["options"] for m in header["maps"]}
+    blocks = [block for block, _ in originals]
+    options = {m["key"]: m["options"] for m in blocks}
     if header["activations"] is not None:
         options["activations"] = header["activations"]["options"]
     return Frame(
@@ -177,7 +202,7 @@ def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs):
         images=images, maps=maps, activations=activations,
         labels=column("label"), targets=column("target"), predictions=column("prediction"),
         scores=column("score"), class_names=list(class_names), options=options,
-        statistics={name(m): {k: np.asarray(v) for k, v in m["statistics"].items()} for m in header["maps"]},
-        metrics={name(m): m["metrics"] for m in header["maps"] if m["metrics"]},
-        randomisation=header["randomisation"],
+        statistics={m["key"]: {k: np.asarray(v) for k, v in m["statistics"].items()} for m in blocks},
+        metrics={m["key"]: {name: _metric(v) for name, v in m["metrics"].items()} for m in blocks if m["metrics"]},
+        randomisation=_randomisation(header, decoded),
     )

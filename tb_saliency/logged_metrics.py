@@ -1,0 +1,232 @@
+"""The `metrics=` of `log_saliency`: which metrics one call computes, checked before any work, and
+their results as the stored format and TensorBoard scalars take them.
+
+    log_saliency(writer, "probe", model, images, methods=["gradient", "gradcam"], layer="layer4",
+                 metrics=["deletion", "pointing_game"], masks=object_masks, global_step=step)
+
+stores each map's per-sample metric values (and deletion/insertion curves) in the frame, and writes
+their mean over samples as scalars `<tag>/<metric>/<map key>` at the same step, so the Scalars and
+Time Series tabs plot them too. "randomisation" also writes a RANDOMISATION frame, the cascade of the
+sanity check, under `<tag>/randomisation`.
+"""
+
+import dataclasses
+import inspect
+import math
+import numbers
+from typing import Optional
+
+import torch
+
+from tb_saliency import format as stored_format
+from tb_saliency import metrics as saliency_metrics
+from tb_saliency.attribution.options import OPTIONS as ENGINE_OPTIONS
+from tb_saliency.metrics import checks
+
+MAP_METRICS = ("deletion", "insertion", "pointing_game", "energy_pointing_game")
+NAMES = (*MAP_METRICS, "randomisation")
+NEEDS_REGIONS = ("pointing_game", "energy_pointing_game")
+RANDOMISATION_TAG_SUFFIX = "/randomisation"
+
+
+def _perturbation_options(name, value):
+    checks_by_option = {
+        "steps": lambda v: checks.check_int("steps", v, 1),
+        "baseline": lambda v: ENGINE_OPTIONS["baseline"].check("baseline", v),
+        "blur_sigma": lambda v: ENGINE_OPTIONS["blur_sigma"].check("blur_sigma", v),
+        "seed": lambda v: ENGINE_OPTIONS["seed"].check("seed", v),
+        "score": lambda v: checks.check_choice("score", v, ("probability", "raw")),
+        "memory_limit": lambda v: checks.check_int("memory_limit", v, 1),
+    }
+    return checks_by_option[name](value)
+
+
+# Per metric: the options a user may give it, each checked as the metric itself would.
+_OPTION_CHECKS = {
+    "deletion": _perturbation_options,
+    "insertion": _perturbation_options,
+    "pointing_game": lambda name, value: checks.check_nonnegative("tolerance", value),
+    "energy_pointing_game": None,
+    "randomisation": lambda name, value: {
+        "order": lambda v: checks.check_choice("order", v, ("cascading", "independent")),
+        "absolute": lambda v: checks.check_bool("absolute", v),
+        "reinit_seed": lambda v: checks.check_int("reinit_seed", v, 0),
+        "layers": lambda v: v,  # checked against the model by the metric, before it runs
+    }[name](value),
+}
+_FUNCTIONS = {
+    "deletion": saliency_metrics.deletion,
+    "insertion": saliency_metrics.insertion,
+    "pointing_game": saliency_metrics.pointing_game,
+    "energy_pointing_game": saliency_metrics.energy_pointing_game,
+    "randomisation": saliency_metrics.randomisation,
+}
+# Arguments a logged call sets itself; the rest of each function's keyword arguments are its options.
+_SET_BY_THE_CALL = {"model", "inputs", "maps", "masks", "boxes", "size", "target", "methods", "layer", "options"}
+
+
+def _accepted(name):
+    parameters = inspect.signature(_FUNCTIONS[name]).parameters.values()
+    return [p.name for p in parameters if p.kind == p.KEYWORD_ONLY and p.name not in _SET_BY_THE_CALL]
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricPlan:
+    """The metrics one call computes, with their options, and the regions the pointing games need."""
+
+    options: dict                    # metric name → its options, in the order given
+    masks: Optional[torch.Tensor]
+    boxes: Optional[object]
+    size: tuple
+
+    @classmethod
+    def parse(cls, metrics, masks, boxes, inputs, target) -> Optional["MetricPlan"]:
+        """The plan of `metrics=`, `masks=` and `boxes=`, every argument checked before any work;
+        None when no metric is asked for."""
+        if metrics is None:
+            if masks is not None or boxes is not None:
+                raise ValueError(
+                    f"{'masks' if masks is not None else 'boxes'}: only the pointing games use them; "
+                    f"add metrics=['pointing_game'] or metrics=['energy_pointing_game']"
+                )
+            return None
+        options = _named_options(metrics)
+        if not isinstance(inputs, torch.Tensor) or inputs.dim() < 3:
+            raise ValueError(f"inputs: metrics need images shaped N×C×H×W (or N×H×W), got {_shape(inputs)}")
+        n, size = inputs.shape[0], tuple(inputs.shape[-2:])
+        regions = [m for m in options if m in NEEDS_REGIONS]
+        if regions and masks is None and boxes is None:
+            raise ValueError(
+                f"metrics: {', '.join(regions)} needs masks= (N×H×W booleans: where the object is) or "
+                f"boxes= (N×4, x0 y0 x1 y1 in pixels), got neither"
+            )
+        if (masks is not None or boxes is not None) and not regions:
+            raise ValueError(
+                f"{'masks' if masks is not None else 'boxes'}: only the pointing games use them, and metrics "
+                f"asks for {', '.join(options)}"
+            )
+        if masks is not None and boxes is not None:
+            raise ValueError("masks, boxes: give the object's place one way, not both")
+        checked_masks = checks.check_masks(masks, n) if masks is not None else None
+        if boxes is not None:
+            checks.check_boxes(boxes, n, size)
+        if callable(target) and not isinstance(target, torch.Tensor):
+            for name in ("deletion", "insertion"):
+                if name in options and options[name].get("score", "probability") != "raw":
+                    raise ValueError(
+                        f"metrics: {name} scores the softmax probability of a class, and a callable target has "
+                        f"none; give metrics={{'{name}': {{'score': 'raw'}}}} to score the callable's output"
+                    )
+        return cls(options=options, masks=checked_masks, boxes=boxes, size=size)
+
+    @property
+    def randomisation(self) -> Optional[dict]:
+        return self.options.get("randomisation")
+
+    def _regions(self):
+        """Boxes come with the image size they are in; masks carry their own."""
+        return {} if self.boxes is None else {"boxes": self.boxes, "size": self.size}
+
+    def map_metrics(self, model, inputs, maps, target):
+        """Each MAP_METRICS metric of one map column: [format.MetricValues], and {name: mean}."""
+        computed, means = [], {}
+        for name, options in self.options.items():
+            if name == "randomisation":
+                continue
+            if name in ("deletion", "insertion"):
+                result = _FUNCTIONS[name](model, inputs, maps, target=target, **options)
+                values, curve = result.auc, result.curve
+            elif name == "pointing_game":
+                result = _FUNCTIONS[name](maps, self.masks, **self._regions(), **options)
+                values, curve = result.hits.double(), None
+            else:
+                result = _FUNCTIONS[name](maps, self.masks, **self._regions())
+                values, curve = result.energy, None
+            values = values.detach().double().cpu()
+            computed.append(stored_format.MetricValues(
+                name=name, values=values.numpy(),
+                curve=None if curve is None else curve.detach().double().cpu().numpy(),
+                options=_json_ready(result.options),
+            ))
+            means[name] = float(values.mean())
+        return computed, means
+
+
+def _named_options(metrics):
+    """{name: options} from a name, a list of names, or a dict {name: {option: value}}."""
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if isinstance(metrics, dict):
+        items = list(metrics.items())
+    elif isinstance(metrics, (list, tuple)) and metrics:
+        items = [(name, {}) for name in metrics]
+    else:
+        raise TypeError(
+            f"metrics: expected a metric name, a list of them or a dict {{name: options}} ({', '.join(NAMES)}), "
+            f"got {metrics!r:.80}"
+        )
+    options = {}
+    for name, given in items:
+        if name not in NAMES:
+            raise ValueError(f"metrics: unknown metric {name!r}; known metrics: {', '.join(NAMES)}")
+        if name in options:
+            raise ValueError(f"metrics: {name!r} is given twice")
+        if not isinstance(given, dict):
+            raise TypeError(f"metrics[{name!r}]: expected a dict of options, got {given!r:.80}")
+        accepted = _accepted(name)
+        checked = {}
+        for option, value in given.items():
+            if option not in accepted:
+                raise ValueError(
+                    f"metrics[{name!r}]: unknown option {option!r}; {name} takes "
+                    f"{', '.join(accepted) if accepted else 'no options'}"
+                )
+            checked[option] = _OPTION_CHECKS[name](option, value) if option != "layers" else value
+        options[name] = checked
+    return options
+
+
+def _json_ready(value):
+    """A metric's options as JSON takes them (tensors become their shape, for the record)."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return f"tensor{tuple(value.shape)}"
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value) if math.isfinite(value) else str(value)
+    return repr(value)
+
+
+def _shape(value):
+    return f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+
+
+def randomisation_frame(result):
+    """The RANDOMISATION frame of a `metrics.randomisation` result: (map columns, format.Randomisation,
+    {key: summary correlation}). A constant map has no ranking: its correlation, undefined (NaN), is
+    stored as 0 and counted in the options."""
+    columns, correlations, summary = [], {}, {}
+    constant = 0
+    for key, original in result.original.items():
+        method = key.split("@", 1)[0]
+        columns.append(stored_format.MapColumn(key=key, method=method, values=original.detach().double().cpu().numpy()))
+        rho = result.correlations[key].detach().double().cpu()
+        constant += int(torch.isnan(rho).sum())
+        rho = torch.nan_to_num(rho, nan=0.0)
+        for stage, (layer, maps) in enumerate(zip(result.layers, result.maps[key])):
+            columns.append(stored_format.MapColumn(
+                key=key, method=method, stage=layer, values=maps.detach().double().cpu().numpy()))
+            correlations[(key, layer)] = rho[stage].numpy()
+        # Over training, how much of the map survives randomising the model: the last stage of the
+        # cascade (every layer random), or the mean over layers randomised one at a time.
+        summary[key] = float(rho[-1].mean() if result.order == "cascading" else rho.mean())
+    options = dict(_json_ready(result.options), constant_maps=constant,
+                   skipped={name: str(why) for name, why in result.skipped.items()})
+    return columns, stored_format.Randomisation(order=result.order, layers=list(result.layers),
+                                                correlations=correlations, options=options), summary
