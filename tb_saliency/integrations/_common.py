@@ -66,6 +66,11 @@ class Probe:
         arguments.check_dtype(kwargs.get("dtype", "float16"))
         names = arguments.class_names(kwargs.get("class_names"))
         arguments.per_sample(kwargs.get("labels"), "labels", inputs.shape[0], "class", names)
+        if any(kwargs.get(name) is not None for name in ("metrics", "masks", "boxes")):
+            from tb_saliency import logged_metrics
+
+            logged_metrics.MetricPlan.parse(kwargs.get("metrics"), kwargs.get("masks"), kwargs.get("boxes"), inputs,
+                                            kwargs.get("target"))
         self.inputs = inputs.detach()
         self.kwargs = kwargs
         self._placed = {}  # (device, dtype) → (inputs, kwargs) placed so; the latest one only
