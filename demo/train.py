@@ -4,8 +4,10 @@
     python demo/train.py --steps 100     # shorter
 
 Logged: loss and accuracy scalars; every few steps, the saliency of a fixed probe set with several
-methods side by side, the activations of the first conv layer, and a "pointing game" score: how
-often each method's strongest pixel falls on the shape, the known right answer.
+methods side by side, the activations of the first conv layer, and two metrics of every map: the
+pointing game (does its strongest pixel fall on the shape, the known right answer?) and the deletion
+game (does the prediction fall fast when its most salient pixels are removed?); at the last step,
+the randomisation sanity check. At the end it reads the logs back and prints how the metrics moved.
 """
 
 import argparse
@@ -18,6 +20,7 @@ from torch import nn
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+import tb_saliency  # noqa: E402
 from demo.shapes import CLASS_NAMES, make_shapes  # noqa: E402
 from tb_saliency import SummaryWriter  # noqa: E402
 
@@ -26,6 +29,10 @@ STD = (0.25, 0.25, 0.25)
 METHODS = ["gradient", "input_x_gradient", "integrated_gradients", "gradcam", "gradcam_pp",
            "layercam"]
 CAM_LAYER = "features.6"
+# Deletion on 10 steps: 11 forward passes of the probe set per map, a fraction of a training step.
+# Relative: each curve divided by the clean input's probability, so that the early, unsure model (whose
+# probabilities all sit near 1/3) and the trained, confident one compare.
+METRICS = {"deletion": {"steps": 10, "relative": True}, "pointing_game": {"tolerance": 2}}
 
 
 class ShapesNet(nn.Module):
@@ -50,14 +57,6 @@ def normalise(images):
     return (images - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
 
 
-def pointing_game(maps, masks):
-    """Fraction of samples whose map's strongest cell lies on the shape (maps upsampled to masks)."""
-    upsampled = nn.functional.interpolate(maps.unsqueeze(1).float(), size=masks.shape[-2:],
-                                          mode="bilinear", align_corners=False)[:, 0]
-    peaks = upsampled.flatten(1).argmax(1)
-    return masks.flatten(1).gather(1, peaks.unsqueeze(1)).float().mean().item()
-
-
 def progress(step, total, loss, accuracy, started, width=30):
     done = int(width * step / total)
     elapsed = time.monotonic() - started
@@ -65,6 +64,20 @@ def progress(step, total, loss, accuracy, started, width=30):
     sys.stderr.write(f"\r  [{bar}] step {step}/{total}  loss {loss:.3f}  acc {accuracy:.0%}  "
                      f"{elapsed:.0f}s ")
     sys.stderr.flush()
+
+
+def report_metrics(logdir):
+    """Reads the logs back (as a notebook would) and prints how each map's metrics moved."""
+    frames = tb_saliency.read(logdir, tag="probe")
+    first, last = frames[0], frames[-1]
+    print(f"\n  {'method':22} {'pointing game':>20} {'relative deletion AUC (lower is better)':>43}",
+          file=sys.stderr)
+    for key in last.maps:
+        pointing = [f.metrics[key]["pointing_game"]["values"].mean() for f in (first, last)]
+        deletion = [f.metrics[key]["deletion"]["values"].mean() for f in (first, last)]
+        print(f"  {key:22} {pointing[0]:>9.2f} → {pointing[1]:<8.2f} {deletion[0]:>31.3f} → {deletion[1]:<8.3f}",
+              file=sys.stderr)
+    print(f"  (step {first.step} → step {last.step})", file=sys.stderr)
 
 
 def main(argv=None):
@@ -107,21 +120,22 @@ def main(argv=None):
         if step == 1 or step % args.every == 0 or step == args.steps:
             # Called in the middle of training, in train mode, with gradients accumulated or not:
             # tb_saliency leaves the model, its .grad, BatchNorm statistics and RNG as they were.
-            maps = writer.add_saliency(
+            # The masks say where each shape is, for the pointing game; the last step also runs the
+            # randomisation sanity check (is each map still the same once the weights are random?).
+            metrics = dict(METRICS, randomisation={}) if step == args.steps else METRICS
+            writer.add_saliency(
                 "probe", model, probe_inputs, target=probe_labels, labels=probe_labels,
                 methods=METHODS, layer=CAM_LAYER, mean=MEAN, std=STD, class_names=CLASS_NAMES,
-                global_step=step,
+                global_step=step, metrics=metrics, masks=probe_masks,
             )
             writer.add_activations("probe/activations", model, probe_inputs, layer="features.0",
                                    max_channels=8, labels=probe_labels, mean=MEAN, std=STD,
                                    class_names=CLASS_NAMES, global_step=step)
-            for method, values in maps.items():
-                writer.add_scalar(f"pointing_game/{method}",
-                                  pointing_game(values.abs(), probe_masks), step)
         progress(step, args.steps, loss.item(), accuracy, started)
 
     writer.close()
     elapsed = time.monotonic() - started
+    report_metrics(args.logdir)
     # The demo logs more saliency steps than TensorBoard keeps by default (10): the flag keeps all.
     print(f"\nDone in {elapsed:.0f}s. Now run:\n\n    tensorboard --logdir "
           f"{pathlib.Path(args.logdir).parent} --samples_per_plugin=saliency=0\n\n"

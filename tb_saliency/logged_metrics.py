@@ -36,6 +36,7 @@ def _perturbation_options(name, value):
         "blur_sigma": lambda v: ENGINE_OPTIONS["blur_sigma"].check("blur_sigma", v),
         "seed": lambda v: ENGINE_OPTIONS["seed"].check("seed", v),
         "score": lambda v: checks.check_choice("score", v, ("probability", "raw")),
+        "relative": lambda v: checks.check_bool("relative", v),
         "memory_limit": lambda v: checks.check_int("memory_limit", v, 1),
     }
     return checks_by_option[name](value)

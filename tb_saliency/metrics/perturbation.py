@@ -14,7 +14,7 @@ from tb_saliency.attribution.reductions import accumulation_dtype
 from tb_saliency.attribution.safety import untouched
 from tb_saliency.attribution.targets import Scorer, check_target
 
-from .checks import check_choice, check_images, check_int, check_maps
+from .checks import check_bool, check_choice, check_images, check_int, check_maps
 from .memory import ActivationMeter
 from .results import PerturbationCurve
 
@@ -37,6 +37,7 @@ def deletion(
     blur_sigma=None,
     seed=0,
     score="probability",
+    relative=False,
     memory_limit=DEFAULT_MEMORY_LIMIT,
 ) -> PerturbationCurve:
     """The deletion game (Petsiuk, Das & Saenko 2018, "RISE: Randomized Input Sampling for Explanation
@@ -66,6 +67,9 @@ def deletion(
             draws a fresh seed (recorded in `options`).
         score: "probability" (the softmax probability of the target class) or "raw" (the target's
             pre-softmax score, or the callable's output).
+        relative: False (default, Petsiuk's curve) or True: every point divided by the clean input's
+            probability, so that the curves of a model with confidence 0.99 and of one with 0.4 (early
+            in training) compare: 1 means the score is untouched. With score="probability" only.
         memory_limit: bytes of activations one forward pass of stacked perturbed copies may hold,
             measured on the clean pass (the sizes of every module's outputs, summed); at least one
             copy of the batch runs per pass. 64 MiB by default; on a GPU a larger bound saves launches.
@@ -73,7 +77,8 @@ def deletion(
     Returns a `PerturbationCurve` (curve N×(steps+1), auc N, on the inputs' device; float32, or
     float64 for float64 inputs).
     """
-    return _game("deletion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, memory_limit)
+    return _game("deletion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative,
+                 memory_limit)
 
 
 def insertion(
@@ -87,6 +92,7 @@ def insertion(
     blur_sigma=None,
     seed=0,
     score="probability",
+    relative=False,
     memory_limit=DEFAULT_MEMORY_LIMIT,
 ) -> PerturbationCurve:
     """The insertion game (Petsiuk, Das & Saenko 2018, RISE, BMVC): start from the baseline and put
@@ -97,10 +103,11 @@ def insertion(
     input), and the default baseline is "blur" (Petsiuk's blurred canvas). Higher AUC is better.
     Arguments and result as for `deletion`.
     """
-    return _game("insertion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, memory_limit)
+    return _game("insertion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative,
+                 memory_limit)
 
 
-def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, memory_limit):
+def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative, memory_limit):
     check_module(model)
     x = check_images(inputs)
     maps = check_maps(maps, x.shape[0])
@@ -111,6 +118,10 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
         raise ValueError(f"blur_sigma: only used with baseline='blur', got baseline={describe(baseline)}")
     seed = OPTIONS["seed"].check("seed", seed)
     score = check_choice("score", score, SCORES)
+    relative = check_bool("relative", relative)
+    if relative and score != "probability":
+        raise ValueError("relative: divides by the clean input's probability, so it needs score='probability', "
+                         f"got score={score!r}")
     memory_limit = check_int("memory_limit", memory_limit, 1)
     target_spec = check_target(target)
     if target_spec[0] == "callable" and score == "probability":
@@ -155,10 +166,14 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
             values = read(model(rows.reshape(-1, *x.shape[1:])), stop - start)
             curve[:, first + start : first + stop] = values.view(stop - start, n).t()
 
+    if relative:
+        # A softmax probability is never 0, so the division is always defined.
+        curve = curve / clean.to(dtype).unsqueeze(1)
     auc = torch.trapezoid(curve, dx=1.0 / steps, dim=1)
     options = {
         "steps": steps,
         "score": score,
+        "relative": relative,
         "order": "descending, ties by pixel index",
         "upsampling": "bilinear, align_corners=False" if tuple(maps.shape[1:]) != (height, width) else "none",
         "map_size": [int(maps.shape[1]), int(maps.shape[2])],

@@ -283,3 +283,23 @@ def test_chunks_are_sized_by_the_bytes_every_module_outputs_on_the_clean_pass():
         limit = copies * meter.bytes + meter.bytes // 2
         assert deletion(images_model, images(), maps, steps=10, memory_limit=limit).options["copies_per_pass"] == copies
     assert per_copy["copies_per_pass"] == 10
+
+
+@pytest.mark.parametrize("metric", [deletion, insertion])
+def test_a_relative_curve_is_the_curve_over_the_clean_inputs_probability(metric):
+    model, x = _relative_case()
+    maps = torch.rand(x.shape[0], 4, 4, generator=torch.Generator().manual_seed(3))
+    plain = metric(model, x, maps, steps=5)
+    relative = metric(model, x, maps, steps=5, relative=True)
+    clean = plain.curve[:, 0] if metric is deletion else plain.curve[:, -1]
+    torch.testing.assert_close(relative.curve, plain.curve / clean[:, None])
+    torch.testing.assert_close(relative.auc, torch.trapezoid(relative.curve, dx=0.2, dim=1))
+    assert relative.options["relative"] is True and plain.options["relative"] is False
+    with pytest.raises(ValueError, match="relative: divides by the clean input's probability, so it needs score='probability'"):
+        metric(model, x, maps, score="raw", relative=True)
+
+
+def _relative_case():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 4)).eval()
+    return model, torch.rand(3, 3, 8, 8, generator=torch.Generator().manual_seed(1))
