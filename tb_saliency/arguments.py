@@ -192,6 +192,17 @@ def sample_facts(count, labels=None, targets=None, predictions=None, scores=None
     ]
 
 
+def given_facts(count, labels, predictions, scores, names):
+    """The facts a caller gives for maps computed elsewhere: labels and predictions (class ids), and
+    scores, each checked to hold one value per sample."""
+    return sample_facts(
+        count,
+        labels=per_sample(labels, "labels", count, "class", names),
+        predictions=per_sample(predictions, "predictions", count, "class", names),
+        scores=per_sample(scores, "scores", count, "number"),
+    )
+
+
 def check_max_channels(max_channels):
     if isinstance(max_channels, bool) or not isinstance(max_channels, numbers.Integral) or max_channels < 1:
         raise ValueError(f"max_channels: expected an int >= 1, got {describe(max_channels)}")

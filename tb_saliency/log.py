@@ -153,12 +153,7 @@ def log_saliency_map(
     display = arguments.display_images(images, mean=mean, std=std, dataformats=dataformats)
     count = display.count
     columns = arguments.map_columns(maps, method, count)
-    facts = arguments.sample_facts(
-        count,
-        labels=arguments.per_sample(labels, "labels", count, "class", frame.class_names),
-        predictions=arguments.per_sample(predictions, "predictions", count, "class", frame.class_names),
-        scores=arguments.per_sample(scores, "scores", count, "number"),
-    )
+    facts = arguments.given_facts(count, labels, predictions, scores, frame.class_names)
     frame.write_saliency(display, facts, columns)
 
 

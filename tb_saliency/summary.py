@@ -53,12 +53,7 @@ def saliency_map(
     names = arguments.class_names(class_names)
     display = arguments.display_images(images, mean=mean, std=std, dataformats=dataformats)
     columns = arguments.map_columns(maps, method, display.count)
-    facts = arguments.sample_facts(
-        display.count,
-        labels=arguments.per_sample(labels, "labels", display.count, "class", names),
-        predictions=arguments.per_sample(predictions, "predictions", display.count, "class", names),
-        scores=arguments.per_sample(scores, "scores", display.count, "number"),
-    )
+    facts = arguments.given_facts(display.count, labels, predictions, scores, names)
     return stored_format.saliency_summary(
         tag, samples=facts, maps=columns, images=display, dtype=dtype,
         summary_metadata=stored_format.create_summary_metadata(
@@ -120,12 +115,7 @@ def activations(
         layer=layer, values=kept, channel_index=index, channel_mean=means, total_channels=array.shape[1],
         options={"max_channels": max_channels, "order": "mean_activation_descending"},
     )
-    facts = arguments.sample_facts(
-        display.count,
-        labels=arguments.per_sample(labels, "labels", display.count, "class", names),
-        predictions=arguments.per_sample(predictions, "predictions", display.count, "class", names),
-        scores=arguments.per_sample(scores, "scores", display.count, "number"),
-    )
+    facts = arguments.given_facts(display.count, labels, predictions, scores, names)
     return stored_format.activations_summary(
         tag, samples=facts, activations=channels, images=display, dtype=dtype,
         summary_metadata=stored_format.create_summary_metadata(
