@@ -1,0 +1,183 @@
+// The one range-and-colour pipeline every view uses (card grids, the enlarged view, evolution,
+// comparison): which range each tile is drawn with under a normalisation scope, and a painter that
+// turns one block into pixels, keeping its upsampled values so a display change only recolours.
+
+import { sortedTogether, type Block, type SortedValues } from "../data/block";
+import {
+  clipShareOf,
+  positionMap,
+  rangeFromExtrema,
+  rangeOfSorted,
+  sortClassOf,
+  type ClipSettings,
+  type DisplayRange,
+  type Scope,
+  type SignMode,
+} from "./normalise";
+import { paintImage, paintValues, upsample, type Target, type Upsampling, type View } from "./pixels";
+import type { ColormapName } from "./colormaps";
+
+export interface Extrema {
+  mins: number[];
+  maxs: number[];
+}
+
+export interface RangeSettings {
+  sign: SignMode;
+  clip: ClipSettings;
+  scope: Scope;
+}
+
+/**
+ * A set of blocks drawn with one range when the scope shares it (a card column: one map key across
+ * the samples of a step). It caches their values sorted together per sort class.
+ */
+export class BlockGroup {
+  private readonly sorted = new Map<string, SortedValues>();
+
+  constructor(readonly blocks: readonly Block[]) {}
+
+  together(sign: SignMode): SortedValues {
+    const cls = sortClassOf(sign);
+    let s = this.sorted.get(cls);
+    if (!s) {
+      s = sortedTogether(this.blocks, cls);
+      this.sorted.set(cls, s);
+    }
+    return s;
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const s of this.sorted.values()) n += 4 * s.values.length;
+    return n;
+  }
+}
+
+/**
+ * One display range per block of `group`: its own (scope "map"), one for the group ("card"), or one
+ * over every stored step of the tag ("tag", from the raw extrema the step list gives), which carries
+ * the group's clip share over.
+ */
+export function groupRanges(group: BlockGroup, s: RangeSettings, tagExtrema: Extrema | null): DisplayRange[] {
+  const { sign, clip, scope } = s;
+  const blocks = group.blocks;
+  if (scope === "map") return blocks.map((b) => rangeOfSorted({ values: b.sorted(sortClassOf(sign)), unit: b.unit, cls: sortClassOf(sign) }, sign, clip));
+  const together = group.together(sign);
+  const card = rangeOfSorted(together, sign, clip);
+  if (scope === "card" || !tagExtrema || tagExtrema.mins.length === 0) return blocks.map(() => card);
+  const share = clip.mode === "none" ? 1 : clipShareOf(card, rangeOfSorted(together, sign, { ...clip, mode: "none" }));
+  const tag = rangeFromExtrema(tagExtrema.mins, tagExtrema.maxs, sign, share);
+  return blocks.map(() => tag);
+}
+
+/** The range that spans `ranges` (what a shared colour bar labels). */
+export function spanOf(ranges: readonly DisplayRange[]): DisplayRange {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of ranges) {
+    lo = Math.min(lo, r.lo);
+    hi = Math.max(hi, r.hi);
+  }
+  if (!(lo <= hi)) return { lo: 0, hi: 0, signed: false };
+  return { lo, hi, signed: ranges[0]?.signed ?? false };
+}
+
+/** The size a map is drawn at: the input's, or for maps without an input a small integer multiple. */
+export function baseSize(map: { height: number; width: number }, image: { height: number; width: number } | null): [number, number] {
+  if (image && image.width > 0 && image.height > 0) return [image.height, image.width];
+  const k = Math.max(1, Math.ceil(64 / Math.max(map.height, map.width, 1)));
+  return [map.height * k, map.width * k];
+}
+
+/**
+ * Tile pixels per input pixel. A small input shown at `target` px would be blurred by the browser's
+ * scaling; drawing it in whole blocks keeps its pixels sharp while the map over it is still upsampled
+ * smoothly (or in cells) at the shown resolution.
+ */
+export function renderFactor(width: number, height: number, target: number | null): number {
+  if (!target) return 1;
+  return Math.max(1, Math.floor(target / Math.max(width, height, 1)));
+}
+
+export interface ImageLike {
+  data: ArrayLike<number>;
+  width: number;
+  height: number;
+}
+
+export interface TileSettings {
+  view: View;
+  colormap: ColormapName;
+  /** 0–100. */
+  opacity: number;
+  sign: SignMode;
+  upsampling: Upsampling;
+}
+
+/**
+ * One map of one sample drawn at one size. It keeps the upsampled, sign-transformed values, so that a
+ * change of colormap, opacity, clipping or scope recolours each pixel once and upsamples nothing.
+ */
+export class TilePainter {
+  readonly width: number;
+  readonly height: number;
+  /** Canvas pixels per input pixel (or per base pixel without an input). */
+  readonly factor: number;
+  private values: Float32Array | null = null;
+  private valuesKey = "";
+
+  constructor(
+    readonly block: Block,
+    readonly input: ImageLike | null,
+    target: number | null,
+  ) {
+    const [h0, w0] = baseSize(block, input);
+    this.factor = renderFactor(w0, h0, target);
+    this.height = h0 * this.factor;
+    this.width = w0 * this.factor;
+  }
+
+  /** The width of the picture `paint` draws: twice the tile in the side-by-side view. */
+  outputWidth(view: View): number {
+    return view === "side" && this.input ? 2 * this.width : this.width;
+  }
+
+  private upsampled(sign: SignMode, mode: Upsampling): Float32Array {
+    const key = `${sign} ${mode}`;
+    if (!this.values || this.valuesKey !== key) {
+      const b = this.block;
+      this.values = upsample(b.stored, b.height, b.width, this.height, this.width, mode, sign, this.values ?? undefined);
+      this.valuesKey = key;
+    }
+    return this.values;
+  }
+
+  /** Paints into `out` (RGBA, outputWidth × height) with `range`. */
+  paint(out: Uint8ClampedArray, range: DisplayRange, s: TileSettings): void {
+    const values = this.upsampled(s.sign, s.upsampling);
+    const { a, b } = positionMap(range, this.block.unit);
+    const side = s.view === "side" && this.input !== null;
+    const stride = side ? 2 * this.width : this.width;
+    const mapTarget: Target = { data: out, stride, x0: side ? this.width : 0 };
+    if (side) paintImage(this.input!, this.factor, { data: out, stride, x0: 0 });
+    const view = s.view === "side" ? "heatmap" : s.view;
+    paintValues(values, this.width, this.height, mapTarget, { view, colormap: s.colormap, opacity: s.opacity / 100, a, b, signedRange: range.signed }, this.input, this.factor);
+  }
+
+  /** The cell under tile-relative position (fx, fy) in [0, 1), and its raw value. */
+  cellAt(fx: number, fy: number): { x: number; y: number; cx: number; cy: number; value: number } {
+    const b = this.block;
+    const baseW = this.width / this.factor;
+    const baseH = this.height / this.factor;
+    const x = Math.min(baseW - 1, Math.max(0, Math.floor(fx * baseW)));
+    const y = Math.min(baseH - 1, Math.max(0, Math.floor(fy * baseH)));
+    const cx = Math.min(b.width - 1, Math.floor((x * b.width) / baseW));
+    const cy = Math.min(b.height - 1, Math.floor((y * b.height) / baseH));
+    return { x, y, cx, cy, value: b.raw(cx, cy) };
+  }
+
+  get bytes(): number {
+    return this.values ? 4 * this.values.length : 0;
+  }
+}
