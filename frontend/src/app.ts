@@ -3,7 +3,8 @@
 // near the screen are live (hold canvases and decoded data); a display change repaints those alone.
 
 import { api, isFrameError, type Frame, type Kind, type StepEntry, type StepsResponse, type TagInfo, type TagsResponse } from "./api";
-import { BlobStore } from "./data/blobs";
+import { BlobStore, DEFAULT_BUDGETS } from "./data/blobs";
+import { NEAR, ON_SCREEN, RequestQueue } from "./data/queue";
 import { Lru } from "./data/lru";
 import { loadStep, stepBytes, type StepData } from "./data/step_data";
 import { Card, type CardHost, type DialogTab } from "./components/card";
@@ -36,6 +37,8 @@ export interface Debug {
   paints: number;
   redraws: number;
   lastRedrawMs: number;
+  /** performance.now() just after the frame that showed the last paint or redraw. */
+  paintedAt: number;
   liveCards(): number;
   canvases(): number;
   cacheBytes(): number;
@@ -43,7 +46,8 @@ export interface Debug {
 }
 
 export class App implements CardHost, SidebarHost, ViewHost {
-  readonly blobs = new BlobStore();
+  private readonly queue = new RequestQueue();
+  readonly blobs = new BlobStore(api.blob, undefined, DEFAULT_BUDGETS, this.queue);
   readonly tooltip = new Tooltip();
   private current: Settings;
   private tags: TagsResponse | null = null;
@@ -62,13 +66,21 @@ export class App implements CardHost, SidebarHost, ViewHost {
   private readonly alerts: HTMLElement;
   private readonly rootEl: HTMLElement;
   private observer: IntersectionObserver | null = null;
+  private visibility: IntersectionObserver | null = null;
+  private dirtyScheduled = false;
   private redrawQueued = false;
+  private repaintQueued = false;
   private reloading: Promise<void> | null = null;
   private readonly store: Store | null;
   private picked: { text: string; set: Set<number> | null } = { text: "", set: null };
   readonly debug: Debug;
 
+  /** The first /tags request, sent before the page is built. */
+  private firstTags: Promise<TagsResponse> | null;
+
   constructor(private readonly root: HTMLElement) {
+    this.firstTags = api.tags();
+    this.firstTags.catch(() => undefined);
     this.store = storage();
     this.current = loadSettings(this.store);
     this.sidebar = new Sidebar(this);
@@ -78,11 +90,13 @@ export class App implements CardHost, SidebarHost, ViewHost {
     const refresh = iconButton("refresh", "Reload saliency data", () => void this.reload(), "tbs-refresh");
     this.main = h("main", { className: "tbs-main" }, h("div", { className: "tbs-toolbar" }, this.status, h("span", { className: "tbs-spacer" }), refresh), this.alerts, this.content);
     this.rootEl = h("div", { className: "tbs-root" }, this.sidebar.el, this.main);
+    this.rootEl.style.setProperty("--tbs-opacity", String(this.current.opacity / 100));
     const self = this;
     this.debug = {
       paints: 0,
       redraws: 0,
       lastRedrawMs: 0,
+      paintedAt: 0,
       liveCards: () => [...this.cards.values()].filter((c) => c.live).length,
       canvases: () => this.rootEl.ownerDocument.querySelectorAll("canvas").length,
       cacheBytes: () => self.decoded.total + self.blobs.held,
@@ -96,6 +110,9 @@ export class App implements CardHost, SidebarHost, ViewHost {
     (window as unknown as { tbsDebug: Debug }).tbsDebug = this.debug;
     watchTheme((dark) => this.setTheme(dark));
     if (typeof IntersectionObserver !== "undefined") {
+      // On screen: first in line for requests and repaints. (Made first, so a card knows whether it
+      // is on screen when it becomes live.)
+      this.visibility = new IntersectionObserver((entries) => this.onVisible(entries), { root: this.main });
       // Live: on screen or within a screen of it. Everything else is released.
       this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), { root: this.main, rootMargin: "100% 0px" });
     }
@@ -131,7 +148,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
     const changed = (k: keyof Settings) => k in patch && JSON.stringify(before[k]) !== JSON.stringify(this.current[k]);
     if (LAYOUT_KEYS.some(changed)) this.layout();
     if (changed("wide")) for (const c of this.cards.values()) c.syncActions();
-    if (DRAW_KEYS.some(changed) || changed("wide")) this.queueRedraw();
+    if (DRAW_KEYS.some(changed)) this.queueRedraw(true);
   }
 
   setSign(sign: Settings["sign"]): void {
@@ -158,16 +175,16 @@ export class App implements CardHost, SidebarHost, ViewHost {
     return this.picked.set;
   }
 
-  steps(run: string, tag: string, token?: string): Promise<StepsResponse> {
-    return api.steps(run, tag, token);
+  steps(run: string, tag: string, token?: string, priority = NEAR): Promise<StepsResponse> {
+    return this.queue.run(priority, () => api.steps(run, tag, token));
   }
 
   /** A stored step, decoded: its /frame (cached by step and wall time), then its blobs (cached by bytes). */
-  step(run: string, tag: string, entry: StepEntry, kind: Kind): Promise<StepData> {
+  step(run: string, tag: string, entry: StepEntry, kind: Kind, priority = ON_SCREEN): Promise<StepData> {
     const frameId = JSON.stringify([run, tag, entry.step, entry.wall_time]);
     let frameP = this.frames.get(frameId);
     if (!frameP) {
-      const p = api.frame(run, tag, entry.step);
+      const p = this.queue.run(priority, () => api.frame(run, tag, entry.step));
       frameP = p;
       this.frames.set(frameId, p);
       p.catch(() => this.frames.get(frameId) === p && this.frames.delete(frameId));
@@ -177,7 +194,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
       const id = JSON.stringify([run, tag, frame.step, frame.wall_time]);
       let decoded = this.decoded.get(id);
       if (!decoded) {
-        const p = loadStep(frame, kind, this.blobs);
+        const p = loadStep(frame, kind, this.blobs, priority);
         decoded = p;
         this.decoded.set(id, p, 64 << 10);
         p.then(
@@ -206,7 +223,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
       cursor = card.cursor;
     } else {
       cursor = new StepCursor();
-      cursor.apply(await api.steps(run, tag));
+      cursor.apply(await this.steps(run, tag, undefined, ON_SCREEN));
     }
     const info = this.tags?.runs[run]?.[tag];
     return { steps: cursor.steps, extrema: (key: string, stage: string) => cursor.extrema(key, stage), classNames: cursor.last?.class_names ?? info?.class_names ?? [] };
@@ -237,7 +254,19 @@ export class App implements CardHost, SidebarHost, ViewHost {
   }
 
   painted(): void {
+    if (!this.debug.paints) performance.mark("tbs:first-paint");
     this.debug.paints++;
+    requestAnimationFrame(() => this.afterFrame());
+  }
+
+  /** Called inside a frame's animation callbacks: notes the time once that frame has been rendered, then runs `then`. */
+  private afterFrame(then?: () => void): void {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      this.debug.paintedAt = performance.now();
+      then?.();
+    };
+    channel.port2.postMessage(null);
   }
 
   // ---- loading ----------------------------------------------------------------------------------
@@ -252,7 +281,8 @@ export class App implements CardHost, SidebarHost, ViewHost {
     let tags: TagsResponse;
     const runsP = api.runs().catch(() => null);
     try {
-      tags = await api.tags();
+      tags = await (this.firstTags ?? api.tags());
+      this.firstTags = null;
     } catch (e) {
       if (!this.tags) {
         replaceChildren(this.content, h("div", { className: "tbs-error", attrs: { role: "alert" }, text: `Could not load the saliency tags: ${e instanceof Error ? e.message : String(e)}` }));
@@ -260,6 +290,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
       this.status.textContent = "Reload failed; will retry.";
       return;
     }
+    performance.mark("tbs:tags");
     this.tags = tags;
     const runs = Object.keys(tags.runs);
     for (const run of Object.keys(tags.run_errors ?? {})) if (!runs.includes(run)) runs.push(run);
@@ -297,6 +328,31 @@ export class App implements CardHost, SidebarHost, ViewHost {
       if (entry.isIntersecting && card.el.isConnected) card.activate();
       else card.release();
     }
+  }
+
+  private onVisible(entries: IntersectionObserverEntry[]): void {
+    for (const entry of entries) {
+      const card = this.byElement.get(entry.target);
+      if (!card) continue;
+      card.visible = entry.isIntersecting;
+      if (card.visible && card.dirty) card.redraw();
+    }
+  }
+
+  /** Repaints the live cards off screen that a display change left behind, one per task. */
+  private scheduleDirty(): void {
+    if (this.dirtyScheduled) return;
+    this.dirtyScheduled = true;
+    setTimeout(() => {
+      this.dirtyScheduled = false;
+      for (const card of this.cards.values()) {
+        if (card.dirty) {
+          card.redraw();
+          this.scheduleDirty();
+          return;
+        }
+      }
+    }, 0);
   }
 
   private shownRunList(): string[] {
@@ -358,6 +414,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
     }
     replaceChildren(this.content, ...sections);
     this.placeCards(placed);
+    performance.mark("tbs:layout");
   }
 
   /** Observes the cards on the page and releases those that left it. */
@@ -365,10 +422,13 @@ export class App implements CardHost, SidebarHost, ViewHost {
     const on = new Set(placed);
     for (const card of this.cards.values()) {
       if (on.has(card)) {
+        this.visibility?.observe(card.el);
         this.observer?.observe(card.el);
         if (!this.observer) card.activate();
       } else {
+        this.visibility?.unobserve(card.el);
         this.observer?.unobserve(card.el);
+        card.visible = false;
         card.release();
       }
     }
@@ -413,7 +473,8 @@ export class App implements CardHost, SidebarHost, ViewHost {
     return h("span", { className: "tbs-pager" }, h("span", { className: "tbs-page-text", text: `${first + 1}–${first + shown} of ${total}` }), prev, next);
   }
 
-  private queueRedraw(): void {
+  private queueRedraw(repaint: boolean): void {
+    this.repaintQueued ||= repaint;
     if (this.redrawQueued) return;
     this.redrawQueued = true;
     // One redraw per frame however fast a slider moves; the controls never wait on drawing, and only
@@ -421,9 +482,20 @@ export class App implements CardHost, SidebarHost, ViewHost {
     requestAnimationFrame(() => {
       this.redrawQueued = false;
       const t0 = performance.now();
-      for (const card of this.cards.values()) if (card.live) card.redraw();
+      this.rootEl.style.setProperty("--tbs-opacity", String(this.current.opacity / 100));
+      if (this.repaintQueued) {
+        // The cards on screen now; the live ones around them in the tasks that follow.
+        for (const card of this.cards.values()) {
+          if (!card.live) continue;
+          if (card.visible || !this.visibility) card.redraw();
+          else card.dirty = true;
+        }
+      }
+      this.repaintQueued = false;
       this.debug.redraws++;
       this.debug.lastRedrawMs = performance.now() - t0;
+      // The cards around the screen repaint once this frame is out.
+      this.afterFrame(() => this.scheduleDirty());
     });
   }
 }

@@ -102,6 +102,7 @@ html, body { margin: 0; height: 100%; }
 .tbs-error { color: var(--tbs-error); background: var(--tbs-error-bg); border-left: 3px solid var(--tbs-error); padding: 6px 10px;
   margin: 4px 0; font-size: 12px; overflow-wrap: anywhere; white-space: pre-wrap; }
 .tbs-loading { color: var(--tbs-faint); padding: 16px 0; font-size: 12px; }
+.tbs-placeholder { max-height: 2400px; }
 .tbs-body { min-width: 0; }
 .tbs-grid-wrap { overflow-x: auto; }
 .tbs-grid { border-collapse: separate; border-spacing: 3px; margin: 0 -3px; }
@@ -118,13 +119,25 @@ html, body { margin: 0; height: 100%; }
 .tbs-rowlabel .tbs-v { color: var(--tbs-text); }
 tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-wrongmark { color: var(--tbs-error); font-weight: 500; }
+.tbs-grid-wrap { position: relative; }
+.tbs-grid-canvas { position: absolute; left: 0; top: 0; pointer-events: none; }
+.tbs-grid-wrap > table { position: relative; }
 .tbs-tile-box { position: relative; }
 .tbs-tile { position: relative; display: block; cursor: zoom-in; border-radius: 2px; line-height: 0; }
 .tbs-tile:focus-visible { outline: 2px solid var(--tbs-accent); outline-offset: 1px; }
-.tbs-tile canvas { display: block; background: var(--tbs-tile-bg); }
-.tbs-fit .tbs-tile canvas { width: 100%; height: auto; }
-.tbs-native canvas, .tbs-pixelated, canvas.tbs-pixelated { image-rendering: pixelated; }
-.tbs-fit .tbs-input canvas { image-rendering: pixelated; }
+.tbs-fit .tbs-tile { width: 100%; }
+.tbs-native .tbs-tile { display: inline-block; }
+.tbs-tile canvas { display: block; }
+.tbs-big canvas { width: 100%; height: auto; }
+.tbs-big .tbs-tile.tbs-has-input .tbs-layer { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
+.tbs-big.tbs-view-overlay .tbs-has-input .tbs-layer { opacity: var(--tbs-opacity, .5); }
+.tbs-big.tbs-view-heatmap .tbs-has-input .tbs-under { visibility: hidden; }
+.tbs-big.tbs-view-masked .tbs-tile { isolation: isolate; }
+.tbs-big.tbs-view-masked .tbs-has-input .tbs-layer { mix-blend-mode: multiply; }
+.tbs-big.tbs-view-side .tbs-tile.tbs-has-input { display: flex; gap: 2px; }
+.tbs-big.tbs-view-side .tbs-tile.tbs-has-input canvas { position: static; flex: 1 1 0; min-width: 0; }
+.tbs-under, .tbs-input canvas { image-rendering: pixelated; }
+.tbs-nearest .tbs-layer { image-rendering: pixelated; }
 .tbs-tile-range { font-size: 10px; color: var(--tbs-muted); line-height: 14px; font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .tbs-evo { position: absolute; top: 2px; right: 2px; width: 22px; height: 22px; border: 0; border-radius: 50%; padding: 3px; cursor: pointer;
   background: rgba(0,0,0,.55); color: #fff; opacity: 0; transition: opacity .1s; line-height: 0; }
@@ -133,13 +146,11 @@ tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-evo:focus-visible { outline: 2px solid var(--tbs-accent); }
 .tbs-colorbar { display: grid; grid-template-columns: auto minmax(16px, 56px) auto; justify-content: start; gap: 3px; align-items: center; font-size: 10px;
   color: var(--tbs-muted); font-weight: 400; margin-top: 2px; font-variant-numeric: tabular-nums; }
-.tbs-colorbar canvas { width: 100%; height: 8px; image-rendering: auto; border-radius: 1px; display: block; }
+.tbs-cb { display: block; width: 100%; height: 8px; border-radius: 1px; }
 .tbs-cb-permap { grid-template-columns: minmax(16px, 56px); }
-.tbs-cb-permap span { display: none; }
+.tbs-cb-permap .tbs-cb-lo, .tbs-cb-permap .tbs-cb-hi { display: none; }
 .tbs-channels { display: grid; grid-template-columns: repeat(auto-fill, minmax(44px, 1fr)); gap: 3px; }
 .tbs-channel { position: relative; line-height: 0; }
-.tbs-channel canvas { width: 100%; height: auto; display: block; }
-.tbs-native .tbs-channel canvas { width: auto; }
 .tbs-channel-index { position: absolute; left: 2px; top: 2px; line-height: 1; font-size: 10px; background: rgba(0,0,0,.6);
   color: #fff; padding: 1px 3px; border-radius: 2px; }
 .tbs-grid.tbs-activations.tbs-fit thead th:nth-child(2) { width: 72px; }
@@ -165,7 +176,7 @@ tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-figures { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
 .tbs-figure { margin: 0; display: flex; flex-direction: column; gap: 6px; align-items: flex-start; }
 .tbs-figure figcaption { font-size: 12px; color: var(--tbs-muted); overflow-wrap: anywhere; max-width: 320px; }
-.tbs-big { display: block; height: auto; background: var(--tbs-tile-bg); }
+.tbs-big { display: block; }
 .tbs-scroll { overflow: auto; max-height: calc(94vh - 150px); }
 .tbs-grid.tbs-evolution th.tbs-current, .tbs-grid.tbs-compare th.tbs-current { color: var(--tbs-accent); }
 .tbs-grid.tbs-evolution .tbs-rowlabel, .tbs-grid.tbs-compare .tbs-rowlabel { min-width: 110px; max-width: 180px; }

@@ -59,7 +59,7 @@ test("an input image must be a PNG that decodes: anything else is an error messa
   const store = new BlobStore(
     async (key) => (key === "png" || key === "broken" ? PNG : new TextEncoder().encode("GIF89a...").buffer),
     async (bytes) => {
-      if (new Uint8Array(bytes)[8] === 1 && bytes.byteLength === 11) return { data: new Uint8ClampedArray(4), width: 1, height: 1 };
+      if (new Uint8Array(bytes)[8] === 1 && bytes.byteLength === 11) return { width: 1, height: 1, image: null };
       throw new Error("bad data");
     },
   );
@@ -105,7 +105,7 @@ test("a map blob decodes to raw = stored × scale per sample; extra bytes are an
 test("loadStep: decoded maps, and an input that is not a PNG becomes a message while the maps still draw", async () => {
   const store = new BlobStore(
     async (key) => (key === "m" ? f16Bytes([0x3c00, 0x3800, 0xbc00, 0x3400]) : key === "img0" ? PNG : new Uint8Array([1, 2, 3]).buffer),
-    async () => ({ data: new Uint8ClampedArray(4 * 16), width: 4, height: 4 }),
+    async () => ({ width: 4, height: 4, image: null }),
   );
   const images = { width: 4, height: 4, channels: 3, display_transform: "none", blobs: ["img0", "img1"], wall_time: 1 };
   const data = await loadStep(frame({ images }), "saliency", store);

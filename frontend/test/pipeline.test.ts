@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Block } from "../src/data/block";
+import { Block, sortedTogether } from "../src/data/block";
 import type { ClipSettings } from "../src/render/normalise";
-import { BlockGroup, TilePainter, baseSize, groupRanges, renderFactor, spanOf } from "../src/render/pipeline";
+import { BlockGroup, TilePainter, baseSize, groupRanges, spanOf } from "../src/render/pipeline";
 import { blockOf, close } from "./helpers";
 
 const NONE: ClipSettings = { mode: "none", percentile: 99, massPercent: 2 };
@@ -37,31 +37,38 @@ test("a card range spans samples whose scales differ by 1e100: each keeps its ma
   assert.deepEqual(spanOf(perMap).hi, perMap[1].hi);
 });
 
-test("the painter draws a map at the input's size, in whole input pixels, and reads raw values back", () => {
+test("the painter colours a map at the input's size, each pixel once, and reads raw values back", () => {
   const block = new Block(new Float32Array([0, 0.5, 1, -1]), 1e-50, 2, 2);
-  const input = { data: new Uint8ClampedArray(4 * 8 * 8).fill(100), width: 8, height: 8 };
-  const painter = new TilePainter(block, input, 32);
-  assert.deepEqual([painter.width, painter.height, painter.factor], [32, 32, 4]);
-  assert.equal(painter.outputWidth("side"), 64);
+  const painter = new TilePainter(block, { width: 8, height: 8 });
+  assert.deepEqual([painter.width, painter.height], [8, 8]);
   const cell = painter.cellAt(0.99, 0.99);
   assert.deepEqual([cell.x, cell.y, cell.cx, cell.cy], [7, 7, 1, 1]);
   assert.equal(cell.value, -1e-50);
-  const out = new Uint8ClampedArray(4 * 32 * 32);
-  painter.paint(out, { lo: 0, hi: 1e-50, signed: false }, { view: "heatmap", colormap: "gray", opacity: 50, sign: "positive", upsampling: "nearest" });
+  const out = new Uint32Array(64);
+  const bytes = new Uint8Array(out.buffer);
+  const range = { lo: 0, hi: 1e-50, signed: false };
+  painter.paint(out, range, { view: "heatmap", colormap: "gray", sign: "positive", upsampling: "nearest" });
   // Top-right cell holds 0.5 × 1e-50 of a 0…1e-50 range: mid grey. Bottom-left: 1 → white.
-  assert.deepEqual(Array.from(out.slice(4 * 31, 4 * 32)), [128, 128, 128, 255]);
-  assert.deepEqual(Array.from(out.slice(4 * 32 * 31, 4 * 32 * 31 + 4)), [255, 255, 255, 255]);
-  // Side by side: the input on the left, the heatmap on the right.
-  const side = new Uint8ClampedArray(4 * 64 * 32);
-  painter.paint(side, { lo: 0, hi: 1e-50, signed: false }, { view: "side", colormap: "gray", opacity: 50, sign: "positive", upsampling: "nearest" });
-  assert.deepEqual(Array.from(side.slice(0, 4)), [100, 100, 100, 100]);
-  assert.deepEqual(Array.from(side.slice(4 * 63, 4 * 64)), [128, 128, 128, 255]);
+  assert.deepEqual(Array.from(bytes.slice(4 * 7, 4 * 8)), [128, 128, 128, 255]);
+  assert.deepEqual(Array.from(bytes.slice(4 * 56, 4 * 57)), [255, 255, 255, 255]);
+  // The masked view's layer is the grey weight the browser multiplies the input by.
+  painter.paint(out, range, { view: "masked", colormap: "viridis", sign: "positive", upsampling: "nearest" });
+  assert.deepEqual(Array.from(bytes.slice(4 * 7, 4 * 8)), [128, 128, 128, 255]);
+  // Without an input there is nothing to mask: the heatmap.
+  const alone = new TilePainter(block, null);
+  assert.deepEqual([alone.width, alone.height], [64, 64]);
 });
 
-test("sizes: the input's, or a small multiple of a map without one", () => {
+test("base sizes: the input's, or a small multiple of a map without one", () => {
   assert.deepEqual(baseSize({ height: 7, width: 7 }, { height: 224, width: 224 }), [224, 224]);
   assert.deepEqual(baseSize({ height: 7, width: 7 }, null), [70, 70]);
-  assert.equal(renderFactor(48, 48, 128), 2);
-  assert.equal(renderFactor(224, 224, 128), 1);
-  assert.equal(renderFactor(48, 48, null), 1);
+});
+
+test("values of several blocks sort together in the largest unit, merged from each block's order", () => {
+  const blocks = [blockOf([3, -1, 2]), blockOf([0.5, 10, -20]), blockOf([7])];
+  const raw = sortedTogether(blocks, "raw");
+  assert.equal(raw.unit, 20);
+  assert.deepEqual(Array.from(raw.values, (v) => Math.round(v * raw.unit * 1e4) / 1e4), [-20, -1, 0.5, 2, 3, 7, 10]);
+  const abs = sortedTogether(blocks, "abs");
+  assert.deepEqual(Array.from(abs.values, (v) => Math.round(v * abs.unit * 1e4) / 1e4), [0.5, 1, 2, 3, 7, 10, 20]);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { colorbarPixels, formatValue, paintImage, paintValues, upsample, type PaintOptions } from "../src/render/pixels";
+import { colorbarPixels, colourLayer, composite, formatValue, upsample, type LayerMode } from "../src/render/pixels";
 
 const GRID = [0, 1, 2, 3, 4, 5]; // 2 × 3
 
@@ -37,39 +37,29 @@ test("the sign applies to the cells before upsampling, and a same-size copy only
   closeAll(upsample([-1, 1], 1, 2, 1, 2, "nearest", "positive"), [0, 1]);
 });
 
-function opts(view: PaintOptions["view"], opacity = 0.5, signedRange = false): PaintOptions {
-  // t = v: a = 1, b = 0.
-  return { view, colormap: "gray", opacity, a: 1, b: 0, signedRange };
+function layer(values: number[], mode: LayerMode, signedRange = false, colormap: "gray" | "viridis" = "gray"): number[] {
+  const out = new Uint32Array(values.length);
+  colourLayer(Float32Array.from(values), out, 1, 0, mode, colormap, signedRange);
+  return Array.from(new Uint8Array(out.buffer));
 }
 
-function paint(values: number[], view: PaintOptions["view"], input: number[] | null, opacity = 0.5, signedRange = false): number[] {
-  const data = new Uint8ClampedArray(4 * values.length);
-  paintValues(Float32Array.from(values), values.length, 1, { data, stride: values.length, x0: 0 }, opts(view, opacity, signedRange), input ? { data: input, width: values.length } : null, 1);
-  return Array.from(data);
-}
-
-test("heatmap, overlay and masked pixels, each pixel coloured once", () => {
-  assert.deepEqual(paint([0.5, 9, -9], "heatmap", null), [128, 128, 128, 255, 255, 255, 255, 255, 0, 0, 0, 255]);
-  const input = [100, 100, 100, 255, 200, 0, 50, 255];
-  assert.deepEqual(paint([0, 1], "overlay", input, 0.5), [50, 50, 50, 255, 228, 128, 152, 255]);
-  assert.deepEqual(paint([0, 1], "overlay", input, 0), [100, 100, 100, 255, 200, 0, 50, 255]);
-  assert.deepEqual(paint([0, 1], "overlay", input, 1), [0, 0, 0, 255, 255, 255, 255, 255]);
-  assert.deepEqual(paint([0, 1], "masked", input), [0, 0, 0, 255, 200, 0, 50, 255]);
+test("the colour layer: the colormap at t = v·a + b, clamped; the masked view's grey weight", () => {
+  assert.deepEqual(layer([0.5, 9, -9, NaN], "heat"), [128, 128, 128, 255, 255, 255, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255]);
+  assert.deepEqual(layer([0, 1], "heat", false, "viridis"), [0x44, 0x01, 0x54, 255, 0xfd, 0xe7, 0x25, 255]);
+  assert.deepEqual(layer([0.25, 1], "mask"), [64, 64, 64, 255, 255, 255, 255, 255]);
   // A signed range masks by the distance from its neutral middle.
-  assert.deepEqual(paint([0.5, 0], "masked", input, 0.5, true), [0, 0, 0, 255, 200, 0, 50, 255]);
-  // Without an input every view is the heatmap.
-  assert.deepEqual(paint([1], "overlay", null), [255, 255, 255, 255]);
+  assert.deepEqual(layer([0.5, 0, 1], "mask", true), [0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255]);
+  const out = new Uint32Array(1);
+  colourLayer(new Float32Array([3]), out, 0.5, -1, "heat", "gray", false); // t = 3 · 0.5 − 1 = 0.5
+  assert.deepEqual(Array.from(new Uint8Array(out.buffer)), [128, 128, 128, 255]);
 });
 
-test("paintValues writes into a wider row at an offset, with input blocks of `factor` pixels", () => {
-  const data = new Uint8ClampedArray(4 * 4 * 2);
-  const input = { data: [10, 20, 30, 255], width: 1 };
-  paintValues(new Float32Array([0, 0, 0, 0]), 2, 2, { data, stride: 4, x0: 2 }, opts("overlay", 0), input, 2);
-  assert.deepEqual(Array.from(data.slice(0, 8)), [0, 0, 0, 0, 0, 0, 0, 0], "left half untouched");
-  assert.deepEqual(Array.from(data.slice(8, 16)), [10, 20, 30, 255, 10, 20, 30, 255]);
-  const img = new Uint8ClampedArray(4 * 4);
-  paintImage({ data: [1, 2, 3, 4], width: 1, height: 1 }, 2, { data: img, stride: 2, x0: 0 });
-  assert.deepEqual(Array.from(img), [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]);
+test("what the browser composites for each view", () => {
+  const input = [100, 200, 0];
+  assert.deepEqual(composite(input, [255, 255, 255], "overlay", 0.5), [178, 228, 128]);
+  assert.deepEqual(composite(input, [255, 255, 255], "overlay", 0), input);
+  assert.deepEqual(composite(input, [128, 128, 128], "masked", 1), [50, 100, 0]);
+  assert.deepEqual(composite(input, [1, 2, 3], "heatmap", 0.5), [1, 2, 3]);
 });
 
 test("colour bar runs from the colormap's start to its end", () => {

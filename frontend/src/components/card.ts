@@ -5,6 +5,7 @@
 import { ApiError, exportUrl, type Kind, type Sampling, type StepEntry, type StepsResponse, type TagInfo } from "../api";
 import type { StepData } from "../data/step_data";
 import { fileSafe, h, icon, iconButton, replaceChildren, uid } from "../dom";
+import { NEAR, ON_SCREEN } from "../data/queue";
 import { keyMove, StepCursor } from "../model/cursor";
 import { stepNotices, type Notice } from "../model/notices";
 import type { Extrema } from "../render/pipeline";
@@ -22,8 +23,8 @@ export interface CardHost {
   runColor(run: string): string;
   runError(run: string): string | null;
   tooltip: Tooltip;
-  steps(run: string, tag: string, token?: string): Promise<StepsResponse>;
-  step(run: string, tag: string, entry: StepEntry, kind: Kind): Promise<StepData>;
+  steps(run: string, tag: string, token?: string, priority?: number): Promise<StepsResponse>;
+  step(run: string, tag: string, entry: StepEntry, kind: Kind, priority?: number): Promise<StepData>;
   /** The user moved this card to `step` (slider or keyboard); linked cards follow. */
   userStep(card: Card, step: number): void;
   openDialog(card: Card, sample: number, column: number, tab: DialogTab): void;
@@ -41,6 +42,10 @@ export class Card implements GridHost {
   data: StepData | null = null;
   grid: GridView | null = null;
   live = false;
+  /** On screen (not only near it): its requests go first, and it repaints first. */
+  visible = false;
+  /** A display change is waiting to be painted (a live card off screen paints after the visible ones). */
+  dirty = false;
   /** New steps may exist: re-read the step list when next live. */
   stale = false;
   private loadToken = 0;
@@ -74,7 +79,7 @@ export class Card implements GridHost {
     this.timeText = h("span", { className: "tbs-walltime" });
     this.notices = h("div", { className: "tbs-notices" });
     this.problems = h("div", { className: "tbs-problems" });
-    this.body = h("div", { className: "tbs-body" }, h("div", { className: "tbs-loading", text: "Waiting to scroll into view…" }));
+    this.body = h("div", { className: "tbs-body" }, this.placeholder("Waiting to scroll into view…"));
     this.swatch = h("span", { className: "tbs-swatch", style: { background: host.runColor(run) }, attrs: { "aria-hidden": "true" } });
     this.pinButton = iconButton("pin", "Pin card to the top", () => host.togglePin(this), "tbs-pin");
     this.wideButton = iconButton("wide", "Wide card", () => host.toggleWide(this), "tbs-wide");
@@ -104,6 +109,17 @@ export class Card implements GridHost {
     this.syncActions();
   }
 
+  /**
+   * What a card shows before its step is drawn: a box about the grid's size (rows of samples, a
+   * square tile per map and the input), so that the cards below stay where they will be and only
+   * the cards really near the screen start loading.
+   */
+  private placeholder(text: string): HTMLElement {
+    const rows = Math.max(1, Math.min(64, this.info.num_samples || 1));
+    const columns = Math.max(1, (this.info.map_keys?.length || 1) + 1);
+    return h("div", { className: "tbs-loading tbs-placeholder", text, style: { "aspect-ratio": `${columns + 0.8} / ${rows}` } });
+  }
+
   // ---- GridHost ---------------------------------------------------------------------------------
 
   settings(): Settings {
@@ -126,12 +142,6 @@ export class Card implements GridHost {
     return this.cursor.extrema(key, stage);
   }
 
-  tileTarget(): number | null {
-    const s = this.host.settings();
-    if (s.zoom !== "fit") return null;
-    return this.host.isWide(this) ? 256 : 128;
-  }
-
   openTile(sample: number, column: number): void {
     this.host.openDialog(this, sample, column, "enlarged");
   }
@@ -145,6 +155,7 @@ export class Card implements GridHost {
   /** On or near the screen: fetch what is needed and draw. */
   activate(): void {
     if (this.live) return;
+    performance.mark("tbs:activate");
     this.live = true;
     this.body.style.minHeight = "";
     const blocked = this.tagError();
@@ -168,10 +179,11 @@ export class Card implements GridHost {
   release(): void {
     if (!this.live) return;
     this.live = false;
+    this.dirty = false;
     const height = this.body.offsetHeight;
     this.loadToken++;
     this.data = null;
-    this.grid = null;
+    this.dropGrid();
     if (height > 0) this.body.style.minHeight = `${height}px`;
     replaceChildren(this.body);
     replaceChildren(this.problems);
@@ -215,6 +227,10 @@ export class Card implements GridHost {
     return null;
   }
 
+  private get priority(): number {
+    return this.visible ? ON_SCREEN : NEAR;
+  }
+
   get step(): number | null {
     return this.cursor.current?.step ?? null;
   }
@@ -226,7 +242,8 @@ export class Card implements GridHost {
     const p = (async () => {
       let response: StepsResponse;
       try {
-        response = await this.host.steps(this.run, this.tag, this.cursor.token);
+        // The step list waits behind the pictures on screen: the first paint needs only the newest step.
+        response = await this.host.steps(this.run, this.tag, this.cursor.token, NEAR);
       } catch (e) {
         if (!this.cursor.known && this.live) this.showError(`Could not load this card's steps: ${message(e)}`);
         return;
@@ -240,7 +257,7 @@ export class Card implements GridHost {
       const now = this.cursor.current;
       if (!now) {
         this.data = null;
-        this.grid = null;
+        this.dropGrid();
         replaceChildren(this.body, h("div", { className: "tbs-loading", text: "No steps stored for this tag." }));
       } else if (!before || before.step !== now.step || before.wall_time !== now.wall_time || !this.data) {
         if (!(this.data && this.data.frame.step === now.step && this.data.frame.wall_time === now.wall_time)) await this.loadCurrent();
@@ -310,14 +327,15 @@ export class Card implements GridHost {
     const token = ++this.loadToken;
     if (!entry) {
       this.data = null;
-      this.grid = null;
+      this.dropGrid();
       replaceChildren(this.body, h("div", { className: "tbs-loading", text: "No steps stored for this tag." }));
       return;
     }
     // The previous step stays on screen until the new one is ready, so the slider never flickers.
-    if (!this.data) replaceChildren(this.body, h("div", { className: "tbs-loading", text: "Loading…" }));
+    if (!this.data) replaceChildren(this.body, this.placeholder("Loading…"));
     try {
-      const data = await this.host.step(this.run, this.tag, entry, this.info.kind);
+      const data = await this.host.step(this.run, this.tag, entry, this.info.kind, this.priority);
+      performance.mark("tbs:step");
       if (token !== this.loadToken || !this.live) return;
       this.show(data);
     } catch (e) {
@@ -327,7 +345,7 @@ export class Card implements GridHost {
         return;
       }
       this.data = null;
-      this.grid = null;
+      this.dropGrid();
       replaceChildren(this.problems);
       this.showError(`Step ${entry.step} cannot be shown: ${message(e)}`);
     }
@@ -337,6 +355,7 @@ export class Card implements GridHost {
     this.data = data;
     replaceChildren(this.problems, ...data.problems.map((p) => h("div", { className: "tbs-error tbs-problem", attrs: { role: "alert" }, text: p })));
     if (!(this.grid && this.grid.update(data))) this.buildGrid();
+    else this.grid.paint();
     this.host.painted(this);
   }
 
@@ -346,13 +365,20 @@ export class Card implements GridHost {
     // A rebuild replaces the tiles; keep keyboard users inside this card rather than dropping them on <body>.
     const hadFocus = this.body.contains(document.activeElement);
     try {
+      this.grid?.dispose();
       this.grid = new GridView(data, this);
       replaceChildren(this.body, this.grid.el);
+      this.grid.paint();
       if (hadFocus) this.el.focus({ preventScroll: true });
     } catch (e) {
-      this.grid = null;
+      this.dropGrid();
       this.showError(`Step ${data.frame.step} cannot be drawn: ${message(e)}`);
     }
+  }
+
+  private dropGrid(): void {
+    this.grid?.dispose();
+    this.grid = null;
   }
 
   private showError(text: string): void {
@@ -361,6 +387,7 @@ export class Card implements GridHost {
 
   /** Redraws under the current settings: recolours in place, or rebuilds when the structure changed. */
   redraw(): void {
+    this.dirty = false;
     if (!this.live || !this.data) return;
     if (!this.grid || this.grid.stale()) this.buildGrid();
     else this.grid.paint();

@@ -4,6 +4,7 @@
 
 import { api } from "../api";
 import { Lru } from "./lru";
+import { NEAR, RequestQueue } from "./queue";
 
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -13,14 +14,17 @@ export function isPng(bytes: ArrayBuffer): boolean {
   return PNG_SIGNATURE.every((b, i) => head[i] === b);
 }
 
-/** Decoded RGBA pixels, as ImageData has them (and as tests can build without a DOM). */
-export interface Pixels {
-  data: Uint8ClampedArray;
+/**
+ * A decoded input image. The dashboard never reads its pixels: the browser draws it (drawImage) and
+ * composites the colour layer over it. Tests decode to a bare size (image null).
+ */
+export interface Picture {
   width: number;
   height: number;
+  image: ImageBitmap | null;
 }
 
-export type PngDecoder = (bytes: ArrayBuffer) => Promise<Pixels>;
+export type PngDecoder = (bytes: ArrayBuffer) => Promise<Picture>;
 
 export interface BlobBudgets {
   /** Bytes of raw blobs (map arrays, PNG files) kept. */
@@ -33,7 +37,7 @@ export const DEFAULT_BUDGETS: BlobBudgets = { bytes: 24 << 20, images: 24 << 20 
 
 export class BlobStore {
   private readonly raw: Lru<Promise<ArrayBuffer>>;
-  private readonly decoded: Lru<Promise<Pixels>>;
+  private readonly decoded: Lru<Promise<Picture>>;
   /** Fetches made, for tests and the benchmark. */
   fetches = 0;
 
@@ -41,17 +45,18 @@ export class BlobStore {
     private readonly fetchBytes: (key: string, wallTime: number) => Promise<ArrayBuffer> = api.blob,
     private readonly decodePng: PngDecoder = browserDecodePng,
     budgets: BlobBudgets = DEFAULT_BUDGETS,
+    private readonly queue: RequestQueue = new RequestQueue(),
   ) {
     this.raw = new Lru(budgets.bytes);
     this.decoded = new Lru(budgets.images);
   }
 
-  get(key: string, wallTime: number): Promise<ArrayBuffer> {
+  get(key: string, wallTime: number, priority = NEAR): Promise<ArrayBuffer> {
     const id = cacheId(key, wallTime);
     let entry = this.raw.get(id);
     if (!entry) {
       this.fetches++;
-      const promise = this.fetchBytes(key, wallTime);
+      const promise = this.queue.run(priority, () => this.fetchBytes(key, wallTime));
       entry = promise;
       this.raw.set(id, promise, 1024);
       promise.then(
@@ -65,11 +70,11 @@ export class BlobStore {
   }
 
   /** An input image: its blob must be a PNG that decodes; anything else is an error, not a picture. */
-  image(key: string, wallTime: number): Promise<Pixels> {
+  image(key: string, wallTime: number, priority = NEAR): Promise<Picture> {
     const id = cacheId(key, wallTime);
     let entry = this.decoded.get(id);
     if (!entry) {
-      const promise = this.get(key, wallTime).then(async (bytes) => {
+      const promise = this.get(key, wallTime, priority).then(async (bytes) => {
         if (!isPng(bytes)) throw new Error(`its blob is not a PNG (${bytes.byteLength} bytes${describeStart(bytes)})`);
         try {
           return await this.decodePng(bytes);
@@ -80,7 +85,7 @@ export class BlobStore {
       entry = promise;
       this.decoded.set(id, promise, 1024);
       promise.then(
-        (px) => this.decoded.resize(id, px.data.byteLength),
+        (p) => this.decoded.resize(id, 4 * p.width * p.height),
         () => {
           if (this.decoded.get(id) === promise) this.decoded.delete(id);
         },
@@ -106,15 +111,8 @@ function cacheId(key: string, wallTime: number): string {
   return `${wallTime} ${key}`;
 }
 
-async function browserDecodePng(bytes: ArrayBuffer): Promise<Pixels> {
-  const bitmap = await createImageBitmap(new Blob([bytes], { type: "image/png" }), { premultiplyAlpha: "none", colorSpaceConversion: "none" });
-  try {
-    const canvas = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(bitmap.width, bitmap.height) : Object.assign(document.createElement("canvas"), { width: bitmap.width, height: bitmap.height });
-    const ctx = canvas.getContext("2d", { willReadFrequently: true }) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
-    if (!ctx) throw new Error("no 2d canvas context");
-    ctx.drawImage(bitmap, 0, 0);
-    return ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-  } finally {
-    bitmap.close();
-  }
+async function browserDecodePng(bytes: ArrayBuffer): Promise<Picture> {
+  // Decoded off the main thread; exact pixel values (no colour management, no premultiplication).
+  const image = await createImageBitmap(new Blob([bytes], { type: "image/png" }), { premultiplyAlpha: "none", colorSpaceConversion: "none" });
+  return { width: image.width, height: image.height, image };
 }

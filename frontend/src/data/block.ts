@@ -54,22 +54,39 @@ function sortedCopy(values: Float32Array, abs: boolean): Float32Array {
 /**
  * The values of several blocks sorted together in one unit: the largest unit, each block's values
  * scaled by its unit's share of it (a share too small for float32 only loses values that are
- * invisible beside the largest).
+ * invisible beside the largest). Each block's own sorted values are merged pairwise, O(n log k),
+ * rather than sorted again.
  */
 export function sortedTogether(blocks: readonly Block[], cls: SortClass): SortedValues {
   if (blocks.length === 1) return { values: blocks[0].sorted(cls), unit: blocks[0].unit, cls };
   let unit = 0;
   for (const b of blocks) if (b.unit > unit) unit = b.unit;
   if (!(unit > 0)) unit = 1;
-  let size = 0;
-  for (const b of blocks) size += b.stored.length;
-  const out = new Float32Array(size);
-  let at = 0;
-  for (const b of blocks) {
+  // Scaling by a positive share keeps each block's order.
+  let runs: Float32Array[] = blocks.map((b) => {
     const share = b.unit / unit;
     const s = b.sorted(cls);
-    for (let i = 0; i < s.length; i++) out[at + i] = s[i] * share;
-    at += s.length;
+    if (share === 1) return s;
+    const out = new Float32Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s[i] * share;
+    return out;
+  });
+  if (runs.length === 0) return { values: new Float32Array(0), unit, cls };
+  while (runs.length > 1) {
+    const next: Float32Array[] = [];
+    for (let i = 0; i < runs.length; i += 2) next.push(i + 1 < runs.length ? merge(runs[i], runs[i + 1]) : runs[i]);
+    runs = next;
   }
-  return { values: out.sort(), unit, cls };
+  return { values: runs[0], unit, cls };
+}
+
+function merge(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i] <= b[j] ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
 }

@@ -5,7 +5,7 @@
 import type { Activations, FrameResponse, Kind, MapBlock, Sample } from "../api";
 import { BlockGroup } from "../render/pipeline";
 import { Block } from "./block";
-import type { BlobStore, Pixels } from "./blobs";
+import type { BlobStore, Picture } from "./blobs";
 import { decodeStored } from "./layout";
 
 export interface MapColumn {
@@ -28,7 +28,7 @@ export interface ActivationData {
 export interface StepData {
   frame: FrameResponse;
   numSamples: number;
-  images: (Pixels | null)[];
+  images: (Picture | null)[];
   /** Things the card must say about this step although it can draw it (an input that is not a PNG). */
   problems: string[];
   maps: MapColumn[];
@@ -128,7 +128,7 @@ export function activationData(info: Activations, bytes: ArrayBuffer, n: number)
 
 export class StepError extends Error {}
 
-export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs: BlobStore): Promise<StepData> {
+export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs: BlobStore, priority?: number): Promise<StepData> {
   const problem = frameProblem(frame, tagKind);
   if (problem) throw new StepError(problem);
   const n = frame.num_samples;
@@ -139,7 +139,7 @@ export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs
     Array.from({ length: n }, async (_, i) => {
       if (!im) return null;
       try {
-        const px = await blobs.image(im.blobs[i], im.wall_time ?? t);
+        const px = await blobs.image(im.blobs[i], im.wall_time ?? t, priority);
         if (px.width !== im.width || px.height !== im.height) {
           throw new Error(`it is ${px.width}×${px.height} pixels, but the header says ${im.width}×${im.height}`);
         }
@@ -150,9 +150,9 @@ export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs
       }
     }),
   );
-  const mapsP = Promise.all((frame.maps ?? []).map(async (info) => mapColumn(info, await blobs.get(info.blob, t), n)));
+  const mapsP = Promise.all((frame.maps ?? []).map(async (info) => mapColumn(info, await blobs.get(info.blob, t, priority), n)));
   const a = frame.activations;
-  const activationsP = a ? blobs.get(a.blob, t).then((bytes) => activationData(a, bytes, n)) : Promise.resolve(null);
+  const activationsP = a ? blobs.get(a.blob, t, priority).then((bytes) => activationData(a, bytes, n)) : Promise.resolve(null);
   const [images, maps, activations] = await Promise.all([imagesP, mapsP, activationsP]);
   problems.sort();
   return { frame, numSamples: n, images, problems, maps, activations };
@@ -161,7 +161,7 @@ export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs
 /** Bytes a decoded step holds, for the step cache's budget. */
 export function stepBytes(data: StepData): number {
   let n = 0;
-  for (const im of data.images) n += im ? im.data.byteLength : 0;
+  for (const im of data.images) n += im ? 4 * im.width * im.height : 0;
   for (const m of data.maps) {
     for (const b of m.blocks) n += b.bytes;
     n += m.group.bytes;

@@ -14,7 +14,7 @@ import {
   type Scope,
   type SignMode,
 } from "./normalise";
-import { paintImage, paintValues, upsample, type Target, type Upsampling, type View } from "./pixels";
+import { colourLayer, upsample, type Upsampling, type View } from "./pixels";
 import type { ColormapName } from "./colormaps";
 
 export interface Extrema {
@@ -90,18 +90,7 @@ export function baseSize(map: { height: number; width: number }, image: { height
   return [map.height * k, map.width * k];
 }
 
-/**
- * Tile pixels per input pixel. A small input shown at `target` px would be blurred by the browser's
- * scaling; drawing it in whole blocks keeps its pixels sharp while the map over it is still upsampled
- * smoothly (or in cells) at the shown resolution.
- */
-export function renderFactor(width: number, height: number, target: number | null): number {
-  if (!target) return 1;
-  return Math.max(1, Math.floor(target / Math.max(width, height, 1)));
-}
-
-export interface ImageLike {
-  data: ArrayLike<number>;
+export interface Size {
   width: number;
   height: number;
 }
@@ -109,38 +98,29 @@ export interface ImageLike {
 export interface TileSettings {
   view: View;
   colormap: ColormapName;
-  /** 0–100. */
-  opacity: number;
   sign: SignMode;
   upsampling: Upsampling;
 }
 
 /**
- * One map of one sample drawn at one size. It keeps the upsampled, sign-transformed values, so that a
- * change of colormap, opacity, clipping or scope recolours each pixel once and upsamples nothing.
+ * One map of one sample: its colour layer at the input's resolution (the browser scales it on
+ * screen, smoothly or in cells, and composites it over the input). It keeps the upsampled,
+ * sign-transformed values, so that a change of colormap, clipping or scope colours each pixel once
+ * and upsamples nothing; an opacity change repaints nothing at all.
  */
 export class TilePainter {
   readonly width: number;
   readonly height: number;
-  /** Canvas pixels per input pixel (or per base pixel without an input). */
-  readonly factor: number;
   private values: Float32Array | null = null;
   private valuesKey = "";
 
   constructor(
     readonly block: Block,
-    readonly input: ImageLike | null,
-    target: number | null,
+    readonly input: Size | null,
   ) {
     const [h0, w0] = baseSize(block, input);
-    this.factor = renderFactor(w0, h0, target);
-    this.height = h0 * this.factor;
-    this.width = w0 * this.factor;
-  }
-
-  /** The width of the picture `paint` draws: twice the tile in the side-by-side view. */
-  outputWidth(view: View): number {
-    return view === "side" && this.input ? 2 * this.width : this.width;
+    this.height = h0;
+    this.width = w0;
   }
 
   private upsampled(sign: SignMode, mode: Upsampling): Float32Array {
@@ -153,27 +133,20 @@ export class TilePainter {
     return this.values;
   }
 
-  /** Paints into `out` (RGBA, outputWidth × height) with `range`. */
-  paint(out: Uint8ClampedArray, range: DisplayRange, s: TileSettings): void {
+  /** Colours the layer into `out` (width × height packed RGBA pixels) with `range`. */
+  paint(out: Uint32Array, range: DisplayRange, s: TileSettings): void {
     const values = this.upsampled(s.sign, s.upsampling);
     const { a, b } = positionMap(range, this.block.unit);
-    const side = s.view === "side" && this.input !== null;
-    const stride = side ? 2 * this.width : this.width;
-    const mapTarget: Target = { data: out, stride, x0: side ? this.width : 0 };
-    if (side) paintImage(this.input!, this.factor, { data: out, stride, x0: 0 });
-    const view = s.view === "side" ? "heatmap" : s.view;
-    paintValues(values, this.width, this.height, mapTarget, { view, colormap: s.colormap, opacity: s.opacity / 100, a, b, signedRange: range.signed }, this.input, this.factor);
+    colourLayer(values, out, a, b, s.view === "masked" && this.input ? "mask" : "heat", s.colormap, range.signed);
   }
 
   /** The cell under tile-relative position (fx, fy) in [0, 1), and its raw value. */
   cellAt(fx: number, fy: number): { x: number; y: number; cx: number; cy: number; value: number } {
     const b = this.block;
-    const baseW = this.width / this.factor;
-    const baseH = this.height / this.factor;
-    const x = Math.min(baseW - 1, Math.max(0, Math.floor(fx * baseW)));
-    const y = Math.min(baseH - 1, Math.max(0, Math.floor(fy * baseH)));
-    const cx = Math.min(b.width - 1, Math.floor((x * b.width) / baseW));
-    const cy = Math.min(b.height - 1, Math.floor((y * b.height) / baseH));
+    const x = Math.min(this.width - 1, Math.max(0, Math.floor(fx * this.width)));
+    const y = Math.min(this.height - 1, Math.max(0, Math.floor(fy * this.height)));
+    const cx = Math.min(b.width - 1, Math.floor((x * b.width) / this.width));
+    const cy = Math.min(b.height - 1, Math.floor((y * b.height) / this.height));
     return { x, y, cx, cy, value: b.raw(cx, cy) };
   }
 

@@ -1,7 +1,7 @@
 // Arrays to pixels: upsampling, colouring and the views. Pure array code writing into buffers the
 // caller owns, so a redraw allocates nothing.
 
-import { colormapTable, lutIndex, type ColormapName } from "./colormaps";
+import { colormapTable, greyTable, lutIndex, packedTable, type ColormapName } from "./colormaps";
 import { signed, type SignMode } from "./normalise";
 
 export type Upsampling = "bilinear" | "nearest";
@@ -67,94 +67,47 @@ export function upsample(
   return out;
 }
 
-/** Where a tile's pixels land in an RGBA buffer: `width` × `height` at column `x0` of rows `stride` pixels wide. */
-export interface Target {
-  data: Uint8ClampedArray;
-  stride: number;
-  x0: number;
-}
-
-export interface PaintOptions {
-  view: "overlay" | "heatmap" | "masked";
-  colormap: ColormapName;
-  /** Overlay opacity in [0, 1]. */
-  opacity: number;
-  /** Colormap position t = v × a + b of a value v, clamped to [0, 1]. */
-  a: number;
-  b: number;
-  /** Signed ranges mask by distance from the middle. */
-  signedRange: boolean;
-}
+/**
+ * What a tile's colour layer shows. The input is not blended here: the layer lies over it and the
+ * browser composites (CSS opacity for the overlay, mix-blend-mode: multiply for the masked view), so
+ * an opacity change repaints nothing and each pixel of a layer is computed once, in one write.
+ */
+export type LayerMode = "heat" | "mask";
 
 /**
- * Colours `values` (W×H) into `target`, each pixel once: the heatmap, the heatmap over the input, or
- * the input times the normalised magnitude. `input` is RGBA of the input image, `factor` tile pixels
- * per input pixel (pixel-exact blocks), or null for no input.
+ * Colours `values` into `out` (one packed RGBA pixel each): t = v × a + b clamped to [0, 1], then
+ * the colormap at t ("heat"), or the grey of the masked view's weight ("mask": t for unsigned
+ * ranges, |2t − 1| for signed ones).
  */
-export function paintValues(
-  values: Float32Array,
-  W: number,
-  H: number,
-  target: Target,
-  o: PaintOptions,
-  input: { data: ArrayLike<number>; width: number } | null,
-  factor: number,
-): void {
-  const lut = colormapTable(o.colormap);
-  const { data, stride, x0 } = target;
-  const a = o.a;
-  const b = o.b;
-  const view = input ? o.view : "heatmap";
-  const alpha = Math.min(Math.max(o.opacity, 0), 1);
-  const keep = 1 - alpha;
-  for (let y = 0; y < H; y++) {
-    let to = 4 * (y * stride + x0);
-    const from = y * W;
-    const inRow = input ? Math.floor(y / factor) * input.width : 0;
-    for (let x = 0; x < W; x++, to += 4) {
-      let t = values[from + x] * a + b;
+export function colourLayer(values: Float32Array, out: Uint32Array, a: number, b: number, mode: LayerMode, colormap: ColormapName, signedRange: boolean): void {
+  const n = values.length;
+  if (mode === "heat") {
+    const lut = packedTable(colormap);
+    for (let i = 0; i < n; i++) {
+      let t = values[i] * a + b;
       t = t > 0 ? (t < 1 ? t : 1) : 0;
-      if (view === "heatmap") {
-        const j = 3 * Math.round(t * 255);
-        data[to] = lut[j];
-        data[to + 1] = lut[j + 1];
-        data[to + 2] = lut[j + 2];
-      } else {
-        const i = 4 * (inRow + Math.floor(x / factor));
-        const src = input!.data;
-        if (view === "overlay") {
-          const j = 3 * Math.round(t * 255);
-          data[to] = keep * src[i] + alpha * lut[j];
-          data[to + 1] = keep * src[i + 1] + alpha * lut[j + 1];
-          data[to + 2] = keep * src[i + 2] + alpha * lut[j + 2];
-        } else {
-          const m = o.signedRange ? Math.abs(2 * t - 1) : t;
-          data[to] = src[i] * m;
-          data[to + 1] = src[i + 1] * m;
-          data[to + 2] = src[i + 2] * m;
-        }
-      }
-      data[to + 3] = 255;
+      out[i] = lut[(t * 255 + 0.5) | 0];
     }
+    return;
+  }
+  const grey = greyTable();
+  for (let i = 0; i < n; i++) {
+    let t = values[i] * a + b;
+    t = t > 0 ? (t < 1 ? t : 1) : 0;
+    const m = signedRange ? Math.abs(2 * t - 1) : t;
+    out[i] = grey[(m * 255 + 0.5) | 0];
   }
 }
 
-/** Copies an RGBA image into `target` at `factor` tile pixels per image pixel. */
-export function paintImage(image: { data: ArrayLike<number>; width: number; height: number }, factor: number, target: Target): void {
-  const W = image.width * factor;
-  const H = image.height * factor;
-  const { data, stride, x0 } = target;
-  for (let y = 0; y < H; y++) {
-    const row = Math.floor(y / factor) * image.width;
-    let to = 4 * (y * stride + x0);
-    for (let x = 0; x < W; x++, to += 4) {
-      const i = 4 * (row + Math.floor(x / factor));
-      data[to] = image.data[i];
-      data[to + 1] = image.data[i + 1];
-      data[to + 2] = image.data[i + 2];
-      data[to + 3] = image.data[i + 3];
-    }
+/** The composite a view shows of one pixel, as the browser draws it: for tests and for PNG exports. */
+export function composite(input: ArrayLike<number>, layer: ArrayLike<number>, view: View, opacity: number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < 3; c++) {
+    if (view === "overlay") out.push(Math.round((1 - opacity) * input[c] + opacity * layer[c]));
+    else if (view === "masked") out.push(Math.round((input[c] * layer[c]) / 255));
+    else out.push(layer[c]);
   }
+  return out;
 }
 
 /** A horizontal colour bar, `width` pixels wide and one pixel high. */

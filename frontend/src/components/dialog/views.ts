@@ -3,15 +3,15 @@
 // step, so a map looks the same here as in its card.
 
 import type { Kind, StepEntry } from "../../api";
-import type { Pixels } from "../../data/blobs";
+import type { Picture } from "../../data/blobs";
 import { className, isWrong, type MapColumn, type StepData } from "../../data/step_data";
 import { download, fileSafe, h } from "../../dom";
 import { indexForStep } from "../../model/cursor";
 import type { DisplayRange } from "../../render/normalise";
 import { groupRanges, TilePainter, type Extrema } from "../../render/pipeline";
-import { formatValue } from "../../render/pixels";
+import { formatValue, type View } from "../../render/pixels";
 import type { Settings } from "../../settings";
-import { paintInput, paintTile, rangeSettings, rangeText, tileSettings } from "../grid";
+import { compositeCanvas, inputCanvas as underCanvas, mapTileParts, paintLayer, rangeSettings, rangeText, tileSettings, viewClass, type TileParts } from "../tiles";
 import type { Tooltip } from "../tooltip";
 
 export interface ViewHost {
@@ -40,44 +40,39 @@ export function tileRange(column: MapColumn, sample: number, s: Settings, extrem
   return groupRanges(column.group, rangeSettings(s), s.scope === "tag" ? extrema : null)[sample];
 }
 
-/** A canvas showing one map tile, with the hover read-out. */
-export function mapCanvas(column: MapColumn, sample: number, image: Pixels | null, range: DisplayRange, s: Settings, size: number, tooltip: Tooltip, view = s.view): HTMLCanvasElement {
-  const painter = new TilePainter(column.blocks[sample], image, size);
-  const canvas = h("canvas", { className: "tbs-big", attrs: { "data-sample": sample, "data-key": column.name } });
-  paintTile(painter, canvas, range, { ...tileSettings(s), view });
-  const side = view === "side" && image !== null;
-  canvas.style.width = `${side ? 2 * size : size}px`;
-  canvas.style.aspectRatio = `${painter.outputWidth(view)} / ${painter.height}`;
-  canvas.addEventListener("mousemove", (e) => {
-    const r = canvas.getBoundingClientRect();
-    let fx = (e.clientX - r.left) / Math.max(1, r.width);
-    if (side) fx = fx < 0.5 ? fx * 2 : (fx - 0.5) * 2;
-    const c = painter.cellAt(fx, (e.clientY - r.top) / Math.max(1, r.height));
+/** One map tile drawn in `view` at `size` CSS pixels wide, with the hover read-out. */
+export function mapView(column: MapColumn, sample: number, picture: Picture | null, range: DisplayRange, s: Settings, size: number, tooltip: Tooltip, view: View = s.view): { el: HTMLElement; parts: TileParts } {
+  const painter = new TilePainter(column.blocks[sample], picture);
+  const parts = mapTileParts(painter, picture, null);
+  paintLayer(painter, parts.layer, range, { ...tileSettings(s), view });
+  const side = view === "side" && picture !== null;
+  const el = h("div", { className: `tbs-big ${viewClass(view)}${s.upsampling === "nearest" ? " tbs-nearest" : ""}`, attrs: { "data-sample": sample, "data-key": column.name }, style: { width: `${side ? 2 * size : size}px` } }, parts.el);
+  el.addEventListener("mousemove", (e) => {
+    const target = e.target instanceof HTMLCanvasElement ? e.target : parts.layer;
+    const r = target.getBoundingClientRect();
+    const c = painter.cellAt((e.clientX - r.left) / Math.max(1, r.width), (e.clientY - r.top) / Math.max(1, r.height));
     tooltip.show([`sample ${sample} · ${column.name}`, `pixel (${c.x}, ${c.y}) · cell (${c.cx}, ${c.cy})`, `value ${formatValue(c.value)}`, `colour range ${rangeText(range)}`], e.clientX, e.clientY);
   });
-  canvas.addEventListener("mouseleave", () => tooltip.hide());
-  return canvas;
+  el.addEventListener("mouseleave", () => tooltip.hide());
+  return { el, parts };
 }
 
-export function inputCanvas(image: Pixels, size: number): HTMLCanvasElement {
-  const canvas = h("canvas", { className: "tbs-big tbs-pixelated" });
-  paintInput(canvas, image, Math.max(1, Math.floor(size / Math.max(image.width, image.height, 1))));
-  canvas.style.width = `${size}px`;
-  canvas.style.aspectRatio = `${image.width} / ${image.height}`;
-  return canvas;
+export function inputView(picture: Picture, size: number): { el: HTMLElement; canvas: HTMLCanvasElement } {
+  const canvas = underCanvas(picture, null);
+  return { el: h("div", { className: "tbs-big tbs-tile tbs-input" , style: { width: `${size}px` } }, canvas), canvas };
 }
 
-function downloadButton(canvas: HTMLCanvasElement, name: string, label: string): HTMLElement {
+function downloadButton(picture: () => HTMLCanvasElement, name: string, label: string): HTMLElement {
   return h("button", {
     className: "tbs-button",
     text: "Download PNG",
     attrs: { type: "button", "aria-label": `Download ${label} as PNG` },
-    on: { click: () => canvas.toBlob((blob) => blob && download(blob, name), "image/png") },
+    on: { click: () => picture().toBlob((blob) => blob && download(blob, name), "image/png") },
   });
 }
 
-function figure(canvas: HTMLCanvasElement, caption: string, file?: string): HTMLElement {
-  return h("figure", { className: "tbs-figure" }, canvas, h("figcaption", { text: caption }), file ? downloadButton(canvas, file, caption) : null);
+function figure(el: HTMLElement, picture: () => HTMLCanvasElement, caption: string, file?: string): HTMLElement {
+  return h("figure", { className: "tbs-figure" }, el, h("figcaption", { text: caption }), file ? downloadButton(picture, file, caption) : null);
 }
 
 export function sampleFacts(data: StepData, sample: number, classes: readonly string[]): string {
@@ -100,15 +95,19 @@ export function enlargedView(place: Place, data: StepData, extrema: Extrema | nu
   const input = data.images[place.sample] ?? null;
   const base = `${fileSafe(place.run)}_${fileSafe(place.tag)}_step${data.frame.step}_sample${place.sample}`;
   const figures: HTMLElement[] = [];
-  if (input) figures.push(figure(inputCanvas(input, size), "input", `${base}_input.png`));
+  if (input) {
+    const v = inputView(input, size);
+    figures.push(figure(v.el, () => v.canvas, "input", `${base}_input.png`));
+  }
   const column = data.maps[place.column] ?? data.maps[0];
   if (column) {
     const range = tileRange(column, place.sample, s, extrema);
     const key = fileSafe(column.name);
-    figures.push(figure(mapCanvas(column, place.sample, input, range, s, size, host.tooltip, "heatmap"), `${column.name} (${rangeText(range)})`, `${base}_${key}_map.png`));
-    if (input) {
-      figures.push(figure(mapCanvas(column, place.sample, input, range, s, size, host.tooltip, "overlay"), `overlay, opacity ${s.opacity}%`, `${base}_${key}_overlay.png`));
-      figures.push(figure(mapCanvas(column, place.sample, input, range, s, size, host.tooltip, "masked"), "masked input", `${base}_${key}_masked.png`));
+    const views: [View, string, string][] = [["heatmap", `${column.name} (${rangeText(range)})`, "map"]];
+    if (input) views.push(["overlay", `overlay, opacity ${s.opacity}%`, "overlay"], ["masked", "masked input", "masked"]);
+    for (const [view, caption, suffix] of views) {
+      const v = mapView(column, place.sample, input, range, s, size, host.tooltip, view);
+      figures.push(figure(v.el, () => compositeCanvas(v.parts.under, v.parts.layer, view, s.opacity / 100), caption, `${base}_${key}_${suffix}.png`));
     }
   }
   const facts = sampleFacts(data, place.sample, classes);
@@ -177,7 +176,7 @@ export async function evolutionView(place: Place, host: ViewHost, isCurrent: () 
         const column = data.maps.find((m) => m.name === name);
         if (!column || place.sample >= data.numSamples) return h("td", { className: "tbs-muted", text: "—" });
         const range = tileRange(column, place.sample, s, extrema(column.info.key, column.info.stage ?? ""));
-        return h("td", null, mapCanvas(column, place.sample, image, range, s, SMALL, host.tooltip));
+        return h("td", null, mapView(column, place.sample, image, range, s, SMALL, host.tooltip).el);
       });
       const facts = [
         sample && typeof sample.prediction === "number" ? `pred ${className(sample.prediction, classNames)}` : "",
@@ -186,7 +185,7 @@ export async function evolutionView(place: Place, host: ViewHost, isCurrent: () 
         .filter(Boolean)
         .join(" · ");
       rows[k].classList.toggle("tbs-wrong", isWrong(sample));
-      rows[k].replaceChildren(...[rowHead(`step ${entry.step}`, facts, isWrong(sample)), withInput ? h("td", null, image ? inputCanvas(image, SMALL) : null) : null, ...cells].filter((x): x is HTMLElement => x !== null));
+      rows[k].replaceChildren(...[rowHead(`step ${entry.step}`, facts, isWrong(sample)), withInput ? h("td", null, image ? inputView(image, SMALL).el : null) : null, ...cells].filter((x): x is HTMLElement => x !== null));
     }
   };
   void Promise.all([worker(), worker(), worker()]);
@@ -235,7 +234,7 @@ export async function compareView(place: Place, names: readonly string[], host: 
       const column = data.maps.find((m) => m.name === name);
       if (!column || place.sample >= data.numSamples) return h("td", { className: "tbs-muted", text: `no ${name}` });
       const range = tileRange(column, place.sample, s, r.extrema(column.info.key, column.info.stage ?? ""));
-      return h("td", null, mapCanvas(column, place.sample, image, range, s, SMALL, host.tooltip));
+      return h("td", null, mapView(column, place.sample, image, range, s, SMALL, host.tooltip).el);
     });
     const facts = [
       `step ${data.frame.step}${r.exact ? "" : " (nearest earlier)"}`,
@@ -244,7 +243,7 @@ export async function compareView(place: Place, names: readonly string[], host: 
     ]
       .filter(Boolean)
       .join(" · ");
-    body.appendChild(h("tr", { className: isWrong(sample) ? "tbs-wrong" : "", attrs: { "data-run": r.run } }, rowHead(runLabel, facts, isWrong(sample)), withInput ? h("td", null, image ? inputCanvas(image, SMALL) : null) : null, ...cells));
+    body.appendChild(h("tr", { className: isWrong(sample) ? "tbs-wrong" : "", attrs: { "data-run": r.run } }, rowHead(runLabel, facts, isWrong(sample)), withInput ? h("td", null, image ? inputView(image, SMALL).el : null) : null, ...cells));
   }
   return h(
     "div",
