@@ -16,7 +16,7 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["tb_saliency", "tb_saliency.*"]),
     package_data={
-        "tb_saliency": ["static/*", "http_api.md"],
+        "tb_saliency": ["static/*", "http_api.md", "http_schema.json"],
         "tb_saliency.proto": ["*.proto", "layout.json"],
     },
     install_requires=[
@@ -31,6 +31,8 @@ setup(
     extras_require={
         "test": [
             "pytest>=7",
+            # Route responses are validated against tb_saliency/http_schema.json (draft 2020-12).
+            "jsonschema>=4.18",
             "playwright>=1.40",
             "tensorboardX>=2.6",
             # grpcio-tools==1.62.3, the protoc that regenerates saliency_pb2.py, asks for protobuf < 5:

@@ -3,10 +3,26 @@
 TensorBoard imports this module at start-up, and an ImportError here kills the whole `tensorboard`
 command: nothing heavy at module top, never torch. Data comes only through `context.data_provider`,
 which works under both loaders (`--load_fast=true` and `false`).
+
+What a request costs (n stored steps of a tag):
+- `/tags`: one `list_blob_sequences` call.
+- `/steps`: one list call for the frames and one for their INDEX series; when either changed, one
+  `read_blob_sequences` and one `read_tensors` call, O(n) work; otherwise a lookup. No blob is read.
+- `/frame`: the list call, then the step's header from the cache, or one `read_blob` (and one more,
+  once, for a probe set shared through an INPUTS tag).
+- `/blob`: one `read_blob`.
+Everything cached is held per (run, tag) and keyed by what the list calls report (newest step and wall
+time, longest sequence), so it follows the data with no fixed size: a tag of any length never thrashes,
+and a run written again is read again.
 """
 
-import collections
+import functools
+import hashlib
+import io
+import json
+import math
 import pathlib
+import re
 import threading
 
 from tensorboard import errors, plugin_util
@@ -24,47 +40,97 @@ INDEX_JS = STATIC_DIR / "index.js"
 # What both loaders keep per blob-sequence tag unless --samples_per_plugin says otherwise.
 DEFAULT_SAMPLES_KEPT = 10
 KEEP_ALL_FLAG = f"--samples_per_plugin={metadata.PLUGIN_NAME}=0"
+# "As many as stored", for the providers' `downsample` argument.
+_ALL = 2**31 - 1
 
-# Decoded frame headers. A blob key names (run, tag, step, index), so a run directory written again
-# reuses keys for new bytes: entries are keyed by the datum's wall time and blob count as well.
-# The bound keeps a long-lived server's memory flat.
-_HEADER_CACHE_SIZE = 4096
+# What the loaders raise from `read_blob` for a key or a stored tensor they cannot decode, besides
+# TensorBoard's own PublicErrors: the Python loader's key decoding (base64, JSON, unpacking) raises
+# ValueError and TypeError, its lookup of a vanished run or tag KeyError, and its slicing of a rank-0
+# or mis-shaped string tensor IndexError or ValueError. Caught around that one call only, so that a
+# bug in this module is never reported as damaged data.
+_LOADER_READ_ERRORS = (errors.PublicError, ValueError, TypeError, KeyError, IndexError)
 
-# What a frame that cannot be shown raises while it is described; reported per frame, never a 500.
-_FRAME_ERRORS = (stored_format.FormatError, errors.PublicError, IndexError, KeyError)
+# Characters that TensorBoard's fast loader (the Rust data server, 0.7) cannot take back in a blob
+# key: it parses keys as JSON into borrowed strings, which fails on any escaped character.
+_FAST_LOADER_UNSERVABLE = re.compile(r'["\\\x00-\x1f]')
 
 
-class _LruCache:
-    def __init__(self, capacity):
-        self._capacity = capacity
-        self._entries = collections.OrderedDict()
-        self._lock = threading.Lock()
+class _Unreadable(Exception):
+    """TensorBoard could not give the bytes of a blob; the message says why."""
 
-    def get(self, key):
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        return None
 
-    def put(self, key, value):
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+class _Missing(Exception):
+    """No such run, tag or stored step: a 404 whose message says which."""
 
 
 def _json_response(request, payload, code=200):
-    return http_util.Respond(request, payload, "application/json", code=code)
+    # Serialised here, not by Respond: every number is finite by construction (allow_nan=False
+    # would say otherwise), and Respond's recursive cleansing of a large document is slow.
+    body = payload if isinstance(payload, str) else _dumps(payload)
+    return http_util.Respond(request, body, "application/json", code=code)
+
+
+def _dumps(payload):
+    return json.dumps(payload, allow_nan=False, ensure_ascii=True, separators=(",", ":"))
 
 
 def _error(request, code, message):
     return _json_response(request, {"error": message}, code=code)
 
 
+def _route(handler):
+    """A GET route: a werkzeug application whose TensorBoard errors (a provider's NotFoundError
+    while a run reloads, say) answer in this API's JSON, with their status."""
+
+    @functools.wraps(handler)
+    def serve(self, request):
+        try:
+            return handler(self, request)
+        except errors.PublicError as error:
+            return _error(request, error.http_code, str(error))
+
+    return wrappers.Request.application(serve)
+
+
+class _Series:
+    """What a list call reports of one time series: its facts, and a key that changes whenever the
+    stored data does (a new step, a rewritten run, a longer frame)."""
+
+    __slots__ = ("run", "tag", "time_series", "key")
+
+    def __init__(self, run, tag, time_series):
+        self.run = run
+        self.tag = tag
+        self.time_series = time_series
+        self.key = (time_series.max_step, time_series.max_wall_time, getattr(time_series, "max_length", None))
+
+
+class _Frames:
+    """The stored frames of one (run, tag): blob references per step, oldest first, as
+    `read_blob_sequences` gives them (one per step), and the decoded headers of the steps shown."""
+
+    def __init__(self, key, data):
+        self.key = key
+        self.data = data
+        self.by_step = {datum.step: datum for datum in data}
+        self.headers = {}  # (step, wall time, blob count) → described header, or FormatError
+
+
+class _Steps:
+    """The `/steps` answer of one (run, tag) for one state of its frames and index: each step's JSON,
+    a token per prefix of the list, and the facts every answer repeats."""
+
+    def __init__(self, key, entries, tokens, written, ranges):
+        self.key = key
+        self.entries = entries      # JSON text of each step, oldest first
+        self.tokens = tokens        # token of the first i steps → i (every i from 0 to len)
+        self.token = next(t for t, i in tokens.items() if i == len(entries))
+        self.written = written
+        self.ranges = ranges
+
+
 class SaliencyPlugin(base_plugin.TBPlugin):
-    """Serves the Saliency tab: its bundle, the tag index, frames and blobs."""
+    """Serves the Saliency tab: its bundle, the tag list, step lists, frames, blobs and exports."""
 
     plugin_name = metadata.PLUGIN_NAME
 
@@ -73,8 +139,12 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         hint = (context.sampling_hints or {}).get(self.plugin_name, DEFAULT_SAMPLES_KEPT)
         # 0 means "keep every step", for the loaders; the provider wants a number to downsample to.
         self._samples_kept = None if hint == 0 else hint
-        self._downsample = 2**31 - 1 if hint == 0 else hint
-        self._headers = _LruCache(_HEADER_CACHE_SIZE)
+        self._downsample = _ALL if hint == 0 else hint
+        # Only the fast loader's keys break on escaped characters; the Python loader's do not.
+        self._fast_loader = type(self._data_provider).__module__ == "tensorboard.data.grpc_provider"
+        self._lock = threading.Lock()
+        self._frames = {}  # (run, tag) → _Frames
+        self._steps = {}   # (run, tag) → _Steps
 
     def is_active(self):
         # The core enables the tab when the data provider lists this plugin's data.
@@ -87,8 +157,10 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         return {
             "/index.js": self._serve_index_js,
             "/tags": self._serve_tags,
-            "/frames": self._serve_frames,
+            "/steps": self._serve_steps,
+            "/frame": self._serve_frame,
             "/blob": self._serve_blob,
+            "/export": self._serve_export,
         }
 
     @wrappers.Request.application
@@ -96,21 +168,72 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         # The bundle is one file at a fixed path: no part of a URL ever chooses what is read.
         return http_util.Respond(request, INDEX_JS.read_bytes(), "text/javascript")
 
-    # Data ----------------------------------------------------------------------------------------
+    # Reading through the data provider ------------------------------------------------------------
 
     @staticmethod
     def _request_scope(request):
         return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
 
-    def _read_references(self, ctx, experiment, runs, tags, downsample=None):
-        """Blob references (no bytes) of `tags` in `runs`: {run: {tag: [BlobSequenceDatum]}}."""
-        return self._data_provider.read_blob_sequences(
-            ctx,
-            experiment_id=experiment,
-            plugin_name=self.plugin_name,
-            downsample=self._downsample if downsample is None else downsample,
-            run_tag_filter=provider.RunTagFilter(runs=runs, tags=tags),
-        )
+    def _list(self, ctx, experiment, run, tags):
+        """{tag: _Series} of `tags` in `run` (one list_blob_sequences call)."""
+        listing = self._data_provider.list_blob_sequences(
+            ctx, experiment_id=experiment, plugin_name=self.plugin_name,
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=tags),
+        ).get(run, {})
+        return {tag: _Series(run, tag, series) for tag, series in listing.items() if tag in tags}
+
+    def _frames_of(self, ctx, experiment, series):
+        """The cached _Frames of a series, read again (one call) when its list key changed."""
+        cache_key = (series.run, series.tag)
+        with self._lock:
+            cached = self._frames.get(cache_key)
+        if cached is not None and cached.key == series.key:
+            return cached
+        data = self._data_provider.read_blob_sequences(
+            ctx, experiment_id=experiment, plugin_name=self.plugin_name, downsample=self._downsample,
+            run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[series.tag]),
+        ).get(series.run, {}).get(series.tag, [])
+        frames = _Frames(series.key, sorted(data, key=lambda datum: datum.step))
+        if cached is not None:
+            # Headers of frames still stored stay cached; those of frames gone go with them.
+            live = {(d.step, d.wall_time, len(d.values)) for d in frames.data}
+            frames.headers = {k: v for k, v in cached.headers.items() if k in live}
+        with self._lock:
+            self._frames[cache_key] = frames
+        return frames
+
+    def _read_blob(self, ctx, key):
+        """The bytes of one blob; _Unreadable when TensorBoard cannot give them."""
+        try:
+            data = self._data_provider.read_blob(ctx, blob_key=key)
+        except _LOADER_READ_ERRORS as error:
+            raise _Unreadable(f"TensorBoard cannot read this blob ({type(error).__name__}: "
+                              f"{str(error)[:300]})") from None
+        if not isinstance(data, bytes):
+            # The Python loader hands back an array row for a string tensor of rank 2 or more.
+            raise _Unreadable("TensorBoard stored this frame as a tensor that is not a list of blobs")
+        return data
+
+    def _header(self, ctx, frames, datum):
+        """A frame's header described with blob indexes, read once per stored frame."""
+        cache_key = (datum.step, datum.wall_time, len(datum.values))
+        described = frames.headers.get(cache_key)
+        if described is None:
+            if not datum.values:
+                raise stored_format.FormatError("frame holds no blobs")
+            try:
+                blob = self._read_blob(ctx, datum.values[0].blob_key)
+            except _Unreadable as error:
+                # Not cached: TensorBoard may be reloading the run.
+                raise stored_format.FormatError(str(error)) from None
+            try:
+                described = stored_format.describe_header(blob, len(datum.values))
+            except stored_format.FormatError as error:
+                described = error  # damage stays damage: cached like a header
+            frames.headers[cache_key] = described
+        if isinstance(described, Exception):
+            raise stored_format.FormatError(str(described))
+        return described
 
     @staticmethod
     def _plugin_info(time_series):
@@ -118,172 +241,424 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         try:
             return metadata.parse_plugin_data(time_series.plugin_content)
         except stored_format.FormatError as error:
-            return {"kind": "unknown", "error": str(error)}
+            return {"kind": "unknown", "error": str(error), "map_keys": [], "class_names": [], "num_samples": 0}
 
-    @wrappers.Request.application
+    def _unservable(self, name):
+        """Why the fast loader cannot serve blobs of a run or tag named `name`, or None."""
+        if self._fast_loader and _FAST_LOADER_UNSERVABLE.search(name):
+            return ("TensorBoard's fast loader (--load_fast=true) cannot read blobs of a run or tag whose "
+                    "name holds a double quote, a backslash or a control character; rename it, or start "
+                    "TensorBoard with --load_fast=false")
+        return None
+
+    def _frame_tag(self, ctx, experiment, run, tag):
+        """(_Series, parsed metadata) of a tag that holds frames, or None."""
+        series = self._list(ctx, experiment, run, [tag]).get(tag)
+        if series is None or tag.startswith(metadata.RESERVED_TAG_PREFIX):
+            return None
+        info = self._plugin_info(series.time_series)
+        if info["kind"] not in (*stored_format.FRAME_KINDS, "unknown"):
+            return None
+        return series, info
+
+    # /tags ----------------------------------------------------------------------------------------
+
+    @_route
     def _serve_tags(self, request):
         ctx, experiment = self._request_scope(request)
         listing = self._data_provider.list_blob_sequences(
             ctx, experiment_id=experiment, plugin_name=self.plugin_name
         )
-        runs = {}
-        wanted = collections.defaultdict(set)
+        runs, run_errors = {}, {}
         for run, tags in listing.items():
             for tag, series in tags.items():
+                if tag.startswith(metadata.RESERVED_TAG_PREFIX):
+                    continue  # shared probe images (and anything else this plugin writes beside tags)
                 info = self._plugin_info(series)
                 if info["kind"] not in (*stored_format.FRAME_KINDS, "unknown"):
                     continue
                 entry = {
                     "kind": info["kind"],
-                    "map_keys": info.get("map_keys", []),
-                    "class_names": info.get("class_names", []),
-                    "num_samples": info.get("num_samples", 0),
+                    "map_keys": info["map_keys"],
+                    "class_names": info["class_names"],
+                    "num_samples": info["num_samples"],
                     "display_name": series.display_name or tag,
                     "description": series.description or "",
-                    "steps_stored": 0,
                     "max_step": series.max_step,
                     "max_wall_time": series.max_wall_time,
                 }
-                if "error" in info:
-                    entry["error"] = info["error"]
+                error = info.get("error") or self._unservable(tag)
+                if error:
+                    entry["error"] = error
                 runs.setdefault(run, {})[tag] = entry
-                wanted[run].add(tag)
-        if wanted:
-            # References only, no blob bytes: cheap even for many steps.
-            stored = self._read_references(
-                ctx, experiment, list(wanted), sorted(set().union(*wanted.values()))
-            )
-            for run, tags in stored.items():
-                for tag, data in tags.items():
-                    if tag in runs.get(run, {}):
-                        runs[run][tag]["steps_stored"] = len(data)
-        return _json_response(
-            request,
-            {"runs": runs, "sampling": {"limit": self._samples_kept, "flag": KEEP_ALL_FLAG}},
-        )
+            if run in runs and self._unservable(run):
+                run_errors[run] = self._unservable(run)
+        self._forget_all_but(listing)
+        return _json_response(request, {
+            "runs": runs,
+            "run_errors": run_errors,
+            "sampling": {"limit": self._samples_kept, "flag": KEEP_ALL_FLAG},
+        })
 
-    def _describe(self, ctx, datum):
-        """A frame's header described with blob indexes (cached by the header's blob key)."""
-        header_key = datum.values[0].blob_key
-        cache_key = (header_key, len(datum.values), datum.wall_time)
-        described = self._headers.get(cache_key)
-        if described is None:
-            blob = self._data_provider.read_blob(ctx, blob_key=header_key)
-            described = stored_format.describe_header(blob, len(datum.values))
-            self._headers.put(cache_key, described)
-        return described
+    def _forget_all_but(self, listing):
+        """Drops what is cached of (run, tag)s that TensorBoard no longer lists."""
+        with self._lock:
+            for cache in (self._frames, self._steps):
+                for run, tag in [k for k in cache if k[1] not in listing.get(k[0], {})]:
+                    del cache[(run, tag)]
 
-    def _shared_image_keys(self, ctx, experiment, run, shared_key):
-        """Blob keys of the PNGs in the INPUTS tag that frames of `run` share under `shared_key`, and
-        the wall time of the step that holds them."""
-        tag = stored_format.inputs_tag(shared_key)
-        data = self._read_references(ctx, experiment, [run], [tag], downsample=1).get(run, {}).get(tag)
-        if not data:
-            raise stored_format.FormatError(
-                f"the frame's images are in tag {tag!r}, which this run does not hold"
-            )
-        datum = data[-1]
-        described = self._describe(ctx, datum)
-        if described["images"] is None or "first_blob" not in described["images"]:
-            raise stored_format.FormatError(f"tag {tag!r} holds no images")
-        first = described["images"]["first_blob"]
-        keys = [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
-        return keys, datum.wall_time
+    # /steps ---------------------------------------------------------------------------------------
 
-    def _images_json(self, ctx, experiment, run, datum, described, shared_cache):
-        """A frame's `images` entry: the PNGs' blob keys and the wall time of the step that holds
-        them, which is a shared INPUTS tag's (looked up once per request) or the frame's own."""
-        source = described["images"]
-        if source is None:
-            return None
-        n = described["num_samples"]
-        images = {k: v for k, v in source.items() if k not in ("first_blob", "shared_key")}
-        if "shared_key" in source:
-            shared = source["shared_key"]
-            if shared not in shared_cache:
-                shared_cache[shared] = self._shared_image_keys(ctx, experiment, run, shared)
-            shared_keys, images["wall_time"] = shared_cache[shared]
-            if len(shared_keys) < n:
-                raise stored_format.FormatError(
-                    f"the shared images hold {len(shared_keys)} images for {n} samples"
-                )
-            images["blobs"] = shared_keys[:n]
-        else:
-            first = source["first_blob"]
-            images["blobs"] = [ref.blob_key for ref in datum.values[first:first + n]]
-            images["wall_time"] = datum.wall_time
-        return images
+    @_route
+    def _serve_steps(self, request):
+        run, tag = request.args.get("run"), request.args.get("tag")
+        if run is None or tag is None:
+            return _error(request, 400, "steps needs both query parameters 'run' and 'tag'")
+        ctx, experiment = self._request_scope(request)
+        found = self._frame_tag(ctx, experiment, run, tag)
+        if found is None:
+            return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
+        series, info = found
+        index_series = self._data_provider.list_tensors(
+            ctx, experiment_id=experiment, plugin_name=self.plugin_name,
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[metadata.index_tag(tag)]),
+        ).get(run, {}).get(metadata.index_tag(tag))
+        index_key = None if index_series is None else (index_series.max_step, index_series.max_wall_time)
+        steps = self._steps_of(ctx, experiment, series, info, index_key)
+        if steps.written is None:
+            steps.written = self._written_from_header(ctx, self._frames_of(ctx, experiment, series))
+        known = steps.tokens.get(request.args.get("token"))
+        append = known is not None
+        entries = steps.entries[known:] if append else steps.entries
+        head = {
+            "run": run,
+            "tag": tag,
+            "kind": info["kind"],
+            "class_names": info["class_names"],
+            "token": steps.token,
+            "append": append,
+            "written": steps.written,
+            "sampling": {"limit": self._samples_kept, "stored": len(steps.entries)},
+            "ranges": steps.ranges,
+        }
+        if "error" in info:
+            head["error"] = info["error"]
+        # The steps are spliced in as cached JSON text: a long tag costs no re-encoding per request.
+        body = _dumps(head)[:-1] + ',"steps":[' + ",".join(entries) + "]}"
+        return _json_response(request, body)
 
-    def _frame_json(self, ctx, experiment, run, datum, shared_cache):
-        """One entry of `/frames`, and how many frames the writer had written when it wrote it."""
-        frame = {"step": datum.step, "wall_time": datum.wall_time}
+    def _steps_of(self, ctx, experiment, series, info, index_key):
+        """The cached _Steps of a tag, built again when its frames or its index changed."""
+        cache_key = (series.run, series.tag)
+        key = (series.key, index_key)
+        with self._lock:
+            cached = self._steps.get(cache_key)
+        if cached is not None and cached.key == key:
+            return cached
+        read_index = None
+        if index_key is not None:
+            tag = metadata.index_tag(series.tag)
+            # Read beside the references, not after them: the data server holds every answer of more
+            # than about a kilobyte some 40 ms (see benchmarks/README.md), and two reads in flight
+            # wait once.
+            read_index = _in_background(lambda: self._data_provider.read_tensors(
+                ctx, experiment_id=experiment, plugin_name=self.plugin_name, downsample=_ALL,
+                run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[tag]),
+            ).get(series.run, {}).get(tag, []))
+        frames = self._frames_of(ctx, experiment, series)
+        indexes = {}
+        newest_index = None
+        if read_index is not None:
+            data = read_index()
+            for datum in data:
+                # The index value goes in the same event as its frame: (step, wall time) names the
+                # frame. The Python loader lists every kept value of a step, first written first,
+                # and serves that first one's blobs: the first index of a pair is the one that fits.
+                indexes.setdefault((datum.step, datum.wall_time), datum.numpy)
+            if data:
+                # Both loaders always keep the newest value of a series, and list it last.
+                newest_index = _index_json(data[-1].numpy, info["kind"])
+        entries, ranges, digest = [], {}, hashlib.blake2b(digest_size=9)
+        tokens = {_token(0, digest): 0}
+        for datum in frames.data:
+            index = _index_json(indexes.get((datum.step, datum.wall_time)), info["kind"])
+            entry = {"step": datum.step, "wall_time": datum.wall_time, "index": index}
+            text = _dumps(entry)
+            entries.append(text)
+            digest.update(text.encode())
+            tokens[_token(len(entries), digest)] = len(entries)
+            for array in (index or {}).get("arrays", ()):
+                name = (array["key"], array["stage"])
+                low, high = ranges.get(name, (array["min"], array["max"]))
+                ranges[name] = (min(low, array["min"]), max(high, array["max"]))
+        written = None
+        if newest_index is not None:
+            written = {"frames": newest_index["frames_written"], "steps": newest_index["steps_written"]}
+        steps = _Steps(key, entries, tokens, written,
+                       [{"key": k, "stage": s, "min": lo, "max": hi} for (k, s), (lo, hi) in ranges.items()])
+        with self._lock:
+            self._steps[cache_key] = steps
+        return steps
+
+    def _written_from_header(self, ctx, frames):
+        """`written` from the newest frame's header, for a tag whose index TensorBoard did not keep
+        or cannot read (logs of format version 1 have none): one blob read, cached with the header."""
+        if not frames.data:
+            return {"frames": 0, "steps": 0}
         try:
-            described = self._describe(ctx, datum)
+            described = self._header(ctx, frames, frames.data[-1])
+        except stored_format.FormatError:
+            return None
+        return {"frames": described["frames_written"], "steps": described["steps_written"]}
+
+    # /frame ---------------------------------------------------------------------------------------
+
+    def _parse_step_request(self, request, route):
+        """(run, tag, step) of a /frame or /export request, or an error response."""
+        run, tag, step = (request.args.get(name) for name in ("run", "tag", "step"))
+        if run is None or tag is None or step is None:
+            return None, _error(request, 400, f"{route} needs the query parameters 'run', 'tag' and 'step'")
+        if not re.fullmatch(r"-?[0-9]{1,19}", step):
+            return None, _error(request, 400, f"{route}: 'step' must be an integer, got {step[:40]!r}")
+        return (run, tag, int(step)), None
+
+    def _frame(self, ctx, experiment, run, tag, step):
+        """(datum, tag info, frame JSON with blob keys) or raises NotFoundError; a frame that cannot
+        be shown comes back with an "error" instead of its data."""
+        found = self._frame_tag(ctx, experiment, run, tag)
+        if found is None:
+            raise _Missing(f"run {run!r} has no saliency tag {tag!r}")
+        series, info = found
+        frames = self._frames_of(ctx, experiment, series)
+        datum = frames.by_step.get(step)
+        if datum is None:
+            raise _Missing(f"tag {tag!r} of run {run!r} has no stored step {step}")
+        frame = {"run": run, "tag": tag, "step": datum.step, "wall_time": datum.wall_time}
+        try:
+            unservable = self._unservable(run) or self._unservable(tag)
+            if unservable:
+                raise stored_format.FormatError(unservable)
+            described = self._header(ctx, frames, datum)
+            if described["kind"] not in stored_format.FRAME_KINDS:
+                raise stored_format.FormatError(f"its header holds {described['kind']}, which no tag of frames holds")
+            if info["kind"] != "unknown" and described["kind"] != info["kind"]:
+                raise stored_format.FormatError(
+                    f"its header holds {described['kind']}, its tag {info['kind']} frames")
             keys = [ref.blob_key for ref in datum.values]
-            n = described["num_samples"]
             frame.update(
-                num_samples=n,
+                kind=described["kind"],
+                num_samples=described["num_samples"],
                 samples=described["samples"],
-                images=self._images_json(ctx, experiment, run, datum, described, shared_cache),
+                images=self._images_json(ctx, experiment, run, datum, described),
                 maps=[dict(m, blob=keys[m["blob"]]) for m in described["maps"]],
                 activations=(
                     dict(described["activations"], blob=keys[described["activations"]["blob"]])
                     if described["activations"] is not None else None
                 ),
                 randomisation=described["randomisation"],
+                index=_public_index(stored_format.index_from_described(described)),
             )
-        except _FRAME_ERRORS as error:
-            return {**frame, "error": f"this frame cannot be shown: {error}"}, None
-        return frame, described["frames_written"]
+        except stored_format.FormatError as error:
+            frame = {**{k: frame[k] for k in ("run", "tag", "step", "wall_time")},
+                     "error": f"this frame cannot be shown: {error}"}
+        return datum, info, frame
 
-    @wrappers.Request.application
-    def _serve_frames(self, request):
-        run = request.args.get("run")
-        tag = request.args.get("tag")
-        if run is None or tag is None:
-            return _error(request, 400, "frames needs both query parameters 'run' and 'tag'")
-        ctx, experiment = self._request_scope(request)
-        run_tag = provider.RunTagFilter(runs=[run], tags=[tag])
-        series = self._data_provider.list_blob_sequences(
-            ctx, experiment_id=experiment, plugin_name=self.plugin_name, run_tag_filter=run_tag
-        ).get(run, {}).get(tag)
+    def _images_json(self, ctx, experiment, run, datum, described):
+        """A frame's `images`: the PNGs' blob keys and the wall time of the step that holds them, a
+        shared INPUTS tag's or the frame's own."""
+        source = described["images"]
+        if source is None:
+            return None
+        n = described["num_samples"]
+        images = {k: v for k, v in source.items() if k not in ("first_blob", "shared_key")}
+        if "shared_key" in source:
+            keys, images["wall_time"] = self._shared_image_keys(ctx, experiment, run, source["shared_key"])
+            if len(keys) < n:
+                raise stored_format.FormatError(f"the shared images hold {len(keys)} images for {n} samples")
+            images["blobs"] = keys[:n]
+        else:
+            first = source["first_blob"]
+            images["blobs"] = [ref.blob_key for ref in datum.values[first:first + n]]
+            images["wall_time"] = datum.wall_time
+        return images
+
+    def _shared_image_keys(self, ctx, experiment, run, shared_key):
+        """Blob keys of the PNGs in the INPUTS tag named by `shared_key`, and the wall time of the
+        step that holds them (its newest)."""
+        tag = stored_format.inputs_tag(shared_key)
+        series = self._list(ctx, experiment, run, [tag]).get(tag)
         if series is None:
-            return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
-        info = self._plugin_info(series)
-        if info["kind"] not in (*stored_format.FRAME_KINDS, "unknown"):
-            return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
-        data = self._read_references(ctx, experiment, [run], [tag]).get(run, {}).get(tag, [])
-        shared_cache = {}
-        frames, frames_written = [], 0
-        for datum in data:
-            frame, written = self._frame_json(ctx, experiment, run, datum, shared_cache)
-            frames.append(frame)
-            frames_written = written if written is not None else frames_written
-        response = {
-            "run": run,
-            "tag": tag,
-            "kind": info["kind"],
-            "class_names": info.get("class_names", []),
-            "frames_written": max(frames_written, len(frames)),
-            "frames": frames,
-        }
-        if "error" in info:
-            response["error"] = info["error"]
-        return _json_response(request, response)
+            raise stored_format.FormatError(f"the frame's images are in tag {tag!r}, which this run does not hold")
+        frames = self._frames_of(ctx, experiment, series)
+        if not frames.data:
+            raise stored_format.FormatError(f"tag {tag!r} holds no stored images")
+        datum = frames.data[-1]
+        described = self._header(ctx, frames, datum)
+        if described["kind"] != "inputs" or described["images"] is None or "first_blob" not in described["images"]:
+            raise stored_format.FormatError(f"tag {tag!r} holds no images")
+        first = described["images"]["first_blob"]
+        keys = [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
+        return keys, datum.wall_time
 
-    @wrappers.Request.application
+    @_route
+    def _serve_frame(self, request):
+        parsed, failure = self._parse_step_request(request, "frame")
+        if failure:
+            return failure
+        ctx, experiment = self._request_scope(request)
+        try:
+            _, _, frame = self._frame(ctx, experiment, *parsed)
+        except _Missing as error:
+            return _error(request, 404, str(error))
+        return _json_response(request, frame)
+
+    # /blob ----------------------------------------------------------------------------------------
+
+    @_route
     def _serve_blob(self, request):
         key = request.args.get("key")
         if not key:
             return _error(request, 400, "blob needs the query parameter 'key'")
         ctx, _ = self._request_scope(request)
         try:
-            data = self._data_provider.read_blob(ctx, blob_key=key)
-        except errors.PublicError as error:
-            return _error(request, error.http_code, f"no blob has that key: {error}")
-        except Exception:  # a malformed key: the Python loader fails while decoding it
-            return _error(request, 404, "no blob has that key")
+            data = self._read_blob(ctx, key)
+        except _Unreadable as error:
+            return _error(request, 404, f"no blob can be read with that key: {error}")
         content_type = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "application/octet-stream"
         # No Expires: a run written again reuses blob keys for new bytes.
         return http_util.Respond(request, data, content_type)
 
+    # /export --------------------------------------------------------------------------------------
+
+    @_route
+    def _serve_export(self, request):
+        parsed, failure = self._parse_step_request(request, "export")
+        if failure:
+            return failure
+        ctx, experiment = self._request_scope(request)
+        run, tag, step = parsed
+        try:
+            _, _, frame = self._frame(ctx, experiment, run, tag, step)
+            if "error" in frame:
+                raise _Missing(frame["error"])
+            archive = self._export(ctx, frame)
+        except _Missing as error:
+            return _error(request, 404, str(error))
+        except (stored_format.FormatError, _Unreadable) as error:
+            return _error(request, 404, f"this frame cannot be exported: {error}")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{run}_{tag}_{step}")[:120] or "frame"
+        return http_util.Respond(
+            request, archive, "application/octet-stream",
+            headers=[("Content-Disposition", f'attachment; filename="{name}.npz"')],
+        )
+
+    def _export(self, ctx, frame):
+        """One frame's raw values as the bytes of an .npz archive (see http_api.md)."""
+        import numpy as np
+
+        n = frame["num_samples"]
+        arrays = {}
+
+        def raw(block, shape):
+            values = stored_format.decode_values(self._read_blob(ctx, block["blob"]), block["dtype"], shape,
+                                                 block["scale"])
+            return stored_format.narrowest_float(values)
+
+        for block in frame["maps"]:
+            name = f"{block['key']}@{block['stage']}" if block["stage"] else block["key"]
+            arrays[f"maps/{name}"] = raw(block, (n, block["height"], block["width"]))
+            for metric, values in block["metrics"].items():
+                arrays[f"metrics/{name}/{metric}"] = np.asarray(values["values"], np.float64)
+        if frame["activations"] is not None:
+            a = frame["activations"]
+            arrays["activations"] = raw(a, (n, a["channels"], a["height"], a["width"]))
+            arrays["channel_index"] = np.asarray(a["channel_index"], np.int64).reshape(n, a["channels"])
+        if frame["images"] is not None:
+            pictures = []
+            for key in frame["images"]["blobs"]:
+                try:
+                    pixels = stored_format.decode_png(self._read_blob(ctx, key))
+                except _Unreadable:
+                    raise
+                except Exception as error:  # Pillow raises several types on damaged PNGs
+                    raise stored_format.FormatError(f"an input image is damaged: {error}") from None
+                pictures.append(pixels)
+            if len({p.shape for p in pictures}) != 1:
+                raise stored_format.FormatError("the input images differ in size")
+            arrays["images"] = np.stack(pictures)
+        for field, plural, dtype in (("label", "labels", np.int64), ("target", "targets", np.int64),
+                                     ("prediction", "predictions", np.int64), ("score", "scores", np.float64)):
+            values = [sample.get(field) for sample in frame["samples"]]
+            if values and all(v is not None for v in values):
+                arrays[plural] = np.asarray(values, dtype)
+        arrays["header.json"] = np.asarray(_dumps(_without_blob_keys(frame)))
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        return buffer.getvalue()
+
+
+def _in_background(function):
+    """Starts `function()` in a daemon thread; returns a callable that waits for it and gives its
+    result (or raises its exception)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # handed over to the waiting thread, which raises it
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="tb_saliency read", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    return wait
+
+
+def _token(count, digest):
+    """Names the first `count` steps of an answer: their number and a digest of their JSON."""
+    return f"{count}:{digest.hexdigest()}"
+
+
+_INDEX_FIELDS = ("num_samples", "frames_written", "steps_written", "wrong_predictions", "arrays")
+
+
+def _public_index(described):
+    return {k: described[k] for k in _INDEX_FIELDS}
+
+
+def _index_json(value, tag_kind):
+    """A step's index facts from its INDEX tensor value, or None when there is none or it cannot be
+    read (damaged, newer, not a single string, or of another kind than the tag's frames)."""
+    if value is None or getattr(value, "size", 0) != 1 or getattr(value, "dtype", None) is None:
+        return None
+    if value.dtype.kind not in ("O", "S"):
+        return None
+    blob = value.reshape(-1)[0]
+    if not isinstance(blob, bytes):
+        return None
+    try:
+        described = stored_format.describe_index(blob)
+    except stored_format.FormatError:
+        return None
+    if tag_kind != "unknown" and described["kind"] != tag_kind:
+        return None
+    if not all(math.isfinite(v) for a in described["arrays"] for v in (a["min"], a["max"], *a["metrics"].values())):
+        return None
+    return _public_index(described)
+
+
+def _without_blob_keys(frame):
+    """The /frame JSON with blob keys left out, for an export's header.json."""
+    out = dict(frame)
+    out["maps"] = [{k: v for k, v in m.items() if k != "blob"} for m in frame["maps"]]
+    if frame["activations"] is not None:
+        out["activations"] = {k: v for k, v in frame["activations"].items() if k != "blob"}
+    if frame["images"] is not None:
+        out["images"] = {k: v for k, v in frame["images"].items() if k != "blobs"}
+    return out

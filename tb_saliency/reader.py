@@ -21,8 +21,6 @@ from tensorboard.util import tensor_util
 
 from tb_saliency import format as stored_format
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-_FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,12 +133,7 @@ def _collect(event, kinds, class_names, latest, inputs, wanted_tag):
             latest[(value.tag, event.step)] = (event.wall_time, list(tensor_util.make_ndarray(value.tensor).reshape(-1)))
 
 
-def _float32_if_it_fits(values):
-    """float32 unless that would turn a value into infinity or a non-zero into zero."""
-    magnitude = np.abs(values)
-    if magnitude.size and (magnitude.max() > _FLOAT32_MAX or np.any((magnitude > 0) & (magnitude < _FLOAT32_TINY))):
-        return values
-    return values.astype(np.float32)
+_float32_if_it_fits = stored_format.narrowest_float
 
 
 def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs):

@@ -20,8 +20,8 @@ from tb_saliency.format.frame import (
     saliency_summary,
 )
 from tb_saliency.format.images import DisplayImages, decode_png, to_display
-from tb_saliency.format.index import describe_index
-from tb_saliency.format.layout import DTYPES, decode_values
+from tb_saliency.format.index import describe_index, index_from_described
+from tb_saliency.format.layout import DTYPES, decode_values, narrowest_float
 from tb_saliency.format.metadata import (
     FORMAT_VERSION,
     FRAME_KINDS,
@@ -57,9 +57,11 @@ __all__ = [
     "decode_values",
     "describe_header",
     "describe_index",
+    "index_from_described",
     "index_tag",
     "inputs_summary",
     "inputs_tag",
+    "narrowest_float",
     "parse_plugin_data",
     "saliency_summary",
     "to_display",

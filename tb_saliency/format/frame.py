@@ -25,6 +25,9 @@ from tb_saliency.format.layout import DTYPES, decode_values, encode_values
 MAX_SAMPLES = 1 << 16
 MAX_ARRAY_VALUES = 1 << 28
 _MAX_OPTIONS_CHARS = 1 << 20
+# Options nested deeper than this are damage: a reader that serialises them again (the plugin's JSON)
+# must not meet a nesting its own encoder cannot handle.
+MAX_OPTIONS_DEPTH = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -364,8 +367,17 @@ def _array_block(header, block, fields, blob_count, what):
     return described
 
 
-def _per_sample(values, n, what):
+def _finite(values, what):
+    """`values` as Python floats; FormatError when one is NaN or infinite (the writer never stores
+    them, and a reader's JSON could not carry them)."""
     values = [float(v) for v in values]
+    if not all(math.isfinite(v) for v in values):
+        raise FormatError(f"{what} holds a number that is not finite")
+    return values
+
+
+def _per_sample(values, n, what):
+    values = _finite(values, what)
     if len(values) != n:
         raise FormatError(f"{what} has {len(values)} values for {n} samples")
     return values
@@ -374,7 +386,7 @@ def _per_sample(values, n, what):
 def _describe_metric(metric, n, what):
     what = f"{what} metric {metric.name!r}"
     length = metric.curve_length
-    curve = [float(v) for v in metric.curve]
+    curve = _finite(metric.curve, f"{what} curve")
     if len(curve) != n * length:
         raise FormatError(f"{what} has {len(curve)} curve points for {n} samples × {length}")
     return {
@@ -420,7 +432,7 @@ def _describe_activations(header, block, blob_count):
         **_array_block(header, block, ("min", "max", "scale"), blob_count, "activations"),
         "options": _parse_options(block.options_json, "activations"),
     }
-    means = _versioned(header, block.channel_mean, block.channel_mean_f32)
+    means = _finite(_versioned(header, block.channel_mean, block.channel_mean_f32), "activations channel means")
     if len(block.channel_index) != n * k or len(means) != n * k:
         raise FormatError(f"activations list {len(block.channel_index)} channel indices for "
                           f"{n} samples × {k} channels")
@@ -509,6 +521,8 @@ def _describe_sample(header, sample):
             described[field] = float(getattr(sample, field))
         elif header.version < 2 and sample.HasField(legacy):
             described[field] = _short(getattr(sample, legacy))
+        if field in described and not math.isfinite(described[field]):
+            raise FormatError(f"a sample's {field} is not finite")
     return described
 
 
@@ -518,13 +532,33 @@ def _parse_options(text, what):
     if len(text) > _MAX_OPTIONS_CHARS:
         raise FormatError(f"{what} has options of {len(text)} characters, more than a frame can hold")
     try:
-        options = json.loads(text)
+        options = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError) as error:
         # A RecursionError is what json raises on nesting thousands deep: damage, not a bug here.
         raise FormatError(f"{what} has damaged options: {type(error).__name__}: {str(error)[:200]}") from None
     if not isinstance(options, dict):
         raise FormatError(f"{what} options are not a JSON object")
+    if _depth(options) > MAX_OPTIONS_DEPTH:
+        raise FormatError(f"{what} has options nested more than {MAX_OPTIONS_DEPTH} deep")
     return options
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _depth(value):
+    """How deep JSON containers nest in `value` (0 for a scalar), without recursing."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_OPTIONS_DEPTH:
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 @dataclasses.dataclass(frozen=True)

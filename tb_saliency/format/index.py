@@ -77,3 +77,34 @@ def describe_index(blob):
         "wrong_predictions": index.wrong_predictions,
         "arrays": arrays,
     }
+
+
+def index_from_described(described):
+    """The index facts of a frame header described by `frame.describe_header`, as `describe_index`
+    gives them for the FrameIndex the writer derives from that header: for a step whose INDEX entry
+    TensorBoard did not keep (or which cannot be read), from its header instead."""
+    correlations = {(c["key"], c["stage"]): c["values"]
+                    for c in (described["randomisation"] or {}).get("correlations", [])}
+    arrays = []
+    for block in described["maps"]:
+        metrics = {name: float(np.mean(m["values"])) for name, m in block["metrics"].items() if m["values"]}
+        rho = correlations.get((block["key"], block["stage"]))
+        if rho:
+            metrics["spearman"] = float(np.mean(rho))
+        arrays.append({"key": block["key"], "stage": block["stage"], "min": min(block["min"], default=0.0),
+                       "max": max(block["max"], default=0.0), "metrics": metrics})
+    if described["activations"] is not None:
+        a = described["activations"]
+        arrays.append({"key": "activations", "stage": "", "min": min(a["min"], default=0.0),
+                       "max": max(a["max"], default=0.0), "metrics": {}})
+    return {
+        "kind": described["kind"],
+        "num_samples": described["num_samples"],
+        "frames_written": described["frames_written"],
+        "steps_written": described["steps_written"],
+        "wrong_predictions": sum(
+            1 for s in described["samples"]
+            if "label" in s and "prediction" in s and s["label"] != s["prediction"]
+        ),
+        "arrays": arrays,
+    }

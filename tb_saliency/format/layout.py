@@ -57,3 +57,16 @@ def decode_values(blob, dtype, shape, scale):
         raise FormatError(f"array blob has {len(blob)} bytes, expected {expected} for {dtype} {tuple(shape)}")
     stored = np.frombuffer(bytes(blob), dtype=DTYPES[dtype]).astype(np.float64).reshape(shape)
     return stored * np.asarray(scale, np.float64).reshape((-1,) + (1,) * (len(shape) - 1))
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
+
+def narrowest_float(values):
+    """Raw values as float32, unless that would turn one into infinity or a non-zero into zero (maps
+    of float64 models can lie beyond float32's range): then float64 as they are."""
+    magnitude = np.abs(values)
+    if magnitude.size and (magnitude.max() > _FLOAT32_MAX or np.any((magnitude > 0) & (magnitude < _FLOAT32_TINY))):
+        return values
+    return values.astype(np.float32)

@@ -329,10 +329,31 @@ def _one_map_header(**map_fields):
         (saliency_pb2.FrameHeader(version=VERSION, kind=1, num_samples=1 << 20), 1, "more than a frame can hold"),
         (_one_map_header(metrics=[saliency_pb2.Metric(name="deletion", values=[1.0], curve_length=3, curve=[1.0])]),
          2, "1 curve points for 1 samples × 3"),
+        (_one_map_header(options_json='{"a": ' + "[" * 500 + "]" * 500 + "}"), 2, "nested more than 64 deep"),
+        (_one_map_header(options_json='{"a": NaN}'), 2, "NaN is not a finite number"),
+        (_one_map_header(metrics=[saliency_pb2.Metric(name="deletion", values=[float("inf")])]), 2, "not finite"),
+        (_one_map_header(metrics=[saliency_pb2.Metric(name="deletion", values=[1.0], curve_length=1,
+                                                      curve=[float("nan")])]), 2, "curve holds a number that is not finite"),
+        (_one_map_header(statistics=[saliency_pb2.SampleStatistic(name="gap", values=[float("nan")])]), 2, "not finite"),
+        (saliency_pb2.FrameHeader(version=VERSION, kind=1, num_samples=1,
+                                  samples=[saliency_pb2.Sample(score=float("nan"))]), 1, "score is not finite"),
     ],
     ids=["options nested 100,000 deep", "0×0 map", "huge map", "NaN range", "duplicate keys", "index kind",
-         "a million samples", "short curve"],
+         "a million samples", "short curve", "options nested 500 deep", "NaN in options", "infinite metric",
+         "NaN in a curve", "NaN statistic", "NaN score"],
 )
 def test_hostile_headers_raise_format_error(header, blob_count, message):
     with pytest.raises(stored_format.FormatError, match=message):
         stored_format.describe_header(header.SerializeToString(), blob_count)
+
+
+def test_options_nested_as_deep_as_allowed_still_read():
+    """64 containers deep, counting the options object itself; one more is refused."""
+    for lists, readable in ((63, True), (64, False)):
+        header = _one_map_header(options_json='{"a": ' + "[" * lists + "]" * lists + "}")
+        if readable:
+            described = stored_format.describe_header(header.SerializeToString(), 2)
+            assert json.dumps(described["maps"][0]["options"]) == '{"a": ' + "[" * lists + "]" * lists + "}"
+        else:
+            with pytest.raises(stored_format.FormatError, match="nested more than 64 deep"):
+                stored_format.describe_header(header.SerializeToString(), 2)

@@ -66,3 +66,27 @@ def test_activation_and_randomisation_frames_are_indexed():
 def test_damaged_indexes_raise_format_error(blob, message):
     with pytest.raises(stored_format.FormatError, match=message):
         stored_format.describe_index(blob)
+
+
+def test_index_from_a_described_header_equals_the_stored_index():
+    """What /frame derives from a header is what the writer put in the INDEX series."""
+    maps = [
+        stored_format.MapColumn(key="g", method="g", values=np.array([[[0.0, 2.0]], [[-1.0, 0.5]]]),
+                                metrics=[stored_format.MetricValues("deletion", np.array([0.1, 0.7]))]),
+        stored_format.MapColumn(key="g", method="g", values=np.array([[[1.0, 3.0]], [[4.0, 0.5]]]), stage="fc"),
+    ]
+    samples = [stored_format.SampleFacts(label=0, prediction=1), stored_format.SampleFacts(label=2, prediction=2)]
+    summaries = [
+        stored_format.saliency_summary(
+            "r", samples=samples, maps=maps, frames_written=5, steps_written=4,
+            randomisation=stored_format.Randomisation("cascading", ["fc"], {("g", "fc"): [0.25, 0.5]})),
+        stored_format.activations_summary("a", samples=samples, activations=stored_format.ActivationChannels(
+            layer="l", values=np.arange(8.0).reshape(2, 1, 2, 2), channel_index=np.array([[0], [0]]),
+            channel_mean=np.array([[1.5], [5.5]]), total_channels=3)),
+    ]
+    for summary in summaries:
+        frame_value = next(v for v in summary.value if not v.tag.startswith(stored_format.INDEX_TAG_PREFIX))
+        blobs = list(frame_value.tensor.string_val)
+        described = stored_format.describe_header(blobs[0], len(blobs))
+        stored = stored_format.describe_index(tensor_util.make_ndarray(_index_value(summary).tensor).item())
+        assert stored_format.index_from_described(described) == stored

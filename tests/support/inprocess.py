@@ -9,6 +9,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import test as werkzeug_test
 
 from tb_saliency.plugin import SaliencyPlugin
+from tests.support import schema
 
 ROUTE = "/data/plugin/saliency/"
 
@@ -35,9 +36,20 @@ class PluginClient:
         return self._client.get(ROUTE + path, query_string=params)
 
     def json(self, path, **params):
+        """The JSON of a 200 answer, validated against http_schema.json."""
         response = self.get(path, **params)
         assert response.status_code == 200, response.get_data(as_text=True)
-        return json.loads(response.get_data())
+        document = json.loads(response.get_data())
+        if path in schema.ROUTE_DEFINITIONS:
+            schema.validate(document, schema.ROUTE_DEFINITIONS[path])
+        return document
+
+    def error(self, path, status, **params):
+        """The message of an error answer with `status`, validated against http_schema.json."""
+        response = self.get(path, **params)
+        assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+        assert response.headers["Content-Type"].startswith("application/json")
+        return schema.validate(json.loads(response.get_data()), "Error")["error"]
 
     @staticmethod
     def request_context():

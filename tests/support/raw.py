@@ -1,32 +1,46 @@
-"""Raw saliency summaries, for frames the public writer never writes: damaged, or from a newer
-tb_saliency, as a broken file or a future version would leave them."""
+"""Raw saliency summaries, for frames the public writer never writes: damaged, hostile, or from a
+newer tb_saliency, as a broken file, an attacker or a future version would leave them. Written with
+TensorBoard's TF-free EventFileWriter: no torch."""
 
-from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
-from torch.utils.tensorboard import SummaryWriter as TorchWriter
+from tensorboard.compat.proto import summary_pb2
 
-from tb_saliency.format.metadata import FORMAT_VERSION
+from tb_saliency.format.metadata import FORMAT_VERSION, create_summary_metadata
 from tb_saliency.proto import saliency_pb2
+from tests.support.viewer_logdirs import RunWriter, string_tensor
 
 CURRENT_PLUGIN_DATA = saliency_pb2.PluginData(version=FORMAT_VERSION, kind=1).SerializeToString()
+ACTIVATIONS_PLUGIN_DATA = saliency_pb2.PluginData(version=FORMAT_VERSION, kind=2).SerializeToString()
 NEWER_PLUGIN_DATA = saliency_pb2.PluginData(version=FORMAT_VERSION + 1).SerializeToString()
 NEWER_HEADER = saliency_pb2.FrameHeader(version=FORMAT_VERSION + 1).SerializeToString()
 DAMAGED_HEADER = b"\xff\xfe garbage"
 
 
-def write_raw_frame(run_dir, tag, blobs, plugin_content=CURRENT_PLUGIN_DATA, step=0):
+def blob_value(tag, blobs, plugin_content=CURRENT_PLUGIN_DATA, shape=None, with_metadata=True):
+    """A blob-sequence value under this plugin's name, blobs exactly as given; `shape` () writes a
+    rank-0 tensor, (1000,) one that claims more blobs than it holds."""
+    value = summary_pb2.Summary.Value(tag=tag, tensor=string_tensor(blobs, shape))
+    if with_metadata:
+        value.metadata.CopyFrom(summary_pb2.SummaryMetadata(
+            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="saliency", content=plugin_content),
+            data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE))
+    return value
+
+
+def index_value(tag, blob, with_metadata=True):
+    """A value of `tag`'s INDEX series holding `blob` as its FrameIndex bytes."""
+    value = summary_pb2.Summary.Value(tag="_saliency_index/" + tag, tensor=string_tensor([blob], shape=()))
+    if with_metadata:
+        value.metadata.CopyFrom(create_summary_metadata("index"))
+    return value
+
+
+def write_values(run_dir, values_by_step):
+    """Writes [(step, wall_time, [Summary.Value, ...]), ...] into one new event file of `run_dir`."""
+    with RunWriter(run_dir) as writer:
+        for step, wall_time, values in values_by_step:
+            writer.summary(summary_pb2.Summary(value=list(values)), step, wall_time)
+
+
+def write_raw_frame(run_dir, tag, blobs, plugin_content=CURRENT_PLUGIN_DATA, step=0, wall_time=1.0, shape=None):
     """Writes one blob-sequence value under this plugin's name, blobs exactly as given."""
-    value = summary_pb2.Summary.Value(
-        tag=tag,
-        metadata=summary_pb2.SummaryMetadata(
-            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="saliency",
-                                                               content=plugin_content),
-            data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE),
-        tensor=tensor_pb2.TensorProto(
-            dtype=types_pb2.DT_STRING, string_val=blobs,
-            tensor_shape=tensor_shape_pb2.TensorShapeProto(
-                dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(blobs))])))
-    writer = TorchWriter(str(run_dir))
-    try:
-        writer._get_file_writer().add_summary(summary_pb2.Summary(value=[value]), step)
-    finally:
-        writer.close()
+    write_values(run_dir, [(step, wall_time, [blob_value(tag, blobs, plugin_content, shape)])])

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _URL_LINE = re.compile(r"(http://127\.0\.0\.1:\d+/)")
 STARTUP_TIMEOUT_S = 90
 
@@ -54,7 +55,9 @@ def tensorboard(logdir, *, load_fast, samples_per_plugin=None, reload_interval=1
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            # This checkout's tb_saliency first, whatever else is installed.
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+                 "PYTHONPATH": os.pathsep.join(filter(None, [_REPO_ROOT, os.environ.get("PYTHONPATH")]))},
         )
         try:
             url = _wait_for_url(process, log)

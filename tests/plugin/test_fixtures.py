@@ -1,0 +1,52 @@
+"""The golden fixtures the dashboard's TypeScript tests decode (frontend/test/fixtures/) are what the
+plugin serves today: regenerated here, they must equal the committed files byte for byte."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.support import fixtures, schema
+
+pytestmark = pytest.mark.viewer
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_committed_fixtures_are_fresh(tmp_path):
+    fixtures.generate(tmp_path)
+    committed, fresh = _files(fixtures.OUTPUT), _files(tmp_path)
+    assert sorted(committed) == sorted(fresh), "run: python -m tests.support.fixtures"
+    stale = [name for name in fresh if committed[name] != fresh[name]]
+    assert not stale, f"stale fixtures {stale}: run python -m tests.support.fixtures"
+
+
+def test_blob_fixtures_decode_to_their_expected_values_by_the_layout_alone():
+    """An independent decoder that knows only layout.json: little-endian floats, sample × scale."""
+    layout = json.loads((fixtures.OUTPUT.parents[2] / "tb_saliency" / "proto" / "layout.json").read_text())
+    cases = json.loads((fixtures.OUTPUT / "blobs.json").read_text())
+    assert {c["entry"]["dtype"] for c in cases} == {"float16", "float32"}
+    for case in cases:
+        width = layout["dtypes"][case["entry"]["dtype"]]["bytes"]
+        stored = np.frombuffer((fixtures.OUTPUT / case["file"]).read_bytes(), dtype=f"<f{width}")
+        stored = stored.astype(np.float64).reshape(case["shape"])
+        scale = np.asarray(case["entry"]["scale"]).reshape((-1,) + (1,) * (len(case["shape"]) - 1))
+        assert (stored * scale).tolist() == case["expected"], case["name"]
+        expected = np.asarray(case["expected"])
+        samples = expected.reshape(expected.shape[0], -1)
+        assert samples.min(axis=1).tolist() == pytest.approx(case["entry"]["min"], rel=2 ** -10, abs=0)
+        assert samples.max(axis=1).tolist() == pytest.approx(case["entry"]["max"], rel=2 ** -10, abs=0)
+    magnitudes = {c["name"]: np.abs(np.asarray(c["expected"])).max() for c in cases}
+    assert magnitudes["float32_beyond_float32"] > np.finfo(np.float32).max
+    assert 0 < magnitudes["float32_below_float32"] < np.finfo(np.float32).tiny
+    assert magnitudes["float16_tiny"] < 1e-28 and magnitudes["float16_huge"] > 1e28
+
+
+def test_response_fixtures_follow_the_schema():
+    for path in sorted((fixtures.OUTPUT / "responses").glob("*.json")):
+        document = json.loads(path.read_text())
+        route = document["request"].split("?")[0]
+        definition = schema.ROUTE_DEFINITIONS[route] if document["status"] == 200 else "Error"
+        schema.validate(document["body"], definition)

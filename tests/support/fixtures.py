@@ -1,0 +1,170 @@
+"""Golden fixtures for the dashboard's tests: blobs and route answers as the plugin serves them.
+
+    python -m tests.support.fixtures            # rewrites frontend/test/fixtures/
+
+Deterministic: a logdir written without torch at fixed wall times, read through the plugin in-process
+(the Python loader, whose blob keys are reproducible). `tests/plugin/test_fixtures.py` fails when the
+committed files differ from what this writes. What each file holds: the README.md it writes.
+"""
+
+import argparse
+import json
+import pathlib
+import shutil
+import tempfile
+
+import numpy as np
+
+from tb_saliency import format as stored_format
+from tests.support import raw, schema, viewer_logdirs
+from tests.support.inprocess import PluginClient
+
+OUTPUT = pathlib.Path(__file__).resolve().parents[2] / "frontend" / "test" / "fixtures"
+
+README = """# Golden fixtures (generated: do not edit)
+
+Written by `python -m tests.support.fixtures` from a logdir written at fixed wall times and read
+through the plugin's routes in-process (TensorBoard's Python loader). `tests/plugin/test_fixtures.py`
+fails when they are stale. The byte layout of the blobs is `tb_saliency/proto/layout.json`; the JSON
+of the routes is `tb_saliency/http_schema.json`, which every response here validates against.
+
+- `blobs.json`: one entry per blob in `blobs/`: `name`, `file`, `kind` (`"map"` or
+  `"activations"`), `shape` (`[N, h, w]` or `[N, K, h, w]`), `entry` (the `/frame` map or
+  activations entry that describes the blob, its `blob` key replaced by the file name) and
+  `expected`: the raw values, nested like `shape`, as float64 JSON numbers. Decoding `file` with
+  `entry.dtype` and multiplying sample `i` by `entry.scale[i]` in float64 gives `expected` exactly.
+- `blobs/*.bin`: the bytes `/blob` answered.
+- `responses/*.json`: `{"request": "<route and query>", "status": <code>, "body": <JSON answer>}`.
+  `steps_append.json` answers the token of `steps_before_append.json` after two steps arrived.
+"""
+
+# (name, dtype, raw values N×h×w): float16 and float32, several scales from tiny to huge, 1×1 and
+# non-square maps, a signed one and an all-zero one.
+_RNG = np.random.default_rng(2024)
+MAP_CASES = [
+    ("float16_non_square", "float16", _RNG.uniform(0.0, 3.0, size=(3, 4, 5))),
+    ("float32_signed", "float32", _RNG.normal(size=(2, 3, 7))),
+    ("float16_1x1", "float16", np.array([[[0.75]], [[-2.5]]])),
+    ("float16_zero", "float16", np.zeros((1, 2, 2))),
+    ("float16_tiny", "float16", _RNG.normal(size=(2, 3, 2)) * 1e-30),
+    ("float32_below_float32", "float32", _RNG.normal(size=(1, 2, 3)) * 1e-300),
+    ("float16_huge", "float16", _RNG.uniform(-1.0, 1.0, size=(2, 2, 3)) * 1e30),
+    ("float32_beyond_float32", "float32", _RNG.uniform(0.5, 1.0, size=(1, 3, 2)) * 1e300),
+    ("float16_mixed_scales", "float16", np.stack([np.full((2, 2), 1e-8), np.arange(4.0).reshape(2, 2) * 1e8])),
+]
+
+
+def write_logdir(logdir):
+    """The logdir the fixtures are read from."""
+    logdir = pathlib.Path(logdir)
+    viewer_logdirs.write_custom_maps(logdir, run="demo", tag="probe", steps=(0, 10, 20), count=2)
+    viewer_logdirs.write_activations(logdir, run="demo", tag="probe/activations", steps=(0,), count=2)
+    with viewer_logdirs.RunWriter(logdir / "blobs") as writer:
+        for name, dtype, values in MAP_CASES:
+            count = values.shape[0]
+            writer.saliency(name, viewer_logdirs.probe_images(count, size=9), {"map": values}, step=0, wall_time=1.0,
+                            dtype=dtype, share_images=False)
+        rng = np.random.default_rng(7)
+        for dtype in ("float16", "float32"):
+            writer.activations(f"activations_{dtype}", viewer_logdirs.probe_images(2, size=9),
+                               rng.uniform(0, 4, size=(2, 5, 2, 3)) * 10.0 ** rng.integers(-20, 20, size=(2, 1, 1, 1)),
+                               step=0, wall_time=1.0, layer="conv", max_channels=3, dtype=dtype, share_images=False)
+    raw.write_raw_frame(logdir / "broken", "damaged", [raw.DAMAGED_HEADER], wall_time=1.0)
+    raw.write_raw_frame(logdir / "broken", "newer", [raw.NEWER_HEADER], raw.NEWER_PLUGIN_DATA, wall_time=1.0)
+
+
+def _response(client, route, **params):
+    response = client.get(route, **params)
+    body = json.loads(response.get_data())
+    definition = schema.ROUTE_DEFINITIONS[route] if response.status_code == 200 else "Error"
+    schema.validate(body, definition)
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return {"request": f"{route}?{query}" if query else route, "status": response.status_code, "body": body}
+
+
+def _without_key(block, file_name):
+    return {**block, "blob": file_name}
+
+
+def generate(output=OUTPUT):
+    """Writes every fixture into `output` (emptied first)."""
+    output = pathlib.Path(output)
+    with tempfile.TemporaryDirectory() as logdir:
+        write_logdir(logdir)
+        client = PluginClient(logdir, samples_per_plugin=0)
+        files = {}
+
+        blobs = []
+        for name, _, _ in MAP_CASES:
+            frame = client.json("frame", run="blobs", tag=name, step=0)
+            [block] = frame["maps"]
+            shape = [frame["num_samples"], block["height"], block["width"]]
+            blobs.append(_blob_case(client, name, "map", block, shape, files))
+        for dtype in ("float16", "float32"):
+            frame = client.json("frame", run="blobs", tag=f"activations_{dtype}", step=0)
+            block = frame["activations"]
+            shape = [frame["num_samples"], block["channels"], block["height"], block["width"]]
+            blobs.append(_blob_case(client, f"activations_{dtype}", "activations", block, shape, files))
+        files["blobs.json"] = _json_text(blobs)
+
+        responses = {
+            "tags": _response(client, "tags"),
+            "steps": _response(client, "steps", run="demo", tag="probe"),
+            "frame": _response(client, "frame", run="demo", tag="probe", step=10),
+            "frame_inline_images": _response(client, "frame", run="demo", tag="probe", step=0),
+            "frame_activations": _response(client, "frame", run="demo", tag="probe/activations", step=0),
+            "frame_error_damaged": _response(client, "frame", run="broken", tag="damaged", step=0),
+            "frame_error_newer": _response(client, "frame", run="broken", tag="newer", step=0),
+            "steps_unknown_kind": _response(client, "steps", run="broken", tag="newer"),
+            "error_400": _response(client, "frame", run="demo", tag="probe"),
+            "error_404": _response(client, "steps", run="demo", tag="absent"),
+        }
+        # Polling: the answer to a token after new steps arrived holds only those steps.
+        responses["steps_before_append"] = responses["steps"]
+        run_dir = pathlib.Path(logdir) / "demo"
+        before = set(run_dir.iterdir())
+        viewer_logdirs.write_custom_maps(logdir, run="demo", tag="probe", steps=(30, 40), count=2, seed=3)
+        # Loaders read a run's event files in name order, and names start with the second they were
+        # created in: this one must come last, however fast this ran.
+        [appended] = set(run_dir.iterdir()) - before
+        appended.rename(run_dir / "events.out.tfevents.9999999999.appended")
+        later = PluginClient(logdir, samples_per_plugin=0)
+        responses["steps_append"] = _response(later, "steps", run="demo", tag="probe",
+                                              token=responses["steps"]["body"]["token"])
+        assert responses["steps_append"]["body"]["append"] is True
+        for name, document in responses.items():
+            files[f"responses/{name}.json"] = _json_text(document)
+    files["README.md"] = README.encode()
+
+    if output.exists():
+        shutil.rmtree(output)
+    for name, data in files.items():
+        path = output / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return sorted(files)
+
+
+def _blob_case(client, name, kind, block, shape, files):
+    data = client.get("blob", key=block["blob"]).get_data()
+    file_name = f"blobs/{name}.bin"
+    files[file_name] = data
+    expected = stored_format.decode_values(data, block["dtype"], shape, block["scale"])
+    return {"name": name, "file": file_name, "kind": kind, "shape": shape,
+            "entry": _without_key(block, file_name), "expected": expected.tolist()}
+
+
+def _json_text(document):
+    return (json.dumps(document, indent=1, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n").encode()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default=str(OUTPUT), help="folder to (re)write; default: %(default)s")
+    args = parser.parse_args(argv)
+    for name in generate(args.output):
+        print(name)
+
+
+if __name__ == "__main__":
+    main()
