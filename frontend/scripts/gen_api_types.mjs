@@ -24,11 +24,6 @@ export function checkFresh() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   if (process.argv.includes("--check")) {
-    // TEMPORARY until the backend branch adds the schema: src/api_types.ts is hand-written meanwhile.
-    if (!fs.existsSync(SCHEMA)) {
-      console.warn(`${SCHEMA} does not exist yet: src/api_types.ts is provisional`);
-      process.exit(0);
-    }
     try {
       checkFresh();
     } catch (e) {

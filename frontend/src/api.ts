@@ -3,12 +3,31 @@
 // against the iframe's <base href="plugin/saliency/">, which keeps them working under --path_prefix
 // and /experiment/<id>/.
 
-import type { FrameError, FrameResponse, StepsResponse, TagsResponse } from "./api_types";
+import type * as Schema from "./api_types";
 
-export type * from "./api_types";
+// The generated names, under the names the dashboard uses (the schema's "Map" and "Error" would
+// shadow JavaScript's own).
+export type TagsResponse = Schema.Tags;
+export type TagInfo = Schema.TagEntry;
+export type Kind = Schema.TagKind;
+export type FrameKind = Schema.FrameKind;
+export type Sampling = Schema.SamplingLimit;
+export type StepsResponse = Schema.Steps;
+export type StepEntry = Schema.StepEntry;
+export type StepIndex = Schema.Index;
+export type IndexedArray = Schema.IndexedArray;
+export type Range = Schema.Range;
+export type FrameResponse = Schema.FrameData;
+export type FrameError = Schema.FrameError;
+export type Sample = Schema.Sample;
+export type Images = Schema.Images;
+export type MapBlock = Schema.Map;
+export type Activations = Schema.Activations;
+export type Metric = Schema.Metric;
+export type DType = Schema.Dtype;
 
 /** A /frame answer: the step's header, or why it cannot be shown. */
-export type Frame = FrameResponse | FrameError;
+export type Frame = Schema.Frame;
 
 export function isFrameError(frame: Frame): frame is FrameError {
   return typeof (frame as FrameError).error === "string";

@@ -22,6 +22,7 @@ function response(steps: number[], extra: Partial<StepsResponse> = {}): StepsRes
     steps: steps.map((s) => entry(s)),
     written: { frames: steps.length, steps: steps.length },
     sampling: { limit: null, stored: steps.length },
+    ranges: [],
     ...extra,
   };
 }
@@ -91,6 +92,9 @@ test("per-tag extrema come from the index of every stored step that has one", ()
   c.apply(r);
   assert.deepEqual(c.extrema("gradcam"), { mins: [-1], maxs: [2] });
   assert.deepEqual(c.extrema("other"), { mins: [], maxs: [] });
+  // The step list's own ranges win: they cover every stored step, appended ones too.
+  c.apply({ ...r, ranges: [{ key: "gradcam", stage: "", min: -5, max: 9 }] });
+  assert.deepEqual(c.extrema("gradcam"), { mins: [-5], maxs: [9] });
 });
 
 test("keys and indexForStep", () => {

@@ -79,7 +79,8 @@ function frame(extra: Partial<FrameResponse> = {}): FrameResponse {
   return {
     run: "r", tag: "t", step: 3, wall_time: 10, kind: "saliency", num_samples: 2,
     samples: [{ label: 0, prediction: 0 }, { label: 1, prediction: 2 }],
-    images: null, maps: [mapBlock()], activations: null, randomisation: null, ...extra,
+    images: null, maps: [mapBlock()], activations: null, randomisation: null,
+    index: { num_samples: 2, frames_written: 1, steps_written: 1, wrong_predictions: 1, arrays: [] }, ...extra,
   };
 }
 

@@ -165,9 +165,11 @@ export class Card implements GridHost {
     }
     if (!this.cursor.known) {
       // /tags names the newest step: draw it while the step list loads.
-      this.cursor.provisional(this.info.max_step, this.info.max_wall_time);
-      this.updateSlider();
-      void this.loadCurrent();
+      if (this.info.max_step !== null && this.info.max_wall_time !== null) {
+        this.cursor.provisional(this.info.max_step, this.info.max_wall_time);
+        this.updateSlider();
+        void this.loadCurrent();
+      }
       void this.loadSteps();
     } else {
       if (this.stale) void this.loadSteps();
@@ -249,6 +251,10 @@ export class Card implements GridHost {
         return;
       }
       if (token !== this.stepsToken) return;
+      if (response.error && response.kind === "unknown") {
+        this.showError(`This tag cannot be shown: ${response.error}`);
+        return;
+      }
       const before = this.cursor.current;
       this.cursor.apply(response);
       this.updateSlider();
@@ -317,9 +323,12 @@ export class Card implements GridHost {
 
   private renderNotices(): void {
     const last = this.cursor.last;
-    if (!last) return;
     const flag = this.host.sampling()?.flag || "--samples_per_plugin=saliency=0";
-    replaceChildren(this.notices, ...stepNotices(last, flag).map(noticeElement));
+    const notices = last?.written ? stepNotices({ written: last.written, sampling: last.sampling }, flag).map(noticeElement) : [];
+    // A tag TensorBoard lists but cannot serve in full says so, whatever its steps show.
+    const error = this.info.kind !== "unknown" ? this.info.error : undefined;
+    if (error) notices.unshift(h("div", { className: "tbs-error tbs-tag-error", attrs: { role: "alert" }, text: `This tag: ${error}` }));
+    replaceChildren(this.notices, ...notices);
   }
 
   private async loadCurrent(): Promise<void> {

@@ -111,8 +111,13 @@ export class StepCursor {
     return i >= 0 && this.moveTo(i);
   }
 
-  /** The raw extrema of one array (map key and stage, or "activations") over every stored step whose index TensorBoard kept. */
+  /**
+   * The raw extrema of one array (map key and stage, or "activations") over every stored step whose
+   * index TensorBoard kept: the step list's `ranges`, else gathered from each step's index.
+   */
   extrema(key: string, stage = ""): Extrema {
+    const range = this.last?.ranges?.find((r) => r.key === key && r.stage === stage);
+    if (range) return { mins: [range.min], maxs: [range.max] };
     const mins: number[] = [];
     const maxs: number[] = [];
     for (const s of this.steps) {
