@@ -39,7 +39,11 @@ export interface Debug {
   lastRedrawMs: number;
   /** performance.now() just after the frame that showed the last paint or redraw. */
   paintedAt: number;
+  /** Called with paintedAt each time it is set (the benchmark waits on it without polling). */
+  onPainted: ((at: number) => void) | null;
   liveCards(): number;
+  /** Live cards whose step is not drawn yet. */
+  loadingCards(): number;
   canvases(): number;
   cacheBytes(): number;
   blobFetches(): number;
@@ -69,6 +73,8 @@ export class App implements CardHost, SidebarHost, ViewHost {
   private visibility: IntersectionObserver | null = null;
   private dirtyScheduled = false;
   private redrawQueued = false;
+  /** TensorBoard's run list has answered once (run order and colours are TensorBoard's). */
+  private runsKnown = false;
   private repaintQueued = false;
   private reloading: Promise<void> | null = null;
   private readonly store: Store | null;
@@ -97,7 +103,9 @@ export class App implements CardHost, SidebarHost, ViewHost {
       redraws: 0,
       lastRedrawMs: 0,
       paintedAt: 0,
+      onPainted: null,
       liveCards: () => [...this.cards.values()].filter((c) => c.live).length,
+      loadingCards: () => [...this.cards.values()].filter((c) => c.live && !c.settled).length,
       canvases: () => this.rootEl.ownerDocument.querySelectorAll("canvas").length,
       cacheBytes: () => self.decoded.total + self.blobs.held,
       blobFetches: () => self.blobs.fetches,
@@ -253,6 +261,28 @@ export class App implements CardHost, SidebarHost, ViewHost {
     return this.current.wide.includes(card.key);
   }
 
+  private readonly idle: (() => void)[] = [];
+  private idleScheduled = false;
+
+  whenIdle(tasks: (() => void)[]): void {
+    this.idle.push(...tasks);
+    if (this.idle.length > 20000) this.idle.splice(0, this.idle.length - 20000);
+    this.scheduleIdle();
+  }
+
+  private scheduleIdle(): void {
+    if (this.idleScheduled || !this.idle.length) return;
+    this.idleScheduled = true;
+    const run = (deadline?: IdleDeadline) => {
+      this.idleScheduled = false;
+      const end = performance.now() + Math.min(10, deadline ? deadline.timeRemaining() : 8);
+      while (this.idle.length && performance.now() < end) this.idle.shift()!();
+      this.scheduleIdle();
+    };
+    if (typeof requestIdleCallback !== "undefined") requestIdleCallback(run, { timeout: 2000 });
+    else setTimeout(run, 50);
+  }
+
   painted(): void {
     if (!this.debug.paints) performance.mark("tbs:first-paint");
     this.debug.paints++;
@@ -264,6 +294,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {
       this.debug.paintedAt = performance.now();
+      this.debug.onPainted?.(this.debug.paintedAt);
       then?.();
     };
     channel.port2.postMessage(null);
@@ -295,7 +326,15 @@ export class App implements CardHost, SidebarHost, ViewHost {
     const runs = Object.keys(tags.runs);
     for (const run of Object.keys(tags.run_errors ?? {})) if (!runs.includes(run)) runs.push(run);
     // TensorBoard's run order decides its colours; it lists every run, not only those with saliency.
-    const tbRuns = await runsP;
+    // It usually answers before /tags; the first cards do not wait long for it.
+    let tbRuns = await Promise.race([runsP, new Promise<null>((r) => setTimeout(() => r(null), 50))]);
+    if (!tbRuns && !this.runsKnown) {
+      void runsP.then((late) => {
+        if (late && !this.runsKnown) void this.reload();
+      });
+    }
+    if (tbRuns) this.runsKnown = true;
+    tbRuns ??= null;
     if (tbRuns) this.colors.assign(tbRuns);
     const rank = new Map((tbRuns ?? []).map((r, i) => [r, i]));
     this.runOrder = runs.sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0));
@@ -420,6 +459,17 @@ export class App implements CardHost, SidebarHost, ViewHost {
   /** Observes the cards on the page and releases those that left it. */
   private placeCards(placed: Card[]): void {
     const on = new Set(placed);
+    // The cards on screen start loading now rather than when the observers first report, a frame
+    // or more later: one layout of the page is cheaper than that wait.
+    const view = this.main.getBoundingClientRect();
+    for (const card of placed) {
+      if (card.live) continue;
+      const r = card.el.getBoundingClientRect();
+      if (r.bottom > view.top && r.top < view.bottom && r.height > 0) {
+        card.visible = true;
+        card.activate();
+      }
+    }
     for (const card of this.cards.values()) {
       if (on.has(card)) {
         this.visibility?.observe(card.el);

@@ -31,3 +31,18 @@ test("a failed request frees its place", async () => {
   await assert.rejects(q.run(0, () => Promise.reject(new Error("boom"))), /boom/);
   assert.equal(await q.run(0, async () => 3), 3);
 });
+
+test("less urgent requests leave connections free for what is on screen", async () => {
+  const q = new RequestQueue(3, 1);
+  const started: string[] = [];
+  const release: (() => void)[] = [];
+  const task = (name: string) => () => new Promise<void>((resolve) => (started.push(name), release.push(resolve)));
+  void q.run(1, task("near-a"));
+  void q.run(1, task("near-b"));
+  void q.run(0, task("screen-a"));
+  void q.run(0, task("screen-b"));
+  assert.deepEqual(started, ["near-a", "screen-a", "screen-b"], "one connection for the near cards, the rest for the screen");
+  release[0]();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(started, ["near-a", "screen-a", "screen-b", "near-b"]);
+});

@@ -3,7 +3,7 @@
 // its height and its place among the steps, nothing else.
 
 import { ApiError, exportUrl, type Kind, type Sampling, type StepEntry, type StepsResponse, type TagInfo } from "../api";
-import type { StepData } from "../data/step_data";
+import { warmUps, type StepData } from "../data/step_data";
 import { fileSafe, h, icon, iconButton, replaceChildren, uid } from "../dom";
 import { NEAR, ON_SCREEN } from "../data/queue";
 import { keyMove, StepCursor } from "../model/cursor";
@@ -34,6 +34,8 @@ export interface CardHost {
   isWide(card: Card): boolean;
   /** A card drew a step (instrumentation for tests and the benchmark). */
   painted(card: Card): void;
+  /** Work to do when the page is idle. */
+  whenIdle(tasks: (() => void)[]): void;
 }
 
 export class Card implements GridHost {
@@ -46,6 +48,8 @@ export class Card implements GridHost {
   visible = false;
   /** A display change is waiting to be painted (a live card off screen paints after the visible ones). */
   dirty = false;
+  /** The step on screen is drawn, or its error shown (for tests and the benchmark). */
+  settled = false;
   /** New steps may exist: re-read the step list when next live. */
   stale = false;
   private loadToken = 0;
@@ -334,7 +338,9 @@ export class Card implements GridHost {
   private async loadCurrent(): Promise<void> {
     const entry = this.cursor.current;
     const token = ++this.loadToken;
+    this.settled = false;
     if (!entry) {
+      this.settled = true;
       this.data = null;
       this.dropGrid();
       replaceChildren(this.body, h("div", { className: "tbs-loading", text: "No steps stored for this tag." }));
@@ -362,10 +368,12 @@ export class Card implements GridHost {
 
   private show(data: StepData): void {
     this.data = data;
+    this.settled = true;
     replaceChildren(this.problems, ...data.problems.map((p) => h("div", { className: "tbs-error tbs-problem", attrs: { role: "alert" }, text: p })));
     if (!(this.grid && this.grid.update(data))) this.buildGrid();
     else this.grid.paint();
     this.host.painted(this);
+    this.host.whenIdle(warmUps(data));
   }
 
   private buildGrid(): void {
@@ -391,6 +399,7 @@ export class Card implements GridHost {
   }
 
   private showError(text: string): void {
+    this.settled = true;
     replaceChildren(this.body, h("div", { className: "tbs-error", attrs: { role: "alert" }, text }));
   }
 

@@ -109,18 +109,25 @@ export interface Rect {
   h: number;
 }
 
-const scratchCanvases = new Map<string, HTMLCanvasElement>();
+const layers = new WeakMap<TilePainter, HTMLCanvasElement>();
 
-/** An off-page canvas holding a painter's layer (not composited by the browser: never on the page). */
+/**
+ * A painter's layer on an off-page canvas of its own (never on the page, so the browser does not
+ * composite it), kept while the painter lives: an opacity change, or a view that keeps the same
+ * colours, draws it again without colouring a pixel.
+ */
 function layerCanvas(painter: TilePainter, range: DisplayRange, s: TileSettings): HTMLCanvasElement {
-  const key = `${painter.width}x${painter.height}`;
-  let canvas = scratchCanvases.get(key);
+  let canvas = layers.get(painter);
   if (!canvas) {
-    if (scratchCanvases.size > 16) scratchCanvases.clear();
     canvas = document.createElement("canvas");
-    scratchCanvases.set(key, canvas);
+    layers.set(painter, canvas);
+    painter.paintedKey = "";
   }
-  paintLayer(painter, canvas, range, s);
+  const key = painter.layerKey(range, s);
+  if (painter.paintedKey !== key) {
+    paintLayer(painter, canvas, range, s);
+    painter.paintedKey = key;
+  }
   return canvas;
 }
 

@@ -111,8 +111,10 @@ export interface TileSettings {
 export class TilePainter {
   readonly width: number;
   readonly height: number;
-  private values: Float32Array | null = null;
-  private valuesKey = "";
+  /** Upsampled, sign-transformed values, per (sign, upsampling): a sign toggled back costs nothing. */
+  private readonly values = new Map<string, Float32Array>();
+  /** What the last painted layer was painted with; the same key needs no new colours. */
+  paintedKey = "";
 
   constructor(
     readonly block: Block,
@@ -125,12 +127,19 @@ export class TilePainter {
 
   private upsampled(sign: SignMode, mode: Upsampling): Float32Array {
     const key = `${sign} ${mode}`;
-    if (!this.values || this.valuesKey !== key) {
+    let values = this.values.get(key);
+    if (!values) {
       const b = this.block;
-      this.values = upsample(b.stored, b.height, b.width, this.height, this.width, mode, sign, this.values ?? undefined);
-      this.valuesKey = key;
+      if (this.values.size >= 4) this.values.clear();
+      values = upsample(b.stored, b.height, b.width, this.height, this.width, mode, sign);
+      this.values.set(key, values);
     }
-    return this.values;
+    return values;
+  }
+
+  /** What decides the layer's pixels: a layer painted with the same key is still right. */
+  layerKey(range: DisplayRange, s: TileSettings): string {
+    return `${range.lo} ${range.hi} ${range.signed} ${s.sign} ${s.upsampling} ${s.colormap} ${s.view === "masked" && this.input ? "mask" : "heat"}`;
   }
 
   /** Colours the layer into `out` (width × height packed RGBA pixels) with `range`. */
@@ -151,6 +160,8 @@ export class TilePainter {
   }
 
   get bytes(): number {
-    return this.values ? 4 * this.values.length : 0;
+    let n = 0;
+    for (const v of this.values.values()) n += 4 * v.length;
+    return n;
   }
 }
