@@ -12,6 +12,7 @@ import { openDialog } from "./components/dialog/index";
 import type { ViewHost } from "./components/dialog/views";
 import { emptyState } from "./components/empty";
 import { Sidebar, type SidebarHost } from "./components/sidebar";
+import { counters } from "./components/tiles";
 import { Tooltip } from "./components/tooltip";
 import { h, icon, iconButton, replaceChildren } from "./dom";
 import { StepCursor } from "./model/cursor";
@@ -44,6 +45,10 @@ export interface Debug {
   liveCards(): number;
   /** Live cards whose step is not drawn yet. */
   loadingCards(): number;
+  /** Colour layers computed so far (each map tile once per display change that changes its colours). */
+  layerPaints(): number;
+  /** Map tiles of the live cards. */
+  liveTiles(): number;
   canvases(): number;
   cacheBytes(): number;
   blobFetches(): number;
@@ -106,6 +111,8 @@ export class App implements CardHost, SidebarHost, ViewHost {
       onPainted: null,
       liveCards: () => [...this.cards.values()].filter((c) => c.live).length,
       loadingCards: () => [...this.cards.values()].filter((c) => c.live && !c.settled).length,
+      layerPaints: () => counters.layers,
+      liveTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.grid ? c.grid.tileCount : 0), 0),
       canvases: () => this.rootEl.ownerDocument.querySelectorAll("canvas").length,
       cacheBytes: () => self.decoded.total + self.blobs.held,
       blobFetches: () => self.blobs.fetches,

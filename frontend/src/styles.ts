@@ -125,7 +125,7 @@ tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-tile-box { position: relative; }
 .tbs-tile { position: relative; display: block; cursor: zoom-in; border-radius: 2px; line-height: 0; }
 .tbs-tile:focus-visible { outline: 2px solid var(--tbs-accent); outline-offset: 1px; }
-.tbs-fit .tbs-tile { width: 100%; }
+.tbs-fit .tbs-tile { width: 100%; max-width: 320px; }
 .tbs-native .tbs-tile { display: inline-block; }
 .tbs-tile canvas { display: block; }
 .tbs-big canvas { width: 100%; height: auto; }

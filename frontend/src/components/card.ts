@@ -432,6 +432,8 @@ export function formatWallTime(seconds: number): string {
 }
 
 export function message(e: unknown): string {
+  // The backend's own errors for a frame start with the phrase the card already says.
+  if (e instanceof Error && !(e instanceof ApiError)) return e.message.replace(/^this frame cannot be shown: /, "");
   // A 404 for something the step list named a moment ago means the run changed on disk since.
   if (e instanceof ApiError && e.status === 404) return `${e.message} (the run may have been deleted or rewritten; press Refresh)`;
   return e instanceof Error ? e.message : String(e);

@@ -455,6 +455,11 @@ export class GridView {
     this.host.tooltip.show(lines, e.clientX, e.clientY);
   }
 
+  /** Map tiles (or channel tiles) drawn by this grid. */
+  get tileCount(): number {
+    return this.tiles.length;
+  }
+
   /** The samples shown, in order. */
   get shownSamples(): readonly number[] {
     return this.samples;

@@ -47,10 +47,14 @@ export function mapTileParts(painter: TilePainter, picture: Picture | null, zoom
   return { el, under, layer };
 }
 
+/** How many colour layers were computed (instrumentation: each tile once per display change). */
+export const counters = { layers: 0 };
+
 /** Colours a painter's layer into its canvas. */
 export function paintLayer(painter: TilePainter, canvas: HTMLCanvasElement, range: DisplayRange, s: TileSettings): void {
   const image = scratchImage(painter.width, painter.height);
   painter.paint(new Uint32Array(image.data.buffer, image.data.byteOffset, painter.width * painter.height), range, s);
+  counters.layers++;
   putPixels(canvas, image.data, painter.width, painter.height);
 }
 
