@@ -49,6 +49,8 @@ export interface Debug {
   layerPaints(): number;
   /** Map tiles of the live cards. */
   liveTiles(): number;
+  /** Map tiles of the cards on (or an eighth of a screen from) the screen. */
+  visibleTiles(): number;
   canvases(): number;
   cacheBytes(): number;
   blobFetches(): number;
@@ -76,7 +78,6 @@ export class App implements CardHost, SidebarHost, ViewHost {
   private readonly rootEl: HTMLElement;
   private observer: IntersectionObserver | null = null;
   private visibility: IntersectionObserver | null = null;
-  private dirtyScheduled = false;
   private redrawQueued = false;
   /** TensorBoard's run list has answered once (run order and colours are TensorBoard's). */
   private runsKnown = false;
@@ -113,6 +114,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
       loadingCards: () => [...this.cards.values()].filter((c) => c.live && !c.settled).length,
       layerPaints: () => counters.layers,
       liveTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.grid ? c.grid.tileCount : 0), 0),
+      visibleTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.visible && c.grid ? c.grid.tileCount : 0), 0),
       canvases: () => this.rootEl.ownerDocument.querySelectorAll("canvas").length,
       cacheBytes: () => self.decoded.total + self.blobs.held,
       blobFetches: () => self.blobs.fetches,
@@ -125,9 +127,10 @@ export class App implements CardHost, SidebarHost, ViewHost {
     (window as unknown as { tbsDebug: Debug }).tbsDebug = this.debug;
     watchTheme((dark) => this.setTheme(dark));
     if (typeof IntersectionObserver !== "undefined") {
-      // On screen: first in line for requests and repaints. (Made first, so a card knows whether it
-      // is on screen when it becomes live.)
-      this.visibility = new IntersectionObserver((entries) => this.onVisible(entries), { root: this.main });
+      // On screen (or an eighth of a screen from it, so that a card is drawn before it shows): first
+      // in line for requests, and the only cards a display change repaints. (Made first, so a card
+      // knows whether it is on screen when it becomes live.)
+      this.visibility = new IntersectionObserver((entries) => this.onVisible(entries), { root: this.main, rootMargin: "12.5% 0px" });
       // Live: on screen or within a screen of it. Everything else is released.
       this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), { root: this.main, rootMargin: "100% 0px" });
     }
@@ -385,22 +388,6 @@ export class App implements CardHost, SidebarHost, ViewHost {
     }
   }
 
-  /** Repaints the live cards off screen that a display change left behind, one per task. */
-  private scheduleDirty(): void {
-    if (this.dirtyScheduled) return;
-    this.dirtyScheduled = true;
-    setTimeout(() => {
-      this.dirtyScheduled = false;
-      for (const card of this.cards.values()) {
-        if (card.dirty) {
-          card.redraw();
-          this.scheduleDirty();
-          return;
-        }
-      }
-    }, 0);
-  }
-
   private shownRunList(): string[] {
     const { regex } = compileFilter(this.current.runFilter);
     const hidden = new Set(this.current.hiddenRuns);
@@ -469,10 +456,11 @@ export class App implements CardHost, SidebarHost, ViewHost {
     // The cards on screen start loading now rather than when the observers first report, a frame
     // or more later: one layout of the page is cheaper than that wait.
     const view = this.main.getBoundingClientRect();
+    const margin = view.height / 8;
     for (const card of placed) {
       if (card.live) continue;
       const r = card.el.getBoundingClientRect();
-      if (r.bottom > view.top && r.top < view.bottom && r.height > 0) {
+      if (r.bottom > view.top - margin && r.top < view.bottom + margin && r.height > 0) {
         card.visible = true;
         card.activate();
       }
@@ -541,7 +529,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
       const t0 = performance.now();
       this.rootEl.style.setProperty("--tbs-opacity", String(this.current.opacity / 100));
       if (this.repaintQueued) {
-        // The cards on screen now; the live ones around them in the tasks that follow.
+        // The cards on screen now; the live ones around them when they come on screen.
         for (const card of this.cards.values()) {
           if (!card.live) continue;
           if (card.visible || !this.visibility) card.redraw();
@@ -551,8 +539,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
       this.repaintQueued = false;
       this.debug.redraws++;
       this.debug.lastRedrawMs = performance.now() - t0;
-      // The cards around the screen repaint once this frame is out.
-      this.afterFrame(() => this.scheduleDirty());
+      this.afterFrame();
     });
   }
 }

@@ -399,10 +399,12 @@ export class GridView {
    */
   private prepareCanvas(): CanvasRenderingContext2D | null {
     if (!this.el.isConnected) return null;
-    const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
-    const width = Math.ceil(this.el.scrollWidth * dpr);
-    const height = Math.ceil(this.el.scrollHeight * dpr);
-    if (!this.rects || this.canvas.width !== width || this.canvas.height !== height) {
+    // The boxes are measured once per layout (the resize observer forgets them), so a display
+    // change reads no layout.
+    if (!this.rects) {
+      const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+      const width = Math.ceil(this.el.scrollWidth * dpr);
+      const height = Math.ceil(this.el.scrollHeight * dpr);
       const origin = this.el.getBoundingClientRect();
       const scrollLeft = this.el.scrollLeft;
       const rects = new Map<HTMLElement, Rect>();
