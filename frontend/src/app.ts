@@ -43,7 +43,7 @@ export interface Debug {
   /** Called with paintedAt each time it is set (the benchmark waits on it without polling). */
   onPainted: ((at: number) => void) | null;
   liveCards(): number;
-  /** Live cards whose step is not drawn yet. */
+  /** Live cards whose step is not drawn yet, or whose step list is being read. */
   loadingCards(): number;
   /** Colour layers computed so far (each map tile once per display change that changes its colours). */
   layerPaints(): number;
@@ -111,7 +111,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
       paintedAt: 0,
       onPainted: null,
       liveCards: () => [...this.cards.values()].filter((c) => c.live).length,
-      loadingCards: () => [...this.cards.values()].filter((c) => c.live && !c.settled).length,
+      loadingCards: () => [...this.cards.values()].filter((c) => c.live && (!c.settled || c.loadingSteps)).length,
       layerPaints: () => counters.layers,
       liveTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.grid ? c.grid.tileCount : 0), 0),
       visibleTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.visible && c.grid ? c.grid.tileCount : 0), 0),

@@ -67,6 +67,7 @@ def test_link_steps_moves_every_card(open_tab, demo_url):
     a, b = tab.card(DEMO_RUNS[0]), tab.card(DEMO_RUNS[1])
     wait_for_grid(a)
     wait_for_grid(b)
+    tab.settled()
     tab.frame.get_by_label("Link steps").check()
     a.locator(".tbs-step input[type=range]").focus()
     tab.page.keyboard.press("Home")
@@ -224,6 +225,7 @@ def test_only_cards_near_the_screen_fetch_and_steps_are_fetched_once(open_tab, e
     if not [u for u in requests_to(tab, "/frame") if activations in u]:
         card.scroll_into_view_if_needed()
     card.locator(".tbs-channel").first.wait_for(timeout=20_000)
+    tab.settled()
     assert [u for u in requests_to(tab, "/frame?") if activations in u]
     # Back and forth between two steps: each step's blobs are fetched once.
     slider = card.locator(".tbs-step input[type=range]")

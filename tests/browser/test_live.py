@@ -79,6 +79,7 @@ def test_new_steps_appear_and_the_users_place_is_kept(open_tab, tmp_path, traini
         for card in (follow, stay):
             card.locator("table.tbs-grid .tbs-tile").first.wait_for(timeout=20_000)
             assert step_of(card) == 1
+        tab.settled()
         # The user moves one card back to step 0.
         stay.locator(".tbs-step input[type=range]").focus()
         tab.page.keyboard.press("Home")

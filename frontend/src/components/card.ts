@@ -168,13 +168,15 @@ export class Card implements GridHost {
       return;
     }
     if (!this.cursor.known) {
-      // /tags names the newest step: draw it while the step list loads.
+      // /tags names the newest step: draw it first, then read the step list (the first picture
+      // needs every connection the browser has).
       if (this.info.max_step !== null && this.info.max_wall_time !== null) {
         this.cursor.provisional(this.info.max_step, this.info.max_wall_time);
         this.updateSlider();
-        void this.loadCurrent();
+        void this.loadCurrent().finally(() => void this.loadSteps());
+      } else {
+        void this.loadSteps();
       }
-      void this.loadSteps();
     } else {
       if (this.stale) void this.loadSteps();
       void this.loadCurrent();
@@ -231,6 +233,11 @@ export class Card implements GridHost {
       return `This tag cannot be shown: ${this.info.error || "TensorBoard says its metadata cannot be read but gives no reason (expected an error message with kind \"unknown\")."}`;
     }
     return null;
+  }
+
+  /** The step list is being read (the slider knows only the newest step meanwhile). */
+  get loadingSteps(): boolean {
+    return this.stepsLoading !== null;
   }
 
   private get priority(): number {
