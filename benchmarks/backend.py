@@ -1,18 +1,20 @@
 """The Saliency plugin's routes beside the Images plugin's, on the same logdir, under both loaders.
 
-    python benchmarks/backend.py                 # about 8 minutes on 2 CPU cores
+    python benchmarks/backend.py                 # 2 to 3 minutes on 2 CPU cores
     python benchmarks/backend.py --quick         # a smaller logdir, for a try-out
 
 Writes a logdir without torch (tb_saliency.format and TensorBoard's EventFileWriter): 20 runs × 20
 tags × 50 steps of saliency frames (4 samples, a 16×16 "gradient" and a 4×4 "gradcam" map, one
 fixed probe set per run), the same maps blended over their images as overlays through the Images
-plugin's format (one image tag per saliency tag), and one long tag of 5,000 steps (8 samples, two
-maps) with its overlays. Then starts real `tensorboard` processes, --load_fast=true and =false, with
-every step kept (--samples_per_plugin=saliency=0,images=100000), and measures each route beside its
-Images counterpart: /tags ↔ /tags, /steps ↔ /images, /blob ↔ /individualImage, sequentially and with
-8 concurrent clients, p50 and p95 over requests; and how long the backend takes to give a card of the
-long tag what it paints (/steps, /frame, then the step's 8 images and 2 maps with 6 parallel fetches,
-as a browser does), cold (the first request TensorBoard serves for the tag) and warm.
+plugin's format (one image tag per saliency tag), one long tag of 5,000 steps (8 samples, two maps)
+with its overlays, and noise pictures of five sizes logged through both plugins. Then starts real
+`tensorboard` processes, --load_fast=true and =false, with every step kept
+(--samples_per_plugin=saliency=0,images=100000), and measures each route beside its Images
+counterpart, interleaved: /tags ↔ /tags, /steps ↔ /images, /blob ↔ /individualImage (the same PNG
+bytes), sequentially and with 8 concurrent clients, p50 and p95 over requests; and how long the
+backend takes to give a card of the long tag what it paints (/steps, /frame, then the step's 8
+images and 2 maps with 6 parallel fetches, as a browser does), cold (the first request TensorBoard
+serves for the tag) and warm. Results and how to read them: benchmarks/README.md.
 """
 
 import argparse
@@ -130,20 +132,31 @@ def percentiles(seconds):
     return statistics.median(ordered) * 1e3, p95 * 1e3
 
 
-def concurrent_times(base, requests, clients=8):
-    """Latencies of `requests` [(path, params)] spread over `clients` concurrent connections."""
-    times, lock = [], threading.Lock()
-    chunks = [requests[i::clients] for i in range(clients)]
+def concurrent_times(base, ours, theirs, clients=8):
+    """Latencies of two lists of requests [(path, params)], interleaved (one of ours, one of theirs)
+    and spread over `clients` concurrent connections, so that both meet the same load."""
+    times, lock = {"ours": [], "theirs": []}, threading.Lock()
+    mixed = [item for pair in zip((("ours", r) for r in ours), (("theirs", r) for r in theirs)) for item in pair]
+    chunks = [mixed[i::clients] for i in range(clients)]
 
     def work(chunk):
         client = Client(base)
-        for path, params in chunk:
+        for who, (path, params) in chunk:
             elapsed = client.get(path, **params)[0]
             with lock:
-                times.append(elapsed)
+                times[who].append(elapsed)
 
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         list(pool.map(work, chunks))
+    return times["ours"], times["theirs"]
+
+
+def interleaved(client, ours, theirs):
+    """Latencies of two lists of requests [(path, params)], one of ours then one of theirs."""
+    times = ([], [])
+    for mine, other in zip(ours, theirs):
+        times[0].append(client.get(mine[0], **mine[1])[0])
+        times[1].append(client.get(other[0], **other[1])[0])
     return times
 
 
@@ -189,7 +202,7 @@ def bench_loader(logdir, load_fast, args, results):
         print(f"# {loader}: tensorboard up and loaded in {time.perf_counter() - start:.0f} s", flush=True)
         pairs = [(f"run{r:02d}", f"probe{t:02d}") for r in range(args.runs) for t in range(args.tags)]
         random.Random(0).shuffle(pairs)
-        pairs = pairs * (1 + (args.repeats * 6) // len(pairs))  # a small logdir reuses its tags
+        pairs = pairs * (1 + (args.repeats * 7) // len(pairs))  # a small logdir reuses its tags
 
         # The long tag first, while nothing is cached: a card cold, then warm.
         card_cold = paint_card(base, "long", "probe", args.long_steps - 1)
@@ -202,8 +215,9 @@ def bench_loader(logdir, load_fast, args, results):
         results.add(loader, f"card of the {args.long_steps}-step tag, warm", [c["total"] for c in card_warm],
                     note=note)
 
-        long_steps = [client.get(SALIENCY + "steps", run="long", tag="probe")[0] for _ in range(args.repeats)]
-        long_images = [client.get(IMAGES + "images", run="long", tag="overlay/probe")[0] for _ in range(args.repeats)]
+        long_steps, long_images = interleaved(
+            client, [(SALIENCY + "steps", {"run": "long", "tag": "probe"})] * args.repeats,
+            [(IMAGES + "images", {"run": "long", "tag": "overlay/probe"})] * args.repeats)
         results.add(loader, f"/steps ↔ /images, {args.long_steps} steps, warm", long_steps, long_images)
         token = client.json(SALIENCY + "steps", run="long", tag="probe")[1]["token"]
         polls = [client.get(SALIENCY + "steps", run="long", tag="probe", token=token)[0] for _ in range(args.repeats)]
@@ -217,29 +231,27 @@ def bench_loader(logdir, load_fast, args, results):
         results.add(loader, f"/frame, {args.long_steps}-step tag, warm", warm_frames)
 
         # /tags
-        ours = [client.get(SALIENCY + "tags")[0] for _ in range(args.repeats)]
-        theirs = [client.get(IMAGES + "tags")[0] for _ in range(args.repeats)]
-        results.add(loader, "/tags ↔ /tags", ours, theirs, f"{args.runs * args.tags + 1 + len(BLOB_SIDES)} tags")
-        ours = concurrent_times(base, [(SALIENCY + "tags", {})] * (args.repeats * 4))
-        theirs = concurrent_times(base, [(IMAGES + "tags", {})] * (args.repeats * 4))
-        results.add(loader, "/tags ↔ /tags, 8 clients", ours, theirs)
+        tags_requests = ([(SALIENCY + "tags", {})] * args.repeats, [(IMAGES + "tags", {})] * args.repeats)
+        results.add(loader, "/tags ↔ /tags", *interleaved(client, *tags_requests),
+                    f"{args.runs * args.tags + 1 + len(BLOB_SIDES)} tags each")
+        results.add(loader, "/tags ↔ /tags, 8 clients",
+                    *concurrent_times(base, tags_requests[0] * 4, tags_requests[1] * 4))
 
         # /steps ↔ /images on 50-step tags: cold (first touch of a tag), then warm.
-        cold_pairs = pairs[:args.repeats]
-        ours = [client.get(SALIENCY + "steps", run=r, tag=t)[0] for r, t in cold_pairs]
-        theirs = [client.get(IMAGES + "images", run=r, tag=f"overlay/{t}")[0] for r, t in cold_pairs]
-        results.add(loader, f"/steps ↔ /images, {args.steps} steps, cold", ours, theirs)
-        ours = [client.get(SALIENCY + "steps", run=r, tag=t)[0] for r, t in cold_pairs]
-        theirs = [client.get(IMAGES + "images", run=r, tag=f"overlay/{t}")[0] for r, t in cold_pairs]
-        results.add(loader, f"/steps ↔ /images, {args.steps} steps, warm", ours, theirs)
-        requests_ours = [(SALIENCY + "steps", {"run": r, "tag": t}) for r, t in pairs[args.repeats:args.repeats * 5]]
-        requests_theirs = [(IMAGES + "images", {"run": r, "tag": f"overlay/{t}"})
-                           for r, t in pairs[args.repeats:args.repeats * 5]]
+        def steps_requests(chosen):
+            return ([(SALIENCY + "steps", {"run": r, "tag": t}) for r, t in chosen],
+                    [(IMAGES + "images", {"run": r, "tag": f"overlay/{t}"}) for r, t in chosen])
+
+        cold_pairs = pairs[:args.repeats * 2]
+        results.add(loader, f"/steps ↔ /images, {args.steps} steps, cold",
+                    *interleaved(client, *steps_requests(cold_pairs)))
+        results.add(loader, f"/steps ↔ /images, {args.steps} steps, warm",
+                    *interleaved(client, *steps_requests(cold_pairs)))
         results.add(loader, f"/steps ↔ /images, {args.steps} steps, cold, 8 clients",
-                    concurrent_times(base, requests_ours), concurrent_times(base, requests_theirs))
+                    *concurrent_times(base, *steps_requests(pairs[args.repeats * 2:args.repeats * 6])))
 
         # /frame on 50-step tags, cold and warm
-        frame_pairs = pairs[args.repeats * 5:args.repeats * 6]
+        frame_pairs = pairs[args.repeats * 6:args.repeats * 7]
         cold = [client.get(SALIENCY + "frame", run=r, tag=t, step=args.steps - 1)[0] for r, t in frame_pairs]
         warm = [client.get(SALIENCY + "frame", run=r, tag=t, step=args.steps - 1)[0] for r, t in frame_pairs]
         results.add(loader, f"/frame, {args.steps}-step tag, cold", cold, note="header read (no Images counterpart)")
@@ -253,17 +265,13 @@ def bench_loader(logdir, load_fast, args, results):
             ours_body, theirs_body = (client.get(SALIENCY + "blob", key=png)[2],
                                       client.get(IMAGES + "individualImage", blob_key=image_key)[2])
             assert ours_body == theirs_body
-            ours, theirs = [], []
-            for _ in range(args.repeats):  # interleaved, so load on the machine hits both alike
-                ours.append(client.get(SALIENCY + "blob", key=png)[0])
-                theirs.append(client.get(IMAGES + "individualImage", blob_key=image_key)[0])
-            results.add(loader, "/blob ↔ /individualImage, same PNG", ours, theirs, f"{len(ours_body)} B")
+            blob_requests = ([(SALIENCY + "blob", {"key": png})] * args.repeats,
+                             [(IMAGES + "individualImage", {"blob_key": image_key})] * args.repeats)
+            results.add(loader, "/blob ↔ /individualImage, same PNG", *interleaved(client, *blob_requests),
+                        f"{len(ours_body)} B")
             if side == BLOB_SIDES[1]:
-                ours = concurrent_times(base, [(SALIENCY + "blob", {"key": png})] * (args.repeats * 4))
-                theirs = concurrent_times(base, [(IMAGES + "individualImage", {"blob_key": image_key})]
-                                          * (args.repeats * 4))
-                results.add(loader, "/blob ↔ /individualImage, same PNG, 8 clients", ours, theirs,
-                            f"{len(ours_body)} B")
+                results.add(loader, "/blob ↔ /individualImage, same PNG, 8 clients",
+                            *concurrent_times(base, blob_requests[0] * 4, blob_requests[1] * 4), f"{len(ours_body)} B")
         frame = client.json(SALIENCY + "frame", run="long", tag="probe", step=0)[1]
         gradient = frame["maps"][0]["blob"]
         size = len(client.get(SALIENCY + "blob", key=gradient)[2])

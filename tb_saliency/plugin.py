@@ -6,8 +6,9 @@ which works under both loaders (`--load_fast=true` and `false`).
 
 What a request costs (n stored steps of a tag):
 - `/tags`: one `list_blob_sequences` call.
-- `/steps`: one list call for the frames and one for their INDEX series; when either changed, one
-  `read_blob_sequences` and one `read_tensors` call, O(n) work; otherwise a lookup. No blob is read.
+- `/steps`: one list call for the frames, and when they did not change one for their INDEX series;
+  when either changed, one `read_blob_sequences` and one `read_tensors` call (together, under the
+  fast loader) and O(new steps) decoding; otherwise a lookup. No header or blob is read.
 - `/frame`: the list call, then the step's header from the cache, or one `read_blob` (and one more,
   once, for a probe set shared through an INPUTS tag).
 - `/blob`: one `read_blob`.
@@ -20,7 +21,6 @@ import functools
 import hashlib
 import io
 import json
-import math
 import pathlib
 import re
 import threading
@@ -42,6 +42,7 @@ DEFAULT_SAMPLES_KEPT = 10
 KEEP_ALL_FLAG = f"--samples_per_plugin={metadata.PLUGIN_NAME}=0"
 # "As many as stored", for the providers' `downsample` argument.
 _ALL = 2**31 - 1
+_UNKNOWN = object()
 
 # What the loaders raise from `read_blob` for a key or a stored tensor they cannot decode, besides
 # TensorBoard's own PublicErrors: the Python loader's key decoding (base64, JSON, unpacking) raises
@@ -70,8 +71,8 @@ def _json_response(request, payload, code=200):
     return http_util.Respond(request, body, "application/json", code=code)
 
 
-def _dumps(payload):
-    return json.dumps(payload, allow_nan=False, ensure_ascii=True, separators=(",", ":"))
+# One encoder for every answer: json.dumps with options builds a new one per call.
+_dumps = json.JSONEncoder(allow_nan=False, ensure_ascii=True, separators=(",", ":")).encode
 
 
 def _error(request, code, message):
@@ -120,13 +121,16 @@ class _Steps:
     """The `/steps` answer of one (run, tag) for one state of its frames and index: each step's JSON,
     a token per prefix of the list, and the facts every answer repeats."""
 
-    def __init__(self, key, entries, tokens, written, ranges):
+    def __init__(self, key, entries, tokens, token, written, ranges, built):
         self.key = key
         self.entries = entries      # JSON text of each step, oldest first
         self.tokens = tokens        # token of the first i steps → i (every i from 0 to len)
-        self.token = next(t for t, i in tokens.items() if i == len(entries))
+        self.token = token          # of the whole list
         self.written = written
         self.ranges = ranges
+        # (step, wall time) → (index bytes, entry JSON, [(key, stage, min, max)]): what the next
+        # build takes as it is for every frame whose index did not change.
+        self.built = built
 
 
 class SaliencyPlugin(base_plugin.TBPlugin):
@@ -197,7 +201,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         if cached is not None:
             # Headers of frames still stored stay cached; those of frames gone go with them.
             live = {(d.step, d.wall_time, len(d.values)) for d in frames.data}
-            frames.headers = {k: v for k, v in cached.headers.items() if k in live}
+            # A copy first (one C call): another request may be adding a header to it.
+            frames.headers = {k: v for k, v in dict(cached.headers).items() if k in live}
         with self._lock:
             self._frames[cache_key] = frames
         return frames
@@ -319,12 +324,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         if found is None:
             return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
         series, info = found
-        index_series = self._data_provider.list_tensors(
-            ctx, experiment_id=experiment, plugin_name=self.plugin_name,
-            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[metadata.index_tag(tag)]),
-        ).get(run, {}).get(metadata.index_tag(tag))
-        index_key = None if index_series is None else (index_series.max_step, index_series.max_wall_time)
-        steps = self._steps_of(ctx, experiment, series, info, index_key)
+        steps = self._steps_of(ctx, experiment, series, info)
         if steps.written is None:
             steps.written = self._written_from_header(ctx, self._frames_of(ctx, experiment, series))
         known = steps.tokens.get(request.args.get("token"))
@@ -347,55 +347,75 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         body = _dumps(head)[:-1] + ',"steps":[' + ",".join(entries) + "]}"
         return _json_response(request, body)
 
-    def _steps_of(self, ctx, experiment, series, info, index_key):
-        """The cached _Steps of a tag, built again when its frames or its index changed."""
+    def _steps_of(self, ctx, experiment, series, info):
+        """The cached _Steps of a tag, built again when its frames or its index changed: the frames'
+        list key says the first, a list call for the INDEX series the second (made only when the
+        frames did not change; a rebuild reads the index anyway)."""
         cache_key = (series.run, series.tag)
-        key = (series.key, index_key)
+        index_tag = metadata.index_tag(series.tag)
         with self._lock:
             cached = self._steps.get(cache_key)
-        if cached is not None and cached.key == key:
-            return cached
-        read_index = None
-        if index_key is not None:
-            tag = metadata.index_tag(series.tag)
-            # Read beside the references, not after them: the data server holds every answer of more
-            # than about a kilobyte some 40 ms (see benchmarks/README.md), and two reads in flight
-            # wait once.
-            read_index = _in_background(lambda: self._data_provider.read_tensors(
-                ctx, experiment_id=experiment, plugin_name=self.plugin_name, downsample=_ALL,
-                run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[tag]),
-            ).get(series.run, {}).get(tag, []))
+        index_key = _UNKNOWN
+        if cached is not None and cached.key[0] == series.key:
+            listed = self._data_provider.list_tensors(
+                ctx, experiment_id=experiment, plugin_name=self.plugin_name,
+                run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[index_tag]),
+            ).get(series.run, {}).get(index_tag)
+            index_key = None if listed is None else (listed.max_step, listed.max_wall_time)
+            if cached.key[1] == index_key:
+                return cached
+        read_index = lambda: self._data_provider.read_tensors(  # noqa: E731
+            ctx, experiment_id=experiment, plugin_name=self.plugin_name, downsample=_ALL,
+            run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[index_tag]),
+        ).get(series.run, {}).get(index_tag, [])
+        if self._fast_loader:
+            # Read beside the references, not after them: the data server holds every answer of
+            # more than a few hundred bytes some 40 ms (see benchmarks/README.md), and two reads in
+            # flight wait once. The Python loader reads in this process, holding the GIL: there a
+            # second thread only adds its hand-overs.
+            read_index = _in_background(read_index)
         frames = self._frames_of(ctx, experiment, series)
+        data = read_index()
+        if index_key is _UNKNOWN:
+            # What list_tensors reports of the series: its newest step and wall time over what it
+            # stores, all of which was read.
+            index_key = (max(d.step for d in data), max(d.wall_time for d in data)) if data else None
         indexes = {}
-        newest_index = None
-        if read_index is not None:
-            data = read_index()
-            for datum in data:
-                # The index value goes in the same event as its frame: (step, wall time) names the
-                # frame. The Python loader lists every kept value of a step, first written first,
-                # and serves that first one's blobs: the first index of a pair is the one that fits.
-                indexes.setdefault((datum.step, datum.wall_time), datum.numpy)
-            if data:
-                # Both loaders always keep the newest value of a series, and list it last.
-                newest_index = _index_json(data[-1].numpy, info["kind"])
-        entries, ranges, digest = [], {}, hashlib.blake2b(digest_size=9)
+        for datum in data:
+            # The index value goes in the same event as its frame: (step, wall time) names the frame.
+            # The Python loader lists every kept value of a step, first written first, and serves
+            # that first one's blobs: the first index of a pair is the one that fits.
+            indexes.setdefault((datum.step, datum.wall_time), datum.numpy)
+        written = None
+        if data:
+            # Both loaders always keep the newest value of a series, and list it last.
+            newest = _index_json(_index_bytes(data[-1].numpy), info["kind"])
+            if newest is not None:
+                written = {"frames": newest["frames_written"], "steps": newest["steps_written"]}
+        previous = cached.built if cached is not None else {}
+        built, entries, ranges = {}, [], {}
+        digest = hashlib.blake2b(digest_size=9)
         tokens = {_token(0, digest): 0}
         for datum in frames.data:
-            index = _index_json(indexes.get((datum.step, datum.wall_time)), info["kind"])
-            entry = {"step": datum.step, "wall_time": datum.wall_time, "index": index}
-            text = _dumps(entry)
-            entries.append(text)
-            digest.update(text.encode())
+            name = (datum.step, datum.wall_time)
+            blob = _index_bytes(indexes.get(name))
+            done = previous.get(name)
+            if done is None or done[0] != blob:
+                # Encoded once per frame and index: a tag that grows by a step costs one more.
+                index = _index_json(blob, info["kind"])
+                text = _dumps({"step": datum.step, "wall_time": datum.wall_time, "index": index})
+                extent = [(a["key"], a["stage"], a["min"], a["max"]) for a in index["arrays"]] if index else []
+                done = (blob, text, extent)
+            built[name] = done
+            entries.append(done[1])
+            digest.update(done[1].encode())
             tokens[_token(len(entries), digest)] = len(entries)
-            for array in (index or {}).get("arrays", ()):
-                name = (array["key"], array["stage"])
-                low, high = ranges.get(name, (array["min"], array["max"]))
-                ranges[name] = (min(low, array["min"]), max(high, array["max"]))
-        written = None
-        if newest_index is not None:
-            written = {"frames": newest_index["frames_written"], "steps": newest_index["steps_written"]}
-        steps = _Steps(key, entries, tokens, written,
-                       [{"key": k, "stage": s, "min": lo, "max": hi} for (k, s), (lo, hi) in ranges.items()])
+            for key, stage, low, high in done[2]:
+                known = ranges.get((key, stage))
+                ranges[(key, stage)] = (low, high) if known is None else (min(known[0], low), max(known[1], high))
+        steps = _Steps((series.key, index_key), entries, tokens, _token(len(entries), digest), written,
+                       [{"key": k, "stage": s, "min": lo, "max": hi} for (k, s), (lo, hi) in ranges.items()],
+                       built)
         with self._lock:
             self._steps[cache_key] = steps
         return steps
@@ -423,8 +443,9 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         return (run, tag, int(step)), None
 
     def _frame(self, ctx, experiment, run, tag, step):
-        """(datum, tag info, frame JSON with blob keys) or raises NotFoundError; a frame that cannot
-        be shown comes back with an "error" instead of its data."""
+        """The `/frame` JSON of a stored step, blob keys included; _Missing when there is no such
+        tag or stored step. A frame that cannot be shown comes back with an "error" instead of its
+        data."""
         found = self._frame_tag(ctx, experiment, run, tag)
         if found is None:
             raise _Missing(f"run {run!r} has no saliency tag {tag!r}")
@@ -461,7 +482,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         except stored_format.FormatError as error:
             frame = {**{k: frame[k] for k in ("run", "tag", "step", "wall_time")},
                      "error": f"this frame cannot be shown: {error}"}
-        return datum, info, frame
+        return frame
 
     def _images_json(self, ctx, experiment, run, datum, described):
         """A frame's `images`: the PNGs' blob keys and the wall time of the step that holds them, a
@@ -507,7 +528,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             return failure
         ctx, experiment = self._request_scope(request)
         try:
-            _, _, frame = self._frame(ctx, experiment, *parsed)
+            frame = self._frame(ctx, experiment, *parsed)
         except _Missing as error:
             return _error(request, 404, str(error))
         return _json_response(request, frame)
@@ -538,7 +559,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         ctx, experiment = self._request_scope(request)
         run, tag, step = parsed
         try:
-            _, _, frame = self._frame(ctx, experiment, run, tag, step)
+            frame = self._frame(ctx, experiment, run, tag, step)
             if "error" in frame:
                 raise _Missing(frame["error"])
             archive = self._export(ctx, frame)
@@ -573,17 +594,15 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             a = frame["activations"]
             arrays["activations"] = raw(a, (n, a["channels"], a["height"], a["width"]))
             arrays["channel_index"] = np.asarray(a["channel_index"], np.int64).reshape(n, a["channels"])
-        if frame["images"] is not None:
+        if frame["images"] is not None and frame["images"]["blobs"]:
             pictures = []
             for key in frame["images"]["blobs"]:
+                png = self._read_blob(ctx, key)
                 try:
-                    pixels = stored_format.decode_png(self._read_blob(ctx, key))
-                except _Unreadable:
-                    raise
+                    pictures.append(stored_format.decode_png(png))
                 except Exception as error:  # Pillow raises several types on damaged PNGs
                     raise stored_format.FormatError(f"an input image is damaged: {error}") from None
-                pictures.append(pixels)
-            if len({p.shape for p in pictures}) != 1:
+            if len({p.shape for p in pictures}) > 1:
                 raise stored_format.FormatError("the input images differ in size")
             arrays["images"] = np.stack(pictures)
         for field, plural, dtype in (("label", "labels", np.int64), ("target", "targets", np.int64),
@@ -632,23 +651,28 @@ def _public_index(described):
     return {k: described[k] for k in _INDEX_FIELDS}
 
 
-def _index_json(value, tag_kind):
-    """A step's index facts from its INDEX tensor value, or None when there is none or it cannot be
-    read (damaged, newer, not a single string, or of another kind than the tag's frames)."""
+def _index_bytes(value):
+    """The FrameIndex bytes of an INDEX tensor value (a NumPy array from the provider), or None when
+    there is none or it is not a single string."""
     if value is None or getattr(value, "size", 0) != 1 or getattr(value, "dtype", None) is None:
         return None
     if value.dtype.kind not in ("O", "S"):
         return None
     blob = value.reshape(-1)[0]
-    if not isinstance(blob, bytes):
+    return blob if isinstance(blob, bytes) else None
+
+
+def _index_json(blob, tag_kind):
+    """A step's index facts from its FrameIndex bytes, or None when there are none or they cannot be
+    read (damaged, newer, or of another kind than the tag's frames). describe_index refuses
+    non-finite ranges and leaves non-finite metrics out."""
+    if blob is None:
         return None
     try:
         described = stored_format.describe_index(blob)
     except stored_format.FormatError:
         return None
     if tag_kind != "unknown" and described["kind"] != tag_kind:
-        return None
-    if not all(math.isfinite(v) for a in described["arrays"] for v in (a["min"], a["max"], *a["metrics"].values())):
         return None
     return _public_index(described)
 

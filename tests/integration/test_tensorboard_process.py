@@ -167,7 +167,7 @@ def test_new_steps_arrive_as_an_append_to_a_token(tmp_path, load_fast):
     try:
         for step in (0, 1):
             writer.saliency("probe", images, {"m": np.full((2, 3, 3), step + 1.0)}, step=step, wall_time=step + 1.0)
-        writer._events.flush()
+        writer.flush()
         with tensorboard(tmp_path, load_fast=load_fast) as url:
             steps_url = url + ROUTE + "steps?run=live&tag=probe"
             first = get_json(steps_url, "Steps")
@@ -175,7 +175,7 @@ def test_new_steps_arrive_as_an_append_to_a_token(tmp_path, load_fast):
             for step in (2, 3):
                 writer.saliency("probe", images, {"m": np.full((2, 3, 3), step + 1.0)}, step=step,
                                 wall_time=step + 1.0)
-            writer._events.flush()
+            writer.flush()
             deadline = time.monotonic() + 60
             while True:
                 later = get_json(steps_url + "&token=" + first["token"], "Steps")

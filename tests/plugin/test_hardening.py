@@ -158,3 +158,13 @@ def test_a_frame_whose_index_and_blobs_are_missing_is_listed_without_index(tmp_p
     assert steps["steps"][0]["index"] is None
     assert steps["written"] == {"frames": 4, "steps": 3}
     assert json.dumps(steps["ranges"]) == "[]"
+
+
+def test_an_export_with_a_damaged_image_is_a_404_and_its_frame_still_shows(tmp_path):
+    header = hostile.one_map_header(blob=2)
+    header.images.CopyFrom(hostile.saliency_pb2.ImageSet(width=2, height=2, channels=3, first_blob=1))
+    raw.write_raw_frame(tmp_path / "run", "probe", [header.SerializeToString(), b"not a png", hostile.MAP_BLOB])
+    client = PluginClient(tmp_path)
+    frame = client.json("frame", run="run", tag="probe", step=0)
+    assert len(frame["images"]["blobs"]) == 1 and frame["maps"][0]["key"] == "m"
+    assert "an input image is damaged" in client.error("export", 404, run="run", tag="probe", step=0)

@@ -112,7 +112,7 @@ def test_steps_read_no_blob_and_repeat_requests_read_nothing_again(written):
     client = PluginClient(written.logdir)
     calls = _count_provider_calls(client)
     client.json("steps", run="custom", tag="probe")
-    assert calls == {"list_blob_sequences": 1, "list_tensors": 1, "read_blob_sequences": 1, "read_tensors": 1}
+    assert calls == {"list_blob_sequences": 1, "read_blob_sequences": 1, "read_tensors": 1}
     calls.clear()
     client.json("steps", run="custom", tag="probe")
     client.json("frame", run="custom", tag="probe", step=10)
@@ -142,6 +142,28 @@ def test_a_token_of_a_prefix_gets_the_rest(tmp_path):
     assert [s["step"] for s in after["steps"]] == [20, 30]
     full = client.json("steps", run="custom", tag="probe")
     assert full["steps"][:2] == before["steps"] and after["token"] == full["token"]
+
+
+def test_a_growing_tag_decodes_only_the_index_entries_it_has_not_seen(tmp_path, monkeypatch):
+    images = viewer_logdirs.probe_images(2)
+    with viewer_logdirs.RunWriter(tmp_path / "live") as writer:
+        for step in range(3):
+            writer.saliency("probe", images, {"m": np.full((2, 2, 2), step + 1.0)}, step=step, wall_time=step + 1.0)
+        writer.flush()
+        client = PluginClient(tmp_path)
+        first = client.json("steps", run="live", tag="probe")
+        writer.saliency("probe", images, {"m": np.full((2, 2, 2), 9.0)}, step=3, wall_time=4.0)
+        writer.flush()
+        client.reload()
+        decoded = []
+        describe = stored_format.describe_index
+        monkeypatch.setattr(stored_format, "describe_index", lambda blob: decoded.append(blob) or describe(blob))
+        later = client.json("steps", run="live", tag="probe", token=first["token"])
+    assert later["append"] is True and [s["step"] for s in later["steps"]] == [3]
+    assert later["steps"][0]["index"]["arrays"][0]["max"] == 9.0
+    assert later["written"] == {"frames": 4, "steps": 4}
+    assert len(decoded) == 2  # the new step's entry, and the newest entry again for `written`
+    assert client.json("steps", run="live", tag="probe")["steps"][:3] == first["steps"]
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "2:000000000000000000", "4:" + "f" * 18])
@@ -353,3 +375,28 @@ def _count_provider_calls(client):
 
     client.plugin._data_provider = Counting()
     return calls
+
+
+def test_concurrent_requests_while_caches_are_rebuilt_all_succeed(written):
+    """TensorBoard serves requests on threads: answers stay whole while caches are filled, dropped
+    (as /tags does for vanished tags) and filled again."""
+    import concurrent.futures
+
+    client = PluginClient(written.logdir)
+    expected = {step: client.json("frame", run="custom", tag="probe", step=step) for step in STEPS}
+
+    def work(i):
+        answers = []
+        for j in range(15):
+            if (i + j) % 5 == 0:
+                with client.plugin._lock:
+                    client.plugin._frames.clear()
+                    client.plugin._steps.clear()
+            step = STEPS[(i + j) % len(STEPS)]
+            answers.append(client.json("frame", run="custom", tag="probe", step=step) == expected[step])
+            answers.append([s["step"] for s in client.json("steps", run="custom", tag="probe")["steps"]] == list(STEPS))
+        return answers
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = [ok for answers in pool.map(work, range(8)) for ok in answers]
+    assert results and all(results)

@@ -69,8 +69,48 @@ def write_logdir(logdir):
             writer.activations(f"activations_{dtype}", viewer_logdirs.probe_images(2, size=9),
                                rng.uniform(0, 4, size=(2, 5, 2, 3)) * 10.0 ** rng.integers(-20, 20, size=(2, 1, 1, 1)),
                                step=0, wall_time=1.0, layer="conv", max_channels=3, dtype=dtype, share_images=False)
+    _write_metrics_and_randomisation(logdir / "demo_metrics")
     raw.write_raw_frame(logdir / "broken", "damaged", [raw.DAMAGED_HEADER], wall_time=1.0)
     raw.write_raw_frame(logdir / "broken", "newer", [raw.NEWER_HEADER], raw.NEWER_PLUGIN_DATA, wall_time=1.0)
+
+
+def _write_metrics_and_randomisation(run_dir):
+    """A saliency tag whose maps carry metrics (a curve metric and a hit metric) and a statistic, and
+    a randomisation tag (the original model's map and two cascading stages), at two steps each."""
+    rng = np.random.default_rng(11)
+    images = stored_format.to_display(viewer_logdirs.probe_images(2, size=9))
+    samples = [stored_format.SampleFacts(label=0, target=0, prediction=1, score=0.75, target_score=2.5),
+               stored_format.SampleFacts(label=1, target=1, prediction=1, score=0.5, target_score=-1.25)]
+    with viewer_logdirs.RunWriter(run_dir) as writer:
+        for number, step in enumerate((5, 15)):
+            metrics = [
+                stored_format.MetricValues("deletion", np.array([0.25, 0.5]) + number,
+                                           curve=np.array([[1.0, 0.5, 0.25], [0.75, 0.5, 0.0]]),
+                                           options={"steps": 3, "baseline": "zeros"}),
+                stored_format.MetricValues("pointing_game", np.array([1.0, 0.0])),
+            ]
+            column = stored_format.MapColumn(
+                key="integrated_gradients", method="integrated_gradients", values=rng.normal(size=(2, 3, 3)),
+                options={"ig_steps": 8, "baseline": "zeros"},
+                statistics={"completeness_gap": np.array([1e-3, -2e-3])}, metrics=metrics)
+            writer.summary(stored_format.saliency_summary(
+                "probe/metrics", samples=samples, maps=[column], images=images, frames_written=number + 1,
+                steps_written=number + 1, summary_metadata=stored_format.create_summary_metadata(
+                    "saliency", map_keys=[column.key], num_samples=2) if number == 0 else None),
+                step, 1.0 + step)
+            stages = ("", "head", "features")
+            maps = [stored_format.MapColumn(key="gradcam", method="gradcam", layer="features", stage=stage,
+                                            values=rng.uniform(0, 1 + i, size=(2, 2, 2)), options={"relu": True})
+                    for i, stage in enumerate(stages)]
+            randomisation = stored_format.Randomisation(
+                "cascading", ["head", "features"], {("gradcam", "head"): [0.5, 0.25], ("gradcam", "features"): [0.125, -0.25]},
+                options={"seed": 0})
+            writer.summary(stored_format.saliency_summary(
+                "probe/randomisation", samples=samples, maps=maps, images=images, randomisation=randomisation,
+                frames_written=number + 1, steps_written=number + 1,
+                summary_metadata=stored_format.create_summary_metadata(
+                    "randomisation", map_keys=["gradcam"], num_samples=2) if number == 0 else None),
+                step, 1.0 + step)
 
 
 def _response(client, route, **params):
@@ -113,6 +153,11 @@ def generate(output=OUTPUT):
             "frame": _response(client, "frame", run="demo", tag="probe", step=10),
             "frame_inline_images": _response(client, "frame", run="demo", tag="probe", step=0),
             "frame_activations": _response(client, "frame", run="demo", tag="probe/activations", step=0),
+            "steps_metrics": _response(client, "steps", run="demo_metrics", tag="probe/metrics"),
+            "frame_metrics": _response(client, "frame", run="demo_metrics", tag="probe/metrics", step=15),
+            "steps_randomisation": _response(client, "steps", run="demo_metrics", tag="probe/randomisation"),
+            "frame_randomisation": _response(client, "frame", run="demo_metrics", tag="probe/randomisation",
+                                             step=15),
             "frame_error_damaged": _response(client, "frame", run="broken", tag="damaged", step=0),
             "frame_error_newer": _response(client, "frame", run="broken", tag="newer", step=0),
             "steps_unknown_kind": _response(client, "steps", run="broken", tag="newer"),

@@ -23,6 +23,7 @@ class PluginClient:
         )
         multiplexer.AddRunsFromDirectory(str(logdir))
         multiplexer.Reload()
+        self._multiplexer = multiplexer
         provider = data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
         hints = {} if samples_per_plugin is None else {"saliency": samples_per_plugin}
         tb_context = base_plugin.TBContext(logdir=str(logdir), data_provider=provider,
@@ -31,6 +32,10 @@ class PluginClient:
         self.provider = provider
         app = application.TensorBoardWSGI([self.plugin], data_provider=provider)
         self._client = werkzeug_test.Client(app)
+
+    def reload(self):
+        """Reads what was written since, as TensorBoard's reload loop does."""
+        self._multiplexer.Reload()
 
     def get(self, path, **params):
         return self._client.get(ROUTE + path, query_string=params)

@@ -56,6 +56,10 @@ class RunWriter:
     def close(self):
         self._events.close()
 
+    def flush(self):
+        """Puts what was written so far into the file, for a reader to find."""
+        self._events.flush()
+
     def summary(self, summary, step, wall_time):
         """Writes any `Summary` as one event."""
         self._events.add_event(event_pb2.Event(step=step, wall_time=wall_time, summary=summary))
