@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import type { Activations, FrameError, FrameResponse, MapBlock, StepsResponse, TagsResponse } from "../src/api";
-import { activationData, frameProblem, mapColumn } from "../src/data/step_data";
+import { activationData, columnName, frameProblem, mapColumn } from "../src/data/step_data";
 import { MAP_AXES, ACTIVATION_AXES } from "../src/data/layout";
 import { StepCursor } from "../src/model/cursor";
 import { buildGroups } from "../src/model/layout";
@@ -144,4 +144,18 @@ test("/tags: every run and tag lays out as a card of a TensorBoard tag group", (
   const errors = [response<{ error: string }>("error_400.json"), response<{ error: string }>("error_404.json")];
   assert.deepEqual(errors.map((e) => e.status), [400, 404]);
   for (const e of errors) assert.equal(typeof e.body.error, "string");
+});
+
+test("frames with metrics and randomisation stages pass the checks; stages name their own columns and ranges", () => {
+  assert.equal(frameProblem(response<FrameResponse>("frame_metrics.json").body, "saliency"), null);
+  const randomisation = response<FrameResponse>("frame_randomisation.json").body;
+  assert.equal(frameProblem(randomisation, "randomisation"), null);
+  assert.deepEqual(randomisation.maps.map((m) => columnName(m)), ["gradcam", "gradcam @ head", "gradcam @ features"]);
+  const cursor = new StepCursor();
+  const steps = response<StepsResponse>("steps_randomisation.json").body;
+  cursor.apply(steps);
+  for (const r of steps.ranges) assert.deepEqual(cursor.extrema(r.key, r.stage), { mins: [r.min], maxs: [r.max] });
+  // The same key at two stages is two columns, not duplicates.
+  const twice = { ...randomisation, maps: [randomisation.maps[1], randomisation.maps[1]] };
+  assert.match(frameProblem(twice, "randomisation")!, /two maps named "gradcam @ head"/);
 });
