@@ -158,17 +158,19 @@ export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs
   return { frame, numSamples: n, images, problems, maps, activations };
 }
 
-/** Bytes a decoded step holds, for the step cache's budget. */
+/**
+ * Bytes a decoded step holds once idle time has warmed it (see warmUps), for the step cache's
+ * budget: each block's stored values and its two sorted copies, each column's values sorted
+ * together both ways, the decoded images.
+ */
 export function stepBytes(data: StepData): number {
   let n = 0;
   for (const im of data.images) n += im ? 4 * im.width * im.height : 0;
-  for (const m of data.maps) {
-    for (const b of m.blocks) n += b.bytes;
-    n += m.group.bytes;
-  }
-  if (data.activations) {
-    for (const row of data.activations.blocks) for (const b of row) n += b.bytes;
-    n += data.activations.group.bytes;
+  const groups = data.activations ? [data.activations.group] : data.maps.map((m) => m.group);
+  for (const group of groups) {
+    let values = 0;
+    for (const b of group.blocks) values += b.stored.length;
+    n += 4 * values * (3 + (group.blocks.length > 1 ? 2 : 0));
   }
   return n + 2048;
 }

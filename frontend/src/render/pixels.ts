@@ -99,7 +99,10 @@ export function colourLayer(values: Float32Array, out: Uint32Array, a: number, b
   }
 }
 
-/** The composite a view shows of one pixel, as the browser draws it: for tests and for PNG exports. */
+/**
+ * The composite a view shows of one pixel: what the browser's blending (globalAlpha, "multiply")
+ * computes from the input and the layer, written down so that tests can check the views' formulas.
+ */
 export function composite(input: ArrayLike<number>, layer: ArrayLike<number>, view: View, opacity: number): number[] {
   const out: number[] = [];
   for (let c = 0; c < 3; c++) {
