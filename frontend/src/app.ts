@@ -103,7 +103,6 @@ export class App implements CardHost, SidebarHost, ViewHost {
     this.main = h("main", { className: "tbs-main" }, h("div", { className: "tbs-toolbar" }, this.status, h("span", { className: "tbs-spacer" }), refresh), this.alerts, this.content);
     this.rootEl = h("div", { className: "tbs-root" }, this.sidebar.el, this.main);
     this.rootEl.style.setProperty("--tbs-opacity", String(this.current.opacity / 100));
-    const self = this;
     this.debug = {
       paints: 0,
       redraws: 0,
@@ -116,8 +115,8 @@ export class App implements CardHost, SidebarHost, ViewHost {
       liveTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.grid ? c.grid.tileCount : 0), 0),
       visibleTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.visible && c.grid ? c.grid.tileCount : 0), 0),
       canvases: () => this.rootEl.ownerDocument.querySelectorAll("canvas").length,
-      cacheBytes: () => self.decoded.total + self.blobs.held,
-      blobFetches: () => self.blobs.fetches,
+      cacheBytes: () => this.decoded.total + this.blobs.held,
+      blobFetches: () => this.blobs.fetches,
     };
   }
 
@@ -331,7 +330,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
       this.status.textContent = "Reload failed; will retry.";
       return;
     }
-    performance.mark("tbs:tags");
+    if (!this.tags) performance.mark("tbs:tags");
     this.tags = tags;
     const runs = Object.keys(tags.runs);
     for (const run of Object.keys(tags.run_errors ?? {})) if (!runs.includes(run)) runs.push(run);
@@ -447,7 +446,6 @@ export class App implements CardHost, SidebarHost, ViewHost {
     }
     replaceChildren(this.content, ...sections);
     this.placeCards(placed);
-    performance.mark("tbs:layout");
   }
 
   /** Observes the cards on the page and releases those that left it. */

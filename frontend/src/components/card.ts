@@ -159,7 +159,6 @@ export class Card implements GridHost {
   /** On or near the screen: fetch what is needed and draw. */
   activate(): void {
     if (this.live) return;
-    performance.mark("tbs:activate");
     this.live = true;
     this.body.style.minHeight = "";
     const blocked = this.tagError();
@@ -357,7 +356,6 @@ export class Card implements GridHost {
     if (!this.data) replaceChildren(this.body, this.placeholder("Loading…"));
     try {
       const data = await this.host.step(this.run, this.tag, entry, this.info.kind, this.priority);
-      performance.mark("tbs:step");
       if (token !== this.loadToken || !this.live) return;
       this.show(data);
     } catch (e) {

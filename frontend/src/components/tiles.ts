@@ -1,8 +1,9 @@
-// The elements of one tile, shared by the card grid and the enlarged view: the input drawn once on its
-// own canvas, and the map's colour layer on a canvas over it (or beside it in the side-by-side view).
-// What the view does with them is CSS on an ancestor (.tbs-view-overlay, -heatmap, -masked, -side):
-// the overlay is the layer at var(--tbs-opacity), the masked view multiplies the input by a grey
-// layer, the heatmap hides the input. So switching views or dragging the opacity paints no pixel.
+// Drawing tiles, shared by the card grid and the enlarged view. A tile is the input and the colour
+// layer of one map, computed once per pixel (TilePainter) and kept on an off-page canvas with the
+// settings that made it. The card grid draws every tile on its one canvas (drawTile: the browser
+// blends the layer over the input, with globalAlpha for the overlay and "multiply" for the masked
+// view). The enlarged view's few larger tiles are an input canvas and a layer canvas in the page,
+// blended by CSS on an ancestor (.tbs-view-overlay at var(--tbs-opacity), -masked, -heatmap, -side).
 
 import type { Picture } from "../data/blobs";
 import { h, putPixels, scratchImage } from "../dom";
