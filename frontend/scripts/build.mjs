@@ -2,11 +2,15 @@
 // The output must be byte-identical on every machine (CI rebuilds it and diffs the committed copy), so
 // no timestamps, no absolute paths and no source maps go into it.
 import { build } from "esbuild";
+import { checkFresh } from "./gen_api_types.mjs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
+
+// The route types must be what tb_saliency/http_schema.json gives: a stale copy fails the build.
+checkFresh();
 
 await build({
   absWorkingDir: root,

@@ -1,7 +1,7 @@
-"""Regenerates src/colormap_data.ts from matplotlib's colormaps.
+"""Regenerates src/render/colormap_data.ts from matplotlib's colormaps.
 
 The tables are committed so that building the dashboard needs neither Python nor matplotlib; run this
-only to add a colormap: `python scripts/gen_colormaps.py > src/colormap_data.ts` (needs matplotlib).
+only to add a colormap: `python scripts/gen_colormaps.py > src/render/colormap_data.ts` (needs matplotlib).
 """
 
 import matplotlib

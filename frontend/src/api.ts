@@ -1,96 +1,36 @@
-// The plugin's HTTP API (tb_saliency/http_api.md) as types, and the one place that fetches it.
-// URLs stay relative: they resolve against the iframe's <base href="plugin/saliency/">, which keeps them
-// working under --path_prefix and /experiment/<id>/.
+// The plugin's HTTP API (tb_saliency/http_api.md), the one place that fetches it. The types come from
+// tb_saliency/http_schema.json (src/api_types.ts, generated). URLs stay relative: they resolve
+// against the iframe's <base href="plugin/saliency/">, which keeps them working under --path_prefix
+// and /experiment/<id>/.
 
-/** "unknown" when the tag's metadata cannot be read (then `error` says why). */
-export type Kind = "saliency" | "activations" | "unknown";
+import type * as Schema from "./api_types";
 
-export interface TagInfo {
-  kind: Kind;
-  map_keys: string[];
-  class_names: string[];
-  num_samples: number;
-  display_name: string;
-  description: string;
-  steps_stored: number;
-  max_step: number;
-  max_wall_time: number;
-  /** Set when the tag's metadata cannot be read, e.g. written by a newer tb_saliency. */
-  error?: string;
-}
+// The generated names, under the names the dashboard uses (the schema's "Map" and "Error" would
+// shadow JavaScript's own).
+export type TagsResponse = Schema.Tags;
+export type TagInfo = Schema.TagEntry;
+export type Kind = Schema.TagKind;
+export type FrameKind = Schema.FrameKind;
+export type Sampling = Schema.SamplingLimit;
+export type StepsResponse = Schema.Steps;
+export type StepEntry = Schema.StepEntry;
+export type StepIndex = Schema.Index;
+export type IndexedArray = Schema.IndexedArray;
+export type Range = Schema.Range;
+export type FrameResponse = Schema.FrameData;
+export type FrameError = Schema.FrameError;
+export type Sample = Schema.Sample;
+export type Images = Schema.Images;
+export type MapBlock = Schema.Map;
+export type Activations = Schema.Activations;
+export type Metric = Schema.Metric;
+export type DType = Schema.Dtype;
 
-export interface TagsResponse {
-  runs: Record<string, Record<string, TagInfo>>;
-  sampling: { limit: number | null; flag: string };
-}
+/** A /frame answer: the step's header, or why it cannot be shown. */
+export type Frame = Schema.Frame;
 
-export interface Sample {
-  label?: number;
-  target?: number;
-  prediction?: number;
-  score?: number;
-  target_score?: number;
-}
-
-export type DType = "float16" | "float32";
-
-export interface ImageSetInfo {
-  width: number;
-  height: number;
-  channels: number;
-  display_transform: string;
-  blobs: string[];
-  /** Wall time of the step holding the PNGs: shared probe images keep one across frames. */
-  wall_time: number;
-}
-
-/** What a map and an activation block share: one blob of per-sample arrays and its per-sample facts. */
-export interface ArrayBlockInfo {
-  layer: string;
-  dtype: DType;
-  height: number;
-  width: number;
-  min: number[];
-  max: number[];
-  /** Per sample: raw value = stored value × scale[i] (the writer divides float16 maps by their peak). */
-  scale: number[];
-  options: Record<string, unknown>;
-  blob: string;
-}
-
-export interface MapInfo extends ArrayBlockInfo {
-  key: string;
-  method: string;
-  statistics: Record<string, number[]>;
-}
-
-/** Its `scale` is per sample, shared by all of that sample's channels. */
-export interface ActivationInfo extends ArrayBlockInfo {
-  channels: number;
-  total_channels: number;
-  channel_index: number[][];
-  channel_mean: number[][];
-}
-
-export interface Frame {
-  step: number;
-  wall_time: number;
-  error?: string;
-  num_samples?: number;
-  samples?: Sample[];
-  images?: ImageSetInfo | null;
-  maps?: MapInfo[];
-  activations?: ActivationInfo | null;
-}
-
-export interface FramesResponse {
-  run: string;
-  tag: string;
-  kind: Kind;
-  class_names: string[];
-  frames_written: number;
-  frames: Frame[];
-  error?: string;
+export function isFrameError(frame: Frame): frame is FrameError {
+  return typeof (frame as FrameError).error === "string";
 }
 
 export class ApiError extends Error {
@@ -110,8 +50,23 @@ export function reviveNonFinite(_key: string, value: unknown): unknown {
   return value;
 }
 
-export function framesUrl(run: string, tag: string): string {
-  return `./frames?run=${encodeURIComponent(run)}&tag=${encodeURIComponent(tag)}`;
+function query(params: Record<string, string | number | undefined>): string {
+  return Object.entries(params)
+    .filter((e): e is [string, string | number] => e[1] !== undefined)
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+    .join("&");
+}
+
+export function stepsUrl(run: string, tag: string, token?: string): string {
+  return `./steps?${query({ run, tag, token })}`;
+}
+
+export function frameUrl(run: string, tag: string, step: number): string {
+  return `./frame?${query({ run, tag, step })}`;
+}
+
+export function exportUrl(run: string, tag: string, step: number): string {
+  return `./export?${query({ run, tag, step })}`;
 }
 
 /**
@@ -120,8 +75,11 @@ export function framesUrl(run: string, tag: string): string {
  * that the browser's HTTP cache can never hand back the old bytes either.
  */
 export function blobUrl(key: string, wallTime: number): string {
-  return `./blob?key=${encodeURIComponent(key)}&wall_time=${encodeURIComponent(String(wallTime))}`;
+  return `./blob?${query({ key, wall_time: wallTime })}`;
 }
+
+/** TensorBoard's own run list (core plugin), in the order its run colours are given out. */
+export const RUNS_URL = "../../runs";
 
 async function fetchOk(url: string): Promise<Response> {
   const response = await fetch(url, { credentials: "same-origin" });
@@ -143,66 +101,12 @@ async function fetchJson<T>(url: string): Promise<T> {
   return JSON.parse(await response.text(), reviveNonFinite) as T;
 }
 
-export function fetchTags(): Promise<TagsResponse> {
-  return fetchJson<TagsResponse>("./tags");
-}
+export const api = {
+  tags: (): Promise<TagsResponse> => fetchJson<TagsResponse>("./tags"),
+  steps: (run: string, tag: string, token?: string): Promise<StepsResponse> => fetchJson<StepsResponse>(stepsUrl(run, tag, token)),
+  frame: (run: string, tag: string, step: number): Promise<Frame> => fetchJson<Frame>(frameUrl(run, tag, step)),
+  blob: async (key: string, wallTime: number): Promise<ArrayBuffer> => (await fetchOk(blobUrl(key, wallTime))).arrayBuffer(),
+  runs: (): Promise<string[]> => fetchJson<string[]>(RUNS_URL),
+};
 
-export function fetchFrames(run: string, tag: string): Promise<FramesResponse> {
-  return fetchJson<FramesResponse>(framesUrl(run, tag));
-}
-
-/**
- * Each (blob key, wall time) is fetched at most once per page: the bytes it names never change,
- * while a key alone may name a rewritten run's new bytes (see blobUrl).
- * A failed fetch is forgotten so that a later attempt may succeed.
- */
-export class BlobCache {
-  private readonly bytes = new Map<string, Promise<ArrayBuffer>>();
-  private readonly images = new Map<string, Promise<ImageData>>();
-
-  constructor(private readonly fetchBytes: (url: string) => Promise<ArrayBuffer> = defaultFetchBytes) {}
-
-  get(key: string, wallTime: number): Promise<ArrayBuffer> {
-    const id = cacheId(key, wallTime);
-    let entry = this.bytes.get(id);
-    if (!entry) {
-      entry = this.fetchBytes(blobUrl(key, wallTime));
-      this.bytes.set(id, entry);
-      entry.catch(() => this.bytes.delete(id));
-    }
-    return entry;
-  }
-
-  /** A PNG blob decoded to RGBA pixels, which overlays and masks need. */
-  image(key: string, wallTime: number): Promise<ImageData> {
-    const id = cacheId(key, wallTime);
-    let entry = this.images.get(id);
-    if (!entry) {
-      entry = this.get(key, wallTime).then(decodePng);
-      this.images.set(id, entry);
-      entry.catch(() => this.images.delete(id));
-    }
-    return entry;
-  }
-}
-
-/** A number's text holds no space, so this never makes two pairs one. */
-function cacheId(key: string, wallTime: number): string {
-  return `${wallTime} ${key}`;
-}
-
-async function defaultFetchBytes(url: string): Promise<ArrayBuffer> {
-  return (await fetchOk(url)).arrayBuffer();
-}
-
-async function decodePng(bytes: ArrayBuffer): Promise<ImageData> {
-  const bitmap = await createImageBitmap(new Blob([bytes], { type: "image/png" }));
-  const canvas = document.createElement("canvas");
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext("2d");
-  if (!ctx) throw new Error("no 2d canvas context");
-  ctx.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  return ctx.getImageData(0, 0, canvas.width, canvas.height);
-}
+export type Api = typeof api;

@@ -1,80 +1,154 @@
-// The dashboard: owns the settings, the run/tag list, the cards and the data caches, and wires the
-// sidebar, cards and dialogs together.
+// The dashboard: owns the settings, the run and tag lists, the cards and the bounded data caches, and
+// wires the sidebar, the grid of tag groups, the cards and the enlarged view together. Only cards on or
+// near the screen are live (hold canvases and decoded data); a display change repaints those alone.
 
-import { BlobCache, fetchFrames, fetchTags, type FramesResponse, type TagsResponse } from "./api";
-import { Card, type CardHost } from "./components/card";
-import { openTileDialog, type DialogHost } from "./components/dialog";
+import { api, isFrameError, type Frame, type Kind, type StepEntry, type StepsResponse, type TagInfo, type TagsResponse } from "./api";
+import { BlobStore, DEFAULT_BUDGETS } from "./data/blobs";
+import { NEAR, ON_SCREEN, RequestQueue } from "./data/queue";
+import { Lru } from "./data/lru";
+import { loadStep, stepBytes, type StepData } from "./data/step_data";
+import { Card, type CardHost, type DialogTab } from "./components/card";
+import { openDialog } from "./components/dialog/index";
+import type { ViewHost } from "./components/dialog/views";
 import { emptyState } from "./components/empty";
 import { Sidebar, type SidebarHost } from "./components/sidebar";
-import { h, replaceChildren } from "./dom";
+import { counters } from "./components/tiles";
+import { Tooltip } from "./components/tooltip";
+import { h, icon, iconButton, replaceChildren } from "./dom";
+import { StepCursor } from "./model/cursor";
+import { buildGroups, cardKey, pageOf, parseSamples, type CardRef } from "./model/layout";
+import { RunColors } from "./model/run_colors";
 import { listenForReloads } from "./reload";
 import { compileFilter, loadSettings, saveSettings, withSign, type Settings, type Store } from "./settings";
-
-/** TensorBoard's run colours, so a run looks the same here as in the Scalars tab's palette family. */
-const RUN_COLORS = ["#ff7043", "#0077bb", "#cc3311", "#33bbee", "#ee3377", "#009988", "#bbbbbb", "#f57c00", "#7e57c2", "#8d6e63"];
+import { watchTheme } from "./theme";
 
 export const POLL_INTERVAL_MS = 30_000;
 
-/** Settings that change how maps are drawn; changing one redraws without fetching. */
-const DRAW_KEYS: (keyof Settings)[] = ["view", "colormap", "opacity", "sign", "clip", "percentile", "massPercent", "scope", "upsampling", "zoom"];
+/** Settings that change how maps are drawn; changing one repaints live cards without fetching. */
+const DRAW_KEYS: (keyof Settings)[] = ["view", "colormap", "opacity", "sign", "clip", "percentile", "massPercent", "scope", "upsampling", "zoom", "onlyWrong", "samples"];
+/** Settings that change which cards are where. */
+const LAYOUT_KEYS: (keyof Settings)[] = ["runFilter", "tagFilter", "hiddenRuns", "pageSize", "pinned", "collapsed"];
 
-function cardKey(run: string, tag: string): string {
-  return `${run}\u0000${tag}`;
+/** Budgets of the caches: frames by count, decoded steps by bytes. */
+export const FRAME_CACHE_ENTRIES = 600;
+export const STEP_CACHE_BYTES = 48 << 20;
+
+/** What the benchmark and the browser tests read (window.tbsDebug in the plugin frame). */
+export interface Debug {
+  paints: number;
+  redraws: number;
+  lastRedrawMs: number;
+  /** performance.now() just after the frame that showed the last paint or redraw. */
+  paintedAt: number;
+  /** Called with paintedAt each time it is set (the benchmark waits on it without polling). */
+  onPainted: ((at: number) => void) | null;
+  liveCards(): number;
+  /** Live cards whose step is not drawn yet, or whose step list is being read. */
+  loadingCards(): number;
+  /** Colour layers computed so far (each map tile once per display change that changes its colours). */
+  layerPaints(): number;
+  /** Map tiles of the live cards. */
+  liveTiles(): number;
+  /** Map tiles of the cards on (or an eighth of a screen from) the screen. */
+  visibleTiles(): number;
+  canvases(): number;
+  cacheBytes(): number;
+  blobFetches(): number;
 }
 
-export class App implements CardHost, SidebarHost, DialogHost {
-  readonly blobs = new BlobCache();
+export class App implements CardHost, SidebarHost, ViewHost {
+  private readonly queue = new RequestQueue();
+  readonly blobs = new BlobStore(api.blob, undefined, DEFAULT_BUDGETS, this.queue);
+  readonly tooltip = new Tooltip();
   private current: Settings;
   private tags: TagsResponse | null = null;
   private runOrder: string[] = [];
+  private readonly colors = new RunColors();
+  private dark = false;
   private readonly cards = new Map<string, Card>();
   private readonly byElement = new Map<Element, Card>();
-  private readonly visible = new Set<Card>();
-  /** Cards whose data may be out of date; they re-read their steps when next on screen. */
-  private readonly stale = new Set<Card>();
-  private readonly framesCache = new Map<string, Promise<FramesResponse>>();
+  private readonly pages = new Map<string, number>();
+  private readonly frames = new Lru<Promise<Frame>>(FRAME_CACHE_ENTRIES);
+  private readonly decoded = new Lru<Promise<StepData>>(STEP_CACHE_BYTES);
   private readonly sidebar: Sidebar;
   private readonly main: HTMLElement;
   private readonly content: HTMLElement;
   private readonly status: HTMLElement;
+  private readonly alerts: HTMLElement;
+  private readonly rootEl: HTMLElement;
   private observer: IntersectionObserver | null = null;
+  private visibility: IntersectionObserver | null = null;
   private redrawQueued = false;
+  /** TensorBoard's run list has answered once (run order and colours are TensorBoard's). */
+  private runsKnown = false;
+  private repaintQueued = false;
   private reloading: Promise<void> | null = null;
   private readonly store: Store | null;
+  private picked: { text: string; set: Set<number> | null } = { text: "", set: null };
+  readonly debug: Debug;
+
+  /** The first /tags request, sent before the page is built. */
+  private firstTags: Promise<TagsResponse> | null;
 
   constructor(private readonly root: HTMLElement) {
+    this.firstTags = api.tags();
+    this.firstTags.catch(() => undefined);
     this.store = storage();
     this.current = loadSettings(this.store);
     this.sidebar = new Sidebar(this);
     this.status = h("span", { className: "tbs-status", attrs: { role: "status", "aria-live": "polite" } });
+    this.alerts = h("div", { className: "tbs-alerts" });
     this.content = h("div", { className: "tbs-content" }, h("div", { className: "tbs-loading", text: "Loading…" }));
-    this.main = h(
-      "main",
-      { className: "tbs-main" },
-      h(
-        "div",
-        { className: "tbs-toolbar" },
-        this.status,
-        h("span", { className: "tbs-spacer" }),
-        h("button", {
-          className: "tbs-button tbs-refresh",
-          text: "Refresh",
-          attrs: { type: "button", "aria-label": "Reload saliency data" },
-          on: { click: () => void this.reload() },
-        }),
-      ),
-      this.content,
-    );
+    const refresh = iconButton("refresh", "Reload saliency data", () => void this.reload(), "tbs-refresh");
+    this.main = h("main", { className: "tbs-main" }, h("div", { className: "tbs-toolbar" }, this.status, h("span", { className: "tbs-spacer" }), refresh), this.alerts, this.content);
+    this.rootEl = h("div", { className: "tbs-root" }, this.sidebar.el, this.main);
+    this.rootEl.style.setProperty("--tbs-opacity", String(this.current.opacity / 100));
+    this.debug = {
+      paints: 0,
+      redraws: 0,
+      lastRedrawMs: 0,
+      paintedAt: 0,
+      onPainted: null,
+      liveCards: () => [...this.cards.values()].filter((c) => c.live).length,
+      loadingCards: () => [...this.cards.values()].filter((c) => c.live && (!c.settled || c.loadingSteps)).length,
+      layerPaints: () => counters.layers,
+      liveTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.grid ? c.grid.tileCount : 0), 0),
+      visibleTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.visible && c.grid ? c.grid.tileCount : 0), 0),
+      canvases: () => this.rootEl.ownerDocument.querySelectorAll("canvas").length,
+      cacheBytes: () => this.decoded.total + this.blobs.held,
+      blobFetches: () => this.blobs.fetches,
+    };
   }
 
   start(): void {
-    replaceChildren(this.root, h("div", { className: "tbs-root" }, this.sidebar.el, this.main));
+    this.rootEl.appendChild(this.tooltip.el);
+    replaceChildren(this.root, this.rootEl);
+    (window as unknown as { tbsDebug: Debug }).tbsDebug = this.debug;
+    watchTheme((dark) => this.setTheme(dark));
     if (typeof IntersectionObserver !== "undefined") {
-      this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), { root: this.main, rootMargin: "300px 0px" });
+      // On screen (or an eighth of a screen from it, so that a card is drawn before it shows): first
+      // in line for requests, and the only cards a display change repaints. (Made first, so a card
+      // knows whether it is on screen when it becomes live.)
+      this.visibility = new IntersectionObserver((entries) => this.onVisible(entries), { root: this.main, rootMargin: "12.5% 0px" });
+      // Live: on screen or within a screen of it. Everything else is released.
+      this.observer = new IntersectionObserver((entries) => this.onIntersect(entries), { root: this.main, rootMargin: "100% 0px" });
     }
+    this.main.addEventListener("scroll", () => this.tooltip.hide(), { passive: true });
     void this.reload();
     setInterval(() => void this.reload(), POLL_INTERVAL_MS);
     listenForReloads(() => void this.reload());
+  }
+
+  private setTheme(dark: boolean): void {
+    this.dark = dark;
+    this.rootEl.dataset.theme = dark ? "dark" : "light";
+    this.rootEl.ownerDocument.documentElement.style.colorScheme = dark ? "dark" : "light";
+    this.recolorRuns();
+  }
+
+  private recolorRuns(): void {
+    for (const card of this.cards.values()) card.setColor(this.runColor(card.run));
+    this.sidebar.sync();
   }
 
   // ---- hosts' interface -------------------------------------------------------------------------
@@ -88,8 +162,10 @@ export class App implements CardHost, SidebarHost, DialogHost {
     this.current = { ...before, ...patch };
     saveSettings(this.store, this.current);
     this.sidebar.sync();
-    if ("runFilter" in patch || "tagFilter" in patch || "hiddenRuns" in patch) this.layout();
-    if (DRAW_KEYS.some((k) => k in patch && before[k] !== this.current[k])) this.queueRedraw();
+    const changed = (k: keyof Settings) => k in patch && JSON.stringify(before[k]) !== JSON.stringify(this.current[k]);
+    if (LAYOUT_KEYS.some(changed)) this.layout();
+    if (changed("wide")) for (const c of this.cards.values()) c.syncActions();
+    if (DRAW_KEYS.some(changed)) this.queueRedraw(true);
   }
 
   setSign(sign: Settings["sign"]): void {
@@ -98,25 +174,53 @@ export class App implements CardHost, SidebarHost, DialogHost {
   }
 
   runColor(run: string): string {
-    const i = this.runOrder.indexOf(run);
-    return RUN_COLORS[(i >= 0 ? i : 0) % RUN_COLORS.length];
+    return this.colors.color(run, this.dark);
+  }
+
+  runError(run: string): string | null {
+    return this.tags?.run_errors?.[run] ?? null;
   }
 
   sampling(): TagsResponse["sampling"] | null {
     return this.tags?.sampling ?? null;
   }
 
-  frames(run: string, tag: string, refresh: boolean): Promise<FramesResponse> {
-    const key = cardKey(run, tag);
-    let entry = this.framesCache.get(key);
-    if (!entry || refresh) {
-      entry = fetchFrames(run, tag);
-      this.framesCache.set(key, entry);
-      entry.catch(() => {
-        if (this.framesCache.get(key) === entry) this.framesCache.delete(key);
-      });
+  pickedSamples(): Set<number> | null {
+    if (this.picked.text !== this.current.samples) {
+      this.picked = { text: this.current.samples, set: parseSamples(this.current.samples).samples };
     }
-    return entry;
+    return this.picked.set;
+  }
+
+  steps(run: string, tag: string, token?: string, priority = NEAR): Promise<StepsResponse> {
+    return this.queue.run(priority, () => api.steps(run, tag, token));
+  }
+
+  /** A stored step, decoded: its /frame (cached by step and wall time), then its blobs (cached by bytes). */
+  step(run: string, tag: string, entry: StepEntry, kind: Kind, priority = ON_SCREEN): Promise<StepData> {
+    const frameId = JSON.stringify([run, tag, entry.step, entry.wall_time]);
+    let frameP = this.frames.get(frameId);
+    if (!frameP) {
+      const p = this.queue.run(priority, () => api.frame(run, tag, entry.step));
+      frameP = p;
+      this.frames.set(frameId, p);
+      p.catch(() => this.frames.get(frameId) === p && this.frames.delete(frameId));
+    }
+    return frameP.then((frame) => {
+      if (isFrameError(frame)) throw new Error(frame.error);
+      const id = JSON.stringify([run, tag, frame.step, frame.wall_time]);
+      let decoded = this.decoded.get(id);
+      if (!decoded) {
+        const p = loadStep(frame, kind, this.blobs, priority);
+        decoded = p;
+        this.decoded.set(id, p, 64 << 10);
+        p.then(
+          (data) => this.decoded.resize(id, stepBytes(data)),
+          () => this.decoded.get(id) === p && this.decoded.delete(id),
+        );
+      }
+      return decoded;
+    });
   }
 
   userStep(card: Card, step: number): void {
@@ -124,67 +228,162 @@ export class App implements CardHost, SidebarHost, DialogHost {
     for (const other of this.cards.values()) if (other !== card) other.showStep(step);
   }
 
-  openTile(card: Card, sample: number, column: number): void {
-    openTileDialog(this, card, sample, column);
+  openDialog(card: Card, sample: number, column: number, tab: DialogTab): void {
+    this.tooltip.hide();
+    openDialog(this, { run: card.run, tag: card.tag, kind: card.info.kind, steps: card.cursor.steps, index: card.cursor.index }, sample, column, tab);
+  }
+
+  async stepsOf(run: string, tag: string) {
+    const card = this.cards.get(cardKey(run, tag));
+    let cursor: StepCursor;
+    if (card && card.cursor.known) {
+      cursor = card.cursor;
+    } else {
+      cursor = new StepCursor();
+      cursor.apply(await this.steps(run, tag, undefined, ON_SCREEN));
+    }
+    const info = this.tags?.runs[run]?.[tag];
+    return { steps: cursor.steps, extrema: (key: string, stage: string) => cursor.extrema(key, stage), classNames: cursor.last?.class_names ?? info?.class_names ?? [] };
   }
 
   shownRuns(tag: string): string[] {
-    return this.shownRunList().filter((run) => this.tags?.runs[run]?.[tag] !== undefined);
+    return this.shownRunList().filter((run) => this.tags?.runs[run]?.[tag] !== undefined && !this.runError(run));
+  }
+
+  togglePin(card: Card): void {
+    const pinned = this.current.pinned.includes(card.key) ? this.current.pinned.filter((k) => k !== card.key) : [...this.current.pinned, card.key];
+    this.update({ pinned });
+    card.syncActions();
+    card.el.focus({ preventScroll: true });
+  }
+
+  toggleWide(card: Card): void {
+    const wide = this.current.wide.includes(card.key) ? this.current.wide.filter((k) => k !== card.key) : [...this.current.wide, card.key];
+    this.update({ wide });
+  }
+
+  isPinned(card: Card): boolean {
+    return this.current.pinned.includes(card.key);
+  }
+
+  isWide(card: Card): boolean {
+    return this.current.wide.includes(card.key);
+  }
+
+  private readonly idle: (() => void)[] = [];
+  private idleScheduled = false;
+
+  whenIdle(tasks: (() => void)[]): void {
+    this.idle.push(...tasks);
+    if (this.idle.length > 20000) this.idle.splice(0, this.idle.length - 20000);
+    this.scheduleIdle();
+  }
+
+  private scheduleIdle(): void {
+    if (this.idleScheduled || !this.idle.length) return;
+    this.idleScheduled = true;
+    const run = (deadline?: IdleDeadline) => {
+      this.idleScheduled = false;
+      const end = performance.now() + Math.min(10, deadline ? deadline.timeRemaining() : 8);
+      while (this.idle.length && performance.now() < end) this.idle.shift()!();
+      this.scheduleIdle();
+    };
+    if (typeof requestIdleCallback !== "undefined") requestIdleCallback(run, { timeout: 2000 });
+    else setTimeout(run, 50);
+  }
+
+  painted(): void {
+    if (!this.debug.paints) performance.mark("tbs:first-paint");
+    this.debug.paints++;
+    requestAnimationFrame(() => this.afterFrame());
+  }
+
+  /** Called inside a frame's animation callbacks: notes the time once that frame has been rendered, then runs `then`. */
+  private afterFrame(then?: () => void): void {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      this.debug.paintedAt = performance.now();
+      this.debug.onPainted?.(this.debug.paintedAt);
+      then?.();
+    };
+    channel.port2.postMessage(null);
   }
 
   // ---- loading ----------------------------------------------------------------------------------
 
-  /** Re-reads the run/tag list and the steps of the cards on screen; one at a time. */
+  /** Re-reads the run and tag lists and the steps of the live cards; one reload at a time. */
   reload(): Promise<void> {
-    if (!this.reloading) {
-      this.reloading = this.doReload().finally(() => (this.reloading = null));
-    }
+    if (!this.reloading) this.reloading = this.doReload().finally(() => (this.reloading = null));
     return this.reloading;
   }
 
   private async doReload(): Promise<void> {
     let tags: TagsResponse;
+    const runsP = api.runs().catch(() => null);
     try {
-      tags = await fetchTags();
+      tags = await (this.firstTags ?? api.tags());
+      this.firstTags = null;
     } catch (e) {
       if (!this.tags) {
-        replaceChildren(
-          this.content,
-          h("div", { className: "tbs-error", attrs: { role: "alert" }, text: `Could not load the saliency tags: ${e instanceof Error ? e.message : String(e)}` }),
-        );
+        replaceChildren(this.content, h("div", { className: "tbs-error", attrs: { role: "alert" }, text: `Could not load the saliency tags: ${e instanceof Error ? e.message : String(e)}` }));
       }
       this.status.textContent = "Reload failed; will retry.";
       return;
     }
+    if (!this.tags) performance.mark("tbs:tags");
     this.tags = tags;
-    this.runOrder = Object.keys(tags.runs).sort();
+    const runs = Object.keys(tags.runs);
+    for (const run of Object.keys(tags.run_errors ?? {})) if (!runs.includes(run)) runs.push(run);
+    // TensorBoard's run order decides its colours; it lists every run, not only those with saliency.
+    // It usually answers before /tags; the first cards do not wait long for it.
+    let tbRuns = await Promise.race([runsP, new Promise<null>((r) => setTimeout(() => r(null), 50))]);
+    if (!tbRuns && !this.runsKnown) {
+      void runsP.then((late) => {
+        if (late && !this.runsKnown) void this.reload();
+      });
+    }
+    if (tbRuns) this.runsKnown = true;
+    tbRuns ??= null;
+    if (tbRuns) this.colors.assign(tbRuns);
+    const rank = new Map((tbRuns ?? []).map((r, i) => [r, i]));
+    this.runOrder = runs.sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0));
+    this.colors.assign(this.runOrder);
     this.sidebar.setRuns(this.runOrder);
+    this.renderAlerts();
     for (const card of this.cards.values()) {
       const info = tags.runs[card.run]?.[card.tag];
-      if (info) card.info = info;
-      if (card.isActive) this.stale.add(card);
+      if (info) card.refresh(info);
+      card.setColor(this.runColor(card.run));
     }
     this.layout();
-    await Promise.all([...this.visible].map((card) => this.refreshCard(card)));
     this.status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
   }
 
-  private refreshCard(card: Card): Promise<void> {
-    this.stale.delete(card);
-    return card.refresh(true);
+  private renderAlerts(): void {
+    const errors = Object.entries(this.tags?.run_errors ?? {});
+    replaceChildren(
+      this.alerts,
+      ...errors.map(([run, why]) =>
+        h("div", { className: "tbs-error tbs-run-alert", attrs: { role: "alert", "data-run": run } }, "Run ", h("span", { className: "tbs-run", text: run }), ` cannot be shown: ${why}`),
+      ),
+    );
   }
 
   private onIntersect(entries: IntersectionObserverEntry[]): void {
     for (const entry of entries) {
       const card = this.byElement.get(entry.target);
       if (!card) continue;
-      if (entry.isIntersecting) {
-        this.visible.add(card);
-        if (!card.isActive) card.activate();
-        else if (this.stale.has(card)) void this.refreshCard(card);
-      } else {
-        this.visible.delete(card);
-      }
+      if (entry.isIntersecting && card.el.isConnected) card.activate();
+      else card.release();
+    }
+  }
+
+  private onVisible(entries: IntersectionObserverEntry[]): void {
+    for (const entry of entries) {
+      const card = this.byElement.get(entry.target);
+      if (!card) continue;
+      card.visible = entry.isIntersecting;
+      if (card.visible && card.dirty) card.redraw();
     }
   }
 
@@ -194,62 +393,151 @@ export class App implements CardHost, SidebarHost, DialogHost {
     return this.runOrder.filter((run) => !hidden.has(run) && (!regex || regex.test(run)));
   }
 
-  /** Lays out one group per tag and one card per shown run in it, reusing existing cards. */
+  private card(ref: CardRef, info: TagInfo): Card {
+    let card = this.cards.get(ref.key);
+    if (!card) {
+      card = new Card(ref.run, ref.tag, ref.key, info, this);
+      this.cards.set(ref.key, card);
+      this.byElement.set(card.el, card);
+    }
+    return card;
+  }
+
+  /** Lays out the pinned cards and one section per tag group, a page of cards each, reusing cards. */
   private layout(): void {
     const tags = this.tags;
     if (!tags) return;
     if (this.runOrder.length === 0) {
+      this.placeCards([]);
       replaceChildren(this.content, emptyState());
       return;
     }
     const runs = this.shownRunList();
     const tagFilter = compileFilter(this.current.tagFilter).regex;
-    const tagNames = new Set<string>();
-    for (const run of runs) for (const tag of Object.keys(tags.runs[run] ?? {})) if (!tagFilter || tagFilter.test(tag)) tagNames.add(tag);
-
-    const groups: HTMLElement[] = [];
-    for (const tag of [...tagNames].sort()) {
-      const cards: HTMLElement[] = [];
-      let kind = "saliency";
-      for (const run of runs) {
-        const info = tags.runs[run]?.[tag];
-        if (!info) continue;
-        kind = info.kind;
-        const key = cardKey(run, tag);
-        let card = this.cards.get(key);
-        if (!card) {
-          card = new Card(run, tag, info, this);
-          this.cards.set(key, card);
-          this.byElement.set(card.el, card);
-          this.observer?.observe(card.el);
-          if (!this.observer) card.activate();
-        }
-        cards.push(card.el);
-      }
-      groups.push(
-        h(
-          "section",
-          { className: "tbs-group", attrs: { "data-tag": tag } },
-          h("h3", null, h("span", { className: "tbs-group-tag", text: tag }), h("span", { className: "tbs-kind", text: kind })),
-          h("div", { className: "tbs-cards" }, ...cards),
-        ),
-      );
+    const { pinned, groups } = buildGroups(
+      runs,
+      (run) => Object.keys(tags.runs[run] ?? {}),
+      (tag) => !tagFilter || tagFilter.test(tag),
+      this.current.pinned,
+    );
+    const collapsed = new Set(this.current.collapsed);
+    const sections: HTMLElement[] = [];
+    const placed: Card[] = [];
+    const cardsOf = (refs: CardRef[]) =>
+      refs.map((ref) => {
+        const card = this.card(ref, tags.runs[ref.run][ref.tag]);
+        placed.push(card);
+        return card.el;
+      });
+    if (pinned.length) {
+      sections.push(this.section("Pinned", "pinned", pinned.length, cardsOf(pinned), null, false));
     }
-    if (groups.length === 0) {
+    for (const g of groups) {
+      const isCollapsed = collapsed.has(g.name);
+      const page = pageOf(g.cards, this.pages.get(g.name) ?? 0, this.current.pageSize);
+      this.pages.set(g.name, page.page);
+      sections.push(this.section(g.name, g.name, g.cards.length, isCollapsed ? [] : cardsOf(page.items), isCollapsed ? null : this.pager(g.name, page.page, page.pages, page.first, page.items.length, g.cards.length), isCollapsed));
+    }
+    if (sections.length === 0) {
+      this.placeCards([]);
       const why = runs.length === 0 ? "No run is selected, or none matches the run filter." : "No tag matches the tag filter.";
       replaceChildren(this.content, h("div", { className: "tbs-loading tbs-nomatch", text: why }));
       return;
     }
-    replaceChildren(this.content, ...groups);
+    replaceChildren(this.content, ...sections);
+    this.placeCards(placed);
   }
 
-  private queueRedraw(): void {
+  /** Observes the cards on the page and releases those that left it. */
+  private placeCards(placed: Card[]): void {
+    const on = new Set(placed);
+    // The cards on screen start loading now rather than when the observers first report, a frame
+    // or more later: one layout of the page is cheaper than that wait.
+    const view = this.main.getBoundingClientRect();
+    const margin = view.height / 8;
+    for (const card of placed) {
+      if (card.live) continue;
+      const r = card.el.getBoundingClientRect();
+      if (r.bottom > view.top - margin && r.top < view.bottom + margin && r.height > 0) {
+        card.visible = true;
+        card.activate();
+      }
+    }
+    for (const card of this.cards.values()) {
+      if (on.has(card)) {
+        this.visibility?.observe(card.el);
+        this.observer?.observe(card.el);
+        if (!this.observer) card.activate();
+      } else {
+        this.visibility?.unobserve(card.el);
+        this.observer?.unobserve(card.el);
+        card.visible = false;
+        card.release();
+      }
+    }
+  }
+
+  private section(title: string, id: string, count: number, cards: HTMLElement[], pager: HTMLElement | null, collapsed: boolean): HTMLElement {
+    const toggle = h(
+      "button",
+      {
+        className: "tbs-group-toggle",
+        attrs: { type: "button", "aria-expanded": String(!collapsed), "aria-label": `${collapsed ? "Expand" : "Collapse"} group ${title}` },
+        on: {
+          click: () => {
+            const set = new Set(this.current.collapsed);
+            if (set.has(id)) set.delete(id);
+            else set.add(id);
+            this.update({ collapsed: [...set].sort() });
+          },
+        },
+      },
+      icon("expand"),
+    );
+    return h(
+      "section",
+      { className: `tbs-group${collapsed ? " tbs-collapsed" : ""}${id === "pinned" ? " tbs-pinned" : ""}`, attrs: { "data-group": id } },
+      h("h3", { className: "tbs-group-head" }, toggle, h("span", { className: "tbs-group-name", text: title }), h("span", { className: "tbs-group-count", text: `${count} card${count === 1 ? "" : "s"}` }), h("span", { className: "tbs-spacer" }), pager),
+      collapsed ? null : h("div", { className: "tbs-cards" }, ...cards),
+    );
+  }
+
+  private pager(group: string, page: number, pages: number, first: number, shown: number, total: number): HTMLElement | null {
+    if (pages <= 1) return null;
+    const go = (p: number) => {
+      this.pages.set(group, p);
+      this.layout();
+      this.content.querySelector(`[data-group="${CSS.escape(group)}"]`)?.scrollIntoView({ block: "start" });
+    };
+    const prev = iconButton("prev", `Previous page of ${group}`, () => go(page - 1), "tbs-page-prev");
+    const next = iconButton("next", `Next page of ${group}`, () => go(page + 1), "tbs-page-next");
+    prev.disabled = page === 0;
+    next.disabled = page === pages - 1;
+    return h("span", { className: "tbs-pager" }, h("span", { className: "tbs-page-text", text: `${first + 1}–${first + shown} of ${total}` }), prev, next);
+  }
+
+  private queueRedraw(repaint: boolean): void {
+    this.repaintQueued ||= repaint;
     if (this.redrawQueued) return;
     this.redrawQueued = true;
-    // One redraw per frame however fast a slider moves; the controls never wait on drawing.
+    // One redraw per frame however fast a slider moves; the controls never wait on drawing, and only
+    // live cards draw (the others hold no canvases).
     requestAnimationFrame(() => {
       this.redrawQueued = false;
-      for (const card of this.cards.values()) if (card.el.isConnected) card.redraw();
+      const t0 = performance.now();
+      this.rootEl.style.setProperty("--tbs-opacity", String(this.current.opacity / 100));
+      if (this.repaintQueued) {
+        // The cards on screen now; the live ones around them when they come on screen.
+        for (const card of this.cards.values()) {
+          if (!card.live) continue;
+          if (card.visible || !this.visibility) card.redraw();
+          else card.dirty = true;
+        }
+      }
+      this.repaintQueued = false;
+      this.debug.redraws++;
+      this.debug.lastRedrawMs = performance.now() - t0;
+      this.afterFrame();
     });
   }
 }

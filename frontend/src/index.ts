@@ -7,6 +7,7 @@ let app: App | null = null;
 
 export function render(): void {
   if (app) return;
+  performance.mark("tbs:render");
   injectStyles(document);
   app = new App(document.body);
   app.start();

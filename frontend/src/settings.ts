@@ -2,9 +2,9 @@
 // localStorage, which the iframe shares with TensorBoard's origin, under one namespaced key; a stored
 // value that no longer validates falls back to its default rather than breaking the tab.
 
-import { isColormapName, isDiverging, type ColormapName } from "./colormaps";
-import type { ClipMode, Scope, SignMode } from "./normalise";
-import type { Upsampling, View } from "./render";
+import { isColormapName, isDiverging, type ColormapName } from "./render/colormaps";
+import type { ClipMode, Scope, SignMode } from "./render/normalise";
+import type { Upsampling, View } from "./render/pixels";
 
 export type Zoom = "fit" | "1" | "2" | "4";
 
@@ -23,6 +23,18 @@ export interface Settings {
   runFilter: string;
   tagFilter: string;
   hiddenRuns: string[];
+  /** Show only the samples whose prediction is wrong. */
+  onlyWrong: boolean;
+  /** The sample picker: "" for every sample, else indices and ranges ("0, 2-4"). */
+  samples: string;
+  /** Cards per page of a tag group. */
+  pageSize: number;
+  /** Card keys (model/layout.ts cardKey), pinned to the top in this order. */
+  pinned: string[];
+  /** Card keys shown wide (a whole row) rather than compact. */
+  wide: string[];
+  /** Tag groups collapsed. */
+  collapsed: string[];
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -40,6 +52,12 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   runFilter: "",
   tagFilter: "",
   hiddenRuns: [],
+  onlyWrong: false,
+  samples: "",
+  pageSize: 12,
+  pinned: [],
+  wide: [],
+  collapsed: [],
 } as Settings);
 
 export const VIEWS: readonly View[] = ["overlay", "heatmap", "masked", "side"];
@@ -57,6 +75,10 @@ function pick<T>(options: readonly T[], value: unknown, fallback: T): T {
 
 function number(value: unknown, lo: number, hi: number, fallback: number): number {
   return typeof value === "number" && Number.isFinite(value) ? Math.min(hi, Math.max(lo, value)) : fallback;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? [...new Set(value.filter((x): x is string => typeof x === "string"))] : [];
 }
 
 /** A complete, valid Settings from anything (a parsed localStorage entry, say). */
@@ -77,7 +99,13 @@ export function sanitize(raw: unknown): Settings {
     linkSteps: typeof r.linkSteps === "boolean" ? r.linkSteps : d.linkSteps,
     runFilter: typeof r.runFilter === "string" ? r.runFilter : d.runFilter,
     tagFilter: typeof r.tagFilter === "string" ? r.tagFilter : d.tagFilter,
-    hiddenRuns: Array.isArray(r.hiddenRuns) ? r.hiddenRuns.filter((x): x is string => typeof x === "string") : [],
+    hiddenRuns: strings(r.hiddenRuns),
+    onlyWrong: typeof r.onlyWrong === "boolean" ? r.onlyWrong : d.onlyWrong,
+    samples: typeof r.samples === "string" ? r.samples.slice(0, 200) : d.samples,
+    pageSize: Math.round(number(r.pageSize, 1, 100, d.pageSize)),
+    pinned: strings(r.pinned),
+    wide: strings(r.wide),
+    collapsed: strings(r.collapsed),
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { COLORMAPS, colormapTable, isDiverging, lutIndex, type ColormapName } from "../src/colormaps";
+import { COLORMAPS, colormapTable, isDiverging, lutIndex, type ColormapName } from "../src/render/colormaps";
 
 /** The colour the renderer draws for position t, through the same index function it uses. */
 function colorAt(name: ColormapName, t: number): number[] {

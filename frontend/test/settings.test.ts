@@ -59,3 +59,15 @@ test("an invalid regex is reported, not thrown", () => {
   assert.equal(bad.regex, null);
   assert.match(bad.error ?? "", /.+/);
 });
+
+test("layout settings: pins, wide cards, collapsed groups, page size and sample filters validate", () => {
+  const s = sanitize({ pinned: ["a", 3, "a", "b"], wide: "x", collapsed: ["train"], pageSize: 1000, samples: 7, onlyWrong: "yes" });
+  assert.deepEqual(s.pinned, ["a", "b"], "strings only, once each, in order");
+  assert.deepEqual(s.wide, []);
+  assert.deepEqual(s.collapsed, ["train"]);
+  assert.equal(s.pageSize, 100, "clamped");
+  assert.equal(sanitize({ pageSize: 2.6 }).pageSize, 3);
+  assert.equal(s.samples, "");
+  assert.equal(s.onlyWrong, false);
+  assert.equal(DEFAULTS.pageSize, 12, "TensorBoard's own page size");
+});

@@ -144,6 +144,95 @@ def evil_url(tmp_path_factory):
         yield url
 
 
+def write_frontend_damage(logdir):
+    """Frames whose header the backend accepts but whose blobs the dashboard must refuse: an input
+    image that is not a PNG, a PNG of another size than the header says, a map blob with bytes after
+    its last value, and one short of it."""
+    import numpy as np
+
+    from tb_saliency.format.metadata import FORMAT_VERSION
+    from tb_saliency.proto import saliency_pb2
+    from tests.support import raw
+
+    good_map = np.full((1, 2, 2), 0.5, "<f2").tobytes()
+
+    def header(images=None, **map_fields):
+        fields = dict(key="m", method="m", blob=1, dtype=1, height=2, width=2, min=[0.0], max=[0.5], scale=[1.0])
+        fields.update(map_fields)
+        h = saliency_pb2.FrameHeader(version=FORMAT_VERSION, kind=1, num_samples=1, samples=[saliency_pb2.Sample(label=0)],
+                                     maps=[saliency_pb2.MapBlock(**fields)])
+        if images is not None:
+            h.images.CopyFrom(images)
+        return h.SerializeToString()
+
+    from tb_saliency.format.images import DisplayImages
+
+    png = DisplayImages(np.zeros((1, 2, 2, 3), np.uint8), "none").encode_png()[0]
+    big_png = DisplayImages(np.zeros((1, 3, 3, 3), np.uint8), "none").encode_png()[0]
+    image_set = saliency_pb2.ImageSet(width=2, height=2, channels=3, display_transform="none", first_blob=2)
+    cases = {
+        "not_png": [header(image_set), good_map, b"GIF89a not a png at all"],
+        "png_size": [header(image_set), good_map, big_png],
+        "extra_bytes": [header(), good_map + b"\x00\x00"],
+        "short_blob": [header(), good_map[:-2]],
+        "fine": [header(image_set), good_map, png],
+    }
+    raw.write_values(logdir / "damage", [(0, 1.0, [raw.blob_value(tag, blobs) for tag, blobs in cases.items()])])
+
+
+@pytest.fixture(scope="session")
+def damaged_url(tmp_path_factory):
+    """The backend's hostile logdir (damaged, hostile and unservable frames, names the fast loader
+    cannot serve) and the frontend's own damaged blobs, under the Rust loader."""
+    from tests.support import hostile
+
+    logdir = tmp_path_factory.mktemp("damaged")
+    hostile.write(logdir)
+    write_frontend_damage(logdir)
+    with tensorboard(logdir, load_fast=True) as url:
+        yield url
+
+
+GRID_RUNS = ("alpha", "beta", "gamma")
+GRID_TAGS = ("train/probe", "train/other", "val/probe", "val/other")
+
+
+def write_grid_logdir(logdir):
+    """3 runs × 4 tags in two tag groups (train/, val/), 3 steps each, torch-free."""
+    import numpy as np
+
+    from tests.support.viewer_logdirs import CLASS_NAMES, RunWriter, probe_images
+
+    images = probe_images(3)
+    for r, run in enumerate(GRID_RUNS):
+        rng = np.random.default_rng(r)
+        with RunWriter(logdir / run) as writer:
+            for step in (0, 1, 2):
+                for tag in GRID_TAGS:
+                    maps = {"gradient": rng.normal(size=(3, 16, 16)), "gradcam": rng.uniform(0, 3, size=(3, 4, 4))}
+                    writer.saliency(tag, images, maps, step=step, wall_time=1_700_000_000.0 + step,
+                                    labels=[0, 1, 2], predictions=[0, 2, 2], scores=[0.9, 0.6, 0.8],
+                                    class_names=CLASS_NAMES)
+
+
+@pytest.fixture(scope="session")
+def grid_url(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("grid")
+    write_grid_logdir(logdir)
+    with tensorboard(logdir, load_fast=False, reload_interval=0, extra_args=["--reload_task=blocking"]) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def keep_all_url(tmp_path_factory):
+    """The demo logdir with every step kept (--samples_per_plugin=saliency=0)."""
+    logdir = tmp_path_factory.mktemp("keepall")
+    write_demo_logdir(logdir)
+    with tensorboard(logdir, load_fast=False, samples_per_plugin="saliency=0", reload_interval=0,
+                     extra_args=["--reload_task=blocking"]) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def scalars_url(tmp_path_factory):
     from tests.support.logdirs import write_scalars_only
@@ -186,6 +275,51 @@ class Tab:
                         width: canvas.width, height: canvas.height, hash: (hash >>> 0).toString(16)};
             }"""
         )
+
+    def tile(self, card, sample=0, column=0):
+        """The box of one tile (column -1: the input) in the row of `sample`."""
+        return card.locator(f"tbody tr[data-sample='{sample}'] .tbs-tile[data-column='{column}']")
+
+    def tile_pixels(self, tile):
+        """Summary of what the grid's canvas shows under one tile box (as Tab.pixels)."""
+        return tile.evaluate(
+            """(box) => {
+                const wrap = box.closest('.tbs-grid-wrap');
+                const canvas = wrap.querySelector('canvas.tbs-grid-canvas');
+                const o = wrap.getBoundingClientRect(), r = box.getBoundingClientRect();
+                const k = canvas.width / Math.max(1, o.width);
+                const x = Math.round((r.left - o.left + wrap.scrollLeft) * k), y = Math.round((r.top - o.top) * k);
+                const w = Math.max(1, Math.round(r.width * k)), h = Math.max(1, Math.round(r.height * k));
+                const d = canvas.getContext('2d').getImageData(x, y, w, h).data;
+                let n = 0, sum = 0, sq = 0, grey = 0, sumR = 0, sumG = 0, sumB = 0;
+                let hash = Math.imul(0x811c9dc5 ^ w, 0x01000193) ^ h;
+                for (let i = 0; i < d.length; i += 4) {
+                  const v = (d[i] + d[i + 1] + d[i + 2]) / 3;
+                  n++; sum += v; sq += v * v; sumR += d[i]; sumG += d[i + 1]; sumB += d[i + 2];
+                  if (d[i] === d[i + 1] && d[i + 1] === d[i + 2]) grey++;
+                  for (let c = 0; c < 4; c++) hash = Math.imul(hash ^ d[i + c], 0x01000193);
+                }
+                const mean = sum / n;
+                return {mean, variance: sq / n - mean * mean, grey: grey / n, r: sumR / n, g: sumG / n, b: sumB / n,
+                        width: w, height: h, hash: (hash >>> 0).toString(16)};
+            }"""
+        )
+
+    def wait_tile_changed(self, tile, before, what="the tile did not change", timeout_ms=10_000):
+        """The tile's pixels once they differ from `before`."""
+        waited = 0
+        while waited < timeout_ms:
+            now = self.tile_pixels(tile)
+            if now["hash"] != before["hash"]:
+                return now
+            self.page.wait_for_timeout(100)
+            waited += 100
+        raise AssertionError(what)
+
+    def settled(self, timeout_ms=20_000):
+        """Waits until every live card has drawn its step (or shown why not)."""
+        self.frame.wait_for_function("() => window.tbsDebug && tbsDebug.liveCards() > 0 && tbsDebug.loadingCards() === 0",
+                                     timeout=timeout_ms)
 
     def wait_until_changed(self, locator, before, what="the canvas did not change", timeout_ms=10_000):
         """The canvas's pixels once they differ from `before` (a redraw happens on the next frame)."""

@@ -42,8 +42,8 @@ class Training:
 def wait_for_step(url, run, step, timeout_s=30):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        frames = get_json(f"{url}data/plugin/saliency/frames?run={run}&tag=probe")["frames"]
-        if frames and frames[-1]["step"] == step:
+        steps = get_json(f"{url}data/plugin/saliency/steps?run={run}&tag=probe")["steps"]
+        if steps and steps[-1]["step"] == step:
             return
         time.sleep(0.2)
     raise AssertionError(f"TensorBoard never loaded step {step} of {run}")
@@ -77,8 +77,9 @@ def test_new_steps_appear_and_the_users_place_is_kept(open_tab, tmp_path, traini
         follow = tab.card("follow")
         stay = tab.card("stay")
         for card in (follow, stay):
-            card.locator("table.tbs-grid canvas").first.wait_for(timeout=20_000)
+            card.locator("table.tbs-grid .tbs-tile").first.wait_for(timeout=20_000)
             assert step_of(card) == 1
+        tab.settled()
         # The user moves one card back to step 0.
         stay.locator(".tbs-step input[type=range]").focus()
         tab.page.keyboard.press("Home")
@@ -143,16 +144,20 @@ def test_a_run_deleted_and_written_again_shows_its_new_maps(open_tab, tmp_path, 
     write_maps(tmp_path, "rewritten", [0, 1], images, first)
     with tensorboard(tmp_path, load_fast=load_fast, reload_interval=1) as url:
         tags_url = f"{url}data/plugin/saliency/tags"
-        frames_url = f"{url}data/plugin/saliency/frames?run=rewritten&tag=probe"
+        steps_url = f"{url}data/plugin/saliency/steps?run=rewritten&tag=probe"
         tab = open_tab(url)
         card = tab.card("rewritten")
-        card.locator("table.tbs-grid canvas").first.wait_for(timeout=20_000)
+        card.locator("table.tbs-grid .tbs-tile").first.wait_for(timeout=20_000)
         assert column_keys(card) == ["input", "gradient", "gradcam"]
-        gradient = card.locator("tbody tr").first.locator("td .tbs-tile[data-column='0'] canvas").last
+        gradient = tab.tile(card, 0, 0)
+        tab.settled()
+
+        def frame_of(step):
+            return get_json(f"{url}data/plugin/saliency/frame?run=rewritten&tag=probe&step={step}")
 
         def rewrite(maps):
             """Deletes the run, writes steps 0 and 1 again with `maps`, and presses Refresh."""
-            wall_times = [f["wall_time"] for f in get_json(frames_url)["frames"]]
+            wall_times = [s["wall_time"] for s in get_json(steps_url)["steps"]]
             shutil.rmtree(tmp_path / "rewritten")
             wait_until(lambda: "rewritten" not in get_json(tags_url)["runs"],
                        "TensorBoard never noticed that the run was deleted")
@@ -161,26 +166,27 @@ def test_a_run_deleted_and_written_again_shows_its_new_maps(open_tab, tmp_path, 
             def loaded():
                 if "rewritten" not in get_json(tags_url)["runs"]:
                     return False
-                frames = get_json(frames_url)["frames"]
-                return [f["step"] for f in frames] == [0, 1] and all(
-                    [m["key"] for m in f.get("maps", [])] == list(maps) for f in frames)
+                steps = get_json(steps_url)["steps"]
+                return [s["step"] for s in steps] == [0, 1] and all(
+                    [m["key"] for m in frame_of(s["step"]).get("maps", [])] == list(maps) for s in steps)
 
             wait_until(loaded, "TensorBoard never loaded the rewritten run")
-            assert not {f["wall_time"] for f in get_json(frames_url)["frames"]} & set(wall_times)
+            assert not {s["wall_time"] for s in get_json(steps_url)["steps"]} & set(wall_times)
             tab.frame.get_by_role("button", name="Reload saliency data").click()
 
-        before = tab.pixels(gradient)
+        before = tab.tile_pixels(gradient)
         rewrite(same_columns)
-        after = tab.wait_until_changed(gradient, before, "the card still draws the old maps", timeout_ms=15_000)
+        after = tab.wait_tile_changed(gradient, before, "the card still draws the old maps", timeout_ms=15_000)
         assert column_keys(card) == ["input", "gradient", "gradcam"]
 
         rewrite(one_column)
         wait_until(lambda: column_keys(card) == ["input", "gradient"],
                    f"the card still shows the old columns: {column_keys(card)}", timeout_s=15)
         assert step_of(card) == 1
-        assert tab.pixels(gradient)["hash"] != after["hash"], "the card still draws the old map"
+        tab.settled()
+        assert tab.tile_pixels(gradient)["hash"] != after["hash"], "the card still draws the old map"
         gradient.hover(position={"x": 1, "y": 1})
-        readout = card.locator(".tbs-readout").inner_text()
-        assert readout.endswith("cell (0, 0) · value 1"), readout
+        readout = tab.frame.locator(".tbs-tooltip").inner_text()
+        assert "cell (0, 0)" in readout and "value 1\n" in readout + "\n", readout
         assert not tab.errors, tab.errors
 

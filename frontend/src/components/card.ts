@@ -1,66 +1,95 @@
-// One (run, tag) card: a step slider and the grid of one stored step. It fetches only once it has been
-// on screen, keeps the user's place when new steps arrive, and redraws from decoded data (no fetch)
-// when a display setting changes.
+// One (run, tag) card: its title and actions, a step slider, notices, and the grid of one step. A card
+// holds canvases and decoded data only while it is on or near the screen ("live"); released, it keeps
+// its height and its place among the steps, nothing else.
 
-import { ApiError, type BlobCache, type Frame, type FramesResponse, type TagInfo, type TagsResponse } from "../api";
-import { h, pixelCanvas, replaceChildren, uid } from "../dom";
-import { colorbarPixels, formatValue, scaleNearest } from "../render";
-import type { DisplayRange } from "../normalise";
-import {
-  clipOf,
-  extremaOf,
-  renderFactor,
-  renderTile,
-  scopedRanges,
-  signedColumn,
-} from "../pipeline";
+import { ApiError, exportUrl, type Kind, type Sampling, type StepEntry, type StepsResponse, type TagInfo } from "../api";
+import { warmUps, type StepData } from "../data/step_data";
+import { fileSafe, h, icon, iconButton, replaceChildren, uid } from "../dom";
+import { NEAR, ON_SCREEN } from "../data/queue";
+import { keyMove, StepCursor } from "../model/cursor";
+import { stepNotices, type Notice } from "../model/notices";
+import type { Extrema } from "../render/pipeline";
 import type { Settings } from "../settings";
-import { className, indexForStep, isWrong, loadStep, type StepData } from "../step";
+import { downloadCardPng } from "./card_png";
+import { GridView, type GridHost } from "./grid";
+import type { Tooltip } from "./tooltip";
+
+export type DialogTab = "enlarged" | "evolution" | "compare";
 
 export interface CardHost {
   settings(): Settings;
-  blobs: BlobCache;
-  frames(run: string, tag: string, refresh: boolean): Promise<FramesResponse>;
-  sampling(): TagsResponse["sampling"] | null;
+  pickedSamples(): Set<number> | null;
+  sampling(): Sampling | null;
   runColor(run: string): string;
+  runError(run: string): string | null;
+  tooltip: Tooltip;
+  steps(run: string, tag: string, token?: string, priority?: number): Promise<StepsResponse>;
+  step(run: string, tag: string, entry: StepEntry, kind: Kind, priority?: number): Promise<StepData>;
   /** The user moved this card to `step` (slider or keyboard); linked cards follow. */
   userStep(card: Card, step: number): void;
-  openTile(card: Card, sample: number, column: number): void;
+  openDialog(card: Card, sample: number, column: number, tab: DialogTab): void;
+  togglePin(card: Card): void;
+  toggleWide(card: Card): void;
+  isPinned(card: Card): boolean;
+  isWide(card: Card): boolean;
+  /** A card drew a step (instrumentation for tests and the benchmark). */
+  painted(card: Card): void;
+  /** Work to do when the page is idle. */
+  whenIdle(tasks: (() => void)[]): void;
 }
 
-export class Card {
+export class Card implements GridHost {
   readonly el: HTMLElement;
-  frames: FramesResponse | null = null;
-  index = 0;
+  readonly cursor = new StepCursor();
   data: StepData | null = null;
-  /** A card on the newest step follows new steps; one the user moved back stays where it is. */
-  private followLatest = true;
-  private pendingStep: number | null = null;
-  private activated = false;
+  grid: GridView | null = null;
+  live = false;
+  /** On screen (not only near it): its requests go first, and it repaints first. */
+  visible = false;
+  /** A display change is waiting to be painted (a live card off screen paints after the visible ones). */
+  dirty = false;
+  /** The step on screen is drawn, or its error shown (for tests and the benchmark). */
+  settled = false;
+  /** New steps may exist: re-read the step list when next live. */
+  stale = false;
   private loadToken = 0;
+  private stepsToken = 0;
+  private stepsLoading: Promise<void> | null = null;
   private readonly slider: HTMLInputElement;
   private readonly stepText: HTMLElement;
   private readonly timeText: HTMLElement;
   private readonly notices: HTMLElement;
+  private readonly problems: HTMLElement;
   private readonly body: HTMLElement;
-  private readonly readout: HTMLElement;
+  private readonly swatch: HTMLElement;
+  private readonly pinButton: HTMLButtonElement;
+  private readonly wideButton: HTMLButtonElement;
+  private readonly exportLink: HTMLAnchorElement;
 
   constructor(
     readonly run: string,
     readonly tag: string,
+    readonly key: string,
     public info: TagInfo,
     private readonly host: CardHost,
   ) {
     const sliderId = uid("step");
     this.slider = h("input", {
+      className: "tbs-slider",
       attrs: { type: "range", min: 0, max: 0, step: 1, value: 0, id: sliderId, disabled: true, "aria-label": `Step of ${run}, ${tag}` },
       on: { input: () => this.userMove(Number(this.slider.value)) },
     });
-    this.stepText = h("strong", { text: "–" });
+    this.stepText = h("strong", { className: "tbs-step-number", text: "–" });
     this.timeText = h("span", { className: "tbs-walltime" });
-    this.notices = h("div");
-    this.body = h("div", { className: "tbs-body" }, h("div", { className: "tbs-loading", text: "Waiting to scroll into view…" }));
-    this.readout = h("div", { className: "tbs-readout", attrs: { "aria-hidden": "true" } });
+    this.notices = h("div", { className: "tbs-notices" });
+    this.problems = h("div", { className: "tbs-problems" });
+    this.body = h("div", { className: "tbs-body" }, this.placeholder("Waiting to scroll into view…"));
+    this.swatch = h("span", { className: "tbs-swatch", style: { background: host.runColor(run) }, attrs: { "aria-hidden": "true" } });
+    this.pinButton = iconButton("pin", "Pin card to the top", () => host.togglePin(this), "tbs-pin");
+    this.wideButton = iconButton("wide", "Wide card", () => host.toggleWide(this), "tbs-wide");
+    this.exportLink = h("a", { className: "tbs-icon-button tbs-export", attrs: { "aria-label": "Download this step's raw values (.npz)", title: "Download this step's raw values (.npz)", download: "" } });
+    this.exportLink.appendChild(icon("download"));
+    const pngButton = iconButton("image", "Download this card as PNG", () => void this.downloadPng(), "tbs-png");
     const title = info.display_name && info.display_name !== tag ? info.display_name : tag;
     this.el = h(
       "article",
@@ -70,111 +99,206 @@ export class Card {
         on: { keydown: (e) => this.onKey(e) },
       },
       h(
-        "div",
+        "header",
         { className: "tbs-card-head" },
-        h("span", { className: "tbs-swatch", style: { background: host.runColor(run) }, attrs: { "aria-hidden": "true" } }),
-        h("span", { className: "tbs-card-title tbs-run", text: run }),
+        h("div", { className: "tbs-card-titles" }, h("div", { className: "tbs-card-title tbs-tag", text: title }), h("div", { className: "tbs-card-run" }, this.swatch, h("span", { className: "tbs-run", text: run }))),
+        h("div", { className: "tbs-card-actions" }, this.pinButton, this.wideButton, pngButton, this.exportLink),
       ),
-      h("div", { className: "tbs-card-sub tbs-tag", text: title }),
       info.description ? h("div", { className: "tbs-card-sub", text: info.description }) : null,
-      h(
-        "div",
-        { className: "tbs-step" },
-        h("label", { attrs: { for: sliderId }, text: "Step" }),
-        this.stepText,
-        this.slider,
-        this.timeText,
-      ),
+      h("div", { className: "tbs-step" }, h("label", { attrs: { for: sliderId }, text: "Step" }), this.stepText, this.slider, this.timeText),
       this.notices,
+      this.problems,
       this.body,
-      this.readout,
     );
+    this.syncActions();
   }
 
-  get step(): number | null {
-    const f = this.frames?.frames[this.index];
-    return f ? f.step : null;
+  /**
+   * What a card shows before its step is drawn: a box about the grid's size (rows of samples, a
+   * square tile per map and the input), so that the cards below stay where they will be and only
+   * the cards really near the screen start loading.
+   */
+  private placeholder(text: string): HTMLElement {
+    const rows = Math.max(1, Math.min(64, this.info.num_samples || 1));
+    const columns = Math.max(1, (this.info.map_keys?.length || 1) + 1);
+    return h("div", { className: "tbs-loading tbs-placeholder", text, style: { "aspect-ratio": `${columns + 0.8} / ${rows}` } });
   }
 
-  get isActive(): boolean {
-    return this.activated;
+  // ---- GridHost ---------------------------------------------------------------------------------
+
+  settings(): Settings {
+    return this.host.settings();
   }
 
-  /** Called when the card first scrolls into view. */
+  pickedSamples(): Set<number> | null {
+    return this.host.pickedSamples();
+  }
+
+  classNames(): readonly string[] {
+    return this.cursor.last?.class_names ?? this.info.class_names ?? [];
+  }
+
+  get tooltip(): Tooltip {
+    return this.host.tooltip;
+  }
+
+  extrema(key: string, stage: string): Extrema {
+    return this.cursor.extrema(key, stage);
+  }
+
+  openTile(sample: number, column: number): void {
+    this.host.openDialog(this, sample, column, "enlarged");
+  }
+
+  openEvolution(sample: number, column: number): void {
+    this.host.openDialog(this, sample, column, "evolution");
+  }
+
+  // ---- life cycle -------------------------------------------------------------------------------
+
+  /** On or near the screen: fetch what is needed and draw. */
   activate(): void {
-    if (this.activated) return;
-    this.activated = true;
-    void this.refresh(false);
-  }
-
-  private tagError(): string | null {
-    const error = this.info.error ?? this.frames?.error;
-    return error ? `This tag cannot be shown: ${error}` : null;
-  }
-
-  /** Re-reads the step list (new steps while training runs) without losing the user's place. */
-  async refresh(force = true): Promise<void> {
-    if (!this.activated) return;
-    let frames: FramesResponse;
-    try {
-      frames = await this.host.frames(this.run, this.tag, force);
-    } catch (e) {
-      if (!this.frames) this.showError(`Could not load this card: ${message(e)}`);
+    if (this.live) return;
+    this.live = true;
+    this.body.style.minHeight = "";
+    const blocked = this.tagError();
+    if (blocked) {
+      this.showError(blocked);
       return;
     }
-    const previousStep = this.step;
-    this.frames = frames;
-    const tagError = this.tagError();
-    if (tagError && frames.frames.every((f) => f.error)) {
-      this.updateSlider();
-      this.showError(tagError);
-      return;
-    }
-    const n = frames.frames.length;
-    if (this.pendingStep !== null) {
-      this.index = indexForStep(frames.frames, this.pendingStep);
-      this.pendingStep = null;
-      this.followLatest = this.index === n - 1;
-    } else if (this.followLatest || previousStep === null) {
-      this.index = Math.max(0, n - 1);
+    if (!this.cursor.known) {
+      // /tags names the newest step: draw it first, then read the step list (the first picture
+      // needs every connection the browser has).
+      if (this.info.max_step !== null && this.info.max_wall_time !== null) {
+        this.cursor.provisional(this.info.max_step, this.info.max_wall_time);
+        this.updateSlider();
+        void this.loadCurrent().finally(() => void this.loadSteps());
+      } else {
+        void this.loadSteps();
+      }
     } else {
-      this.index = indexForStep(frames.frames, previousStep);
-    }
-    this.updateSlider();
-    this.renderNotices();
-    const current = frames.frames[this.index];
-    if (this.data && sameFrame(this.data.frame, current)) {
-      // Same step, same blobs: keep the drawn grid (and the keyboard focus inside it).
-      this.data.frame = current;
-      // A per-tag range spans every stored step, so new steps can change it.
-      if (this.host.settings().scope === "tag") this.redraw();
-      return;
-    }
-    await this.loadCurrent();
-  }
-
-  /** Moves to the stored step nearest at or before `step` (from "link steps"). */
-  showStep(step: number): void {
-    if (!this.frames) {
-      this.pendingStep = step;
-      return;
-    }
-    const i = indexForStep(this.frames.frames, step);
-    this.followLatest = i === this.frames.frames.length - 1;
-    if (i !== this.index) {
-      this.index = i;
-      this.updateSlider();
+      if (this.stale) void this.loadSteps();
       void this.loadCurrent();
     }
   }
 
+  /** Far from the screen: drop canvases and decoded data, keep the height so nothing jumps. */
+  release(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.dirty = false;
+    const height = this.body.offsetHeight;
+    this.loadToken++;
+    this.data = null;
+    this.dropGrid();
+    if (height > 0) this.body.style.minHeight = `${height}px`;
+    replaceChildren(this.body);
+    replaceChildren(this.problems);
+  }
+
+  /** New tag facts after a reload; a live card re-reads its steps, others do when next live. */
+  refresh(info: TagInfo): void {
+    this.info = info;
+    if (this.live) {
+      const blocked = this.tagError();
+      if (blocked) return this.showError(blocked);
+      void this.loadSteps();
+    } else {
+      this.stale = true;
+    }
+  }
+
+  setColor(color: string): void {
+    this.swatch.style.background = color;
+  }
+
+  syncActions(): void {
+    const pinned = this.host.isPinned(this);
+    this.pinButton.setAttribute("aria-pressed", String(pinned));
+    this.pinButton.setAttribute("aria-label", pinned ? "Unpin card" : "Pin card to the top");
+    this.pinButton.title = pinned ? "Unpin card" : "Pin card to the top";
+    const wide = this.host.isWide(this);
+    this.wideButton.setAttribute("aria-pressed", String(wide));
+    this.wideButton.replaceChildren(icon(wide ? "compact" : "wide"));
+    this.wideButton.title = wide ? "Compact card" : "Wide card";
+    this.wideButton.setAttribute("aria-label", wide ? "Compact card" : "Wide card");
+    this.el.classList.toggle("tbs-card-wide", wide);
+  }
+
+  private tagError(): string | null {
+    const runError = this.host.runError(this.run);
+    if (runError) return `This run cannot be shown: ${runError}`;
+    if (this.info.kind === "unknown") {
+      return `This tag cannot be shown: ${this.info.error || "TensorBoard says its metadata cannot be read but gives no reason (expected an error message with kind \"unknown\")."}`;
+    }
+    return null;
+  }
+
+  /** The step list is being read (the slider knows only the newest step meanwhile). */
+  get loadingSteps(): boolean {
+    return this.stepsLoading !== null;
+  }
+
+  private get priority(): number {
+    return this.visible ? ON_SCREEN : NEAR;
+  }
+
+  get step(): number | null {
+    return this.cursor.current?.step ?? null;
+  }
+
+  private loadSteps(): Promise<void> {
+    if (this.stepsLoading) return this.stepsLoading;
+    const token = ++this.stepsToken;
+    this.stale = false;
+    const p = (async () => {
+      let response: StepsResponse;
+      try {
+        // The step list waits behind the pictures on screen: the first paint needs only the newest step.
+        response = await this.host.steps(this.run, this.tag, this.cursor.token, NEAR);
+      } catch (e) {
+        if (!this.cursor.known && this.live) this.showError(`Could not load this card's steps: ${message(e)}`);
+        return;
+      }
+      if (token !== this.stepsToken) return;
+      if (response.error && response.kind === "unknown") {
+        this.showError(`This tag cannot be shown: ${response.error}`);
+        return;
+      }
+      const before = this.cursor.current;
+      this.cursor.apply(response);
+      this.updateSlider();
+      this.renderNotices();
+      if (!this.live) return;
+      const now = this.cursor.current;
+      if (!now) {
+        this.data = null;
+        this.dropGrid();
+        replaceChildren(this.body, h("div", { className: "tbs-loading", text: "No steps stored for this tag." }));
+      } else if (!before || before.step !== now.step || before.wall_time !== now.wall_time || !this.data) {
+        if (!(this.data && this.data.frame.step === now.step && this.data.frame.wall_time === now.wall_time)) await this.loadCurrent();
+      } else if (this.host.settings().scope === "tag") {
+        // A per-tag range spans every stored step, so new steps can change it.
+        this.redraw();
+      }
+    })().finally(() => {
+      if (this.stepsLoading === p) this.stepsLoading = null;
+    });
+    this.stepsLoading = p;
+    return p;
+  }
+
+  /** Moves to the stored step at or before `step` ("link steps"). */
+  showStep(step: number): void {
+    if (this.cursor.showStep(step)) {
+      this.updateSlider();
+      if (this.live) void this.loadCurrent();
+    }
+  }
+
   private userMove(i: number): void {
-    if (!this.frames || this.frames.frames.length === 0) return;
-    const n = this.frames.frames.length;
-    const index = Math.max(0, Math.min(n - 1, i));
-    this.followLatest = index === n - 1;
-    if (index !== this.index) {
-      this.index = index;
+    if (!this.cursor.count) return;
+    if (this.cursor.moveTo(i)) {
       this.updateSlider();
       void this.loadCurrent();
     }
@@ -184,343 +308,126 @@ export class Card {
 
   private onKey(e: KeyboardEvent): void {
     // The slider handles its own arrows; elsewhere in the card the arrows move its step too.
-    if (e.target === this.slider || (e.target instanceof HTMLElement && /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName))) return;
-    const n = this.frames?.frames.length ?? 0;
-    if (!n) return;
-    let next = this.index;
-    if (e.key === "ArrowLeft" || e.key === "ArrowDown") next--;
-    else if (e.key === "ArrowRight" || e.key === "ArrowUp") next++;
-    else if (e.key === "Home") next = 0;
-    else if (e.key === "End") next = n - 1;
-    else return;
+    const t = e.target as HTMLElement | null;
+    if (t === this.slider || (t && /^(INPUT|SELECT|TEXTAREA|BUTTON|A)$/.test(t.tagName))) return;
+    const how = keyMove(e.key);
+    if (!how || !this.cursor.count) return;
     e.preventDefault();
-    this.userMove(next);
+    const target = how === "prev" ? this.cursor.index - 1 : how === "next" ? this.cursor.index + 1 : how === "first" ? 0 : this.cursor.count - 1;
+    this.userMove(target);
   }
 
   private updateSlider(): void {
-    const frames = this.frames?.frames ?? [];
-    const f = frames[this.index];
-    this.slider.max = String(Math.max(0, frames.length - 1));
-    this.slider.value = String(this.index);
-    this.slider.disabled = frames.length < 2;
+    const n = this.cursor.count;
+    const f = this.cursor.current;
+    this.slider.max = String(Math.max(0, n - 1));
+    this.slider.value = String(Math.max(0, this.cursor.index));
+    this.slider.disabled = n < 2;
     this.stepText.textContent = f ? String(f.step) : "–";
     this.slider.setAttribute("aria-valuetext", f ? `step ${f.step}` : "no steps");
     this.timeText.textContent = f ? formatWallTime(f.wall_time) : "";
     this.timeText.title = f ? `wall time ${f.wall_time}` : "";
+    if (f) this.exportLink.href = exportUrl(this.run, this.tag, f.step);
+    else this.exportLink.removeAttribute("href");
   }
 
   private renderNotices(): void {
-    const frames = this.frames;
-    if (!frames) return;
-    const stored = frames.frames.length;
-    if (frames.frames_written > stored) {
-      const flag = this.host.sampling()?.flag || "--samples_per_plugin=saliency=0";
-      replaceChildren(
-        this.notices,
-        h(
-          "div",
-          { className: "tbs-notice tbs-sampling", attrs: { role: "note" } },
-          `Showing ${stored} of ${frames.frames_written} logged steps: TensorBoard samples saliency steps. `,
-          "Start it with ",
-          h("code", { text: flag }),
-          " to keep them all.",
-        ),
-      );
-    } else {
-      replaceChildren(this.notices);
-    }
+    const last = this.cursor.last;
+    const flag = this.host.sampling()?.flag || "--samples_per_plugin=saliency=0";
+    const notices = last?.written ? stepNotices({ written: last.written, sampling: last.sampling }, flag).map(noticeElement) : [];
+    // A tag TensorBoard lists but cannot serve in full says so, whatever its steps show.
+    const error = this.info.kind !== "unknown" ? this.info.error : undefined;
+    if (error) notices.unshift(h("div", { className: "tbs-error tbs-tag-error", attrs: { role: "alert" }, text: `This tag: ${error}` }));
+    replaceChildren(this.notices, ...notices);
   }
 
   private async loadCurrent(): Promise<void> {
-    const frame = this.frames?.frames[this.index];
+    const entry = this.cursor.current;
     const token = ++this.loadToken;
-    if (!frame) {
+    this.settled = false;
+    if (!entry) {
+      this.settled = true;
       this.data = null;
+      this.dropGrid();
       replaceChildren(this.body, h("div", { className: "tbs-loading", text: "No steps stored for this tag." }));
       return;
     }
-    if (frame.error) {
-      this.data = null;
-      this.showError(`Step ${frame.step} cannot be shown: ${frame.error}`);
-      return;
-    }
     // The previous step stays on screen until the new one is ready, so the slider never flickers.
-    if (!this.data) replaceChildren(this.body, h("div", { className: "tbs-loading", text: "Loading…" }));
+    if (!this.data) replaceChildren(this.body, this.placeholder("Loading…"));
     try {
-      const data = await loadStep(frame, this.host.blobs);
-      if (token !== this.loadToken) return;
-      this.data = data;
-      this.redraw();
+      const data = await this.host.step(this.run, this.tag, entry, this.info.kind, this.priority);
+      if (token !== this.loadToken || !this.live) return;
+      this.show(data);
     } catch (e) {
-      if (token !== this.loadToken) return;
+      if (token !== this.loadToken || !this.live) return;
+      if (e instanceof ApiError && e.status === 404 && !this.cursor.known) {
+        // The step /tags named is gone (a run rewritten since): wait for the step list.
+        return;
+      }
       this.data = null;
-      this.showError(`Step ${frame.step} cannot be shown: ${message(e)}`);
+      this.dropGrid();
+      replaceChildren(this.problems);
+      this.showError(`Step ${entry.step} cannot be shown: ${message(e)}`);
     }
   }
 
-  private showError(text: string): void {
-    replaceChildren(this.body, h("div", { className: "tbs-error", attrs: { role: "alert" }, text }));
+  private show(data: StepData): void {
+    this.data = data;
+    this.settled = true;
+    replaceChildren(this.problems, ...data.problems.map((p) => h("div", { className: "tbs-error tbs-problem", attrs: { role: "alert" }, text: p })));
+    if (!(this.grid && this.grid.update(data))) this.buildGrid();
+    else this.grid.paint();
+    this.host.painted(this);
+    this.host.whenIdle(warmUps(data));
   }
 
-  /** Redraws the grid from the decoded step under the current settings. */
-  redraw(): void {
+  private buildGrid(): void {
     const data = this.data;
     if (!data) return;
-    // A redraw replaces the tiles; keep keyboard users inside this card rather than dropping them on <body>.
+    // A rebuild replaces the tiles; keep keyboard users inside this card rather than dropping them on <body>.
     const hadFocus = this.body.contains(document.activeElement);
     try {
-      const grid = data.activations ? this.activationGrid(data) : this.saliencyGrid(data);
-      replaceChildren(this.body, grid);
+      this.grid?.dispose();
+      this.grid = new GridView(data, this);
+      replaceChildren(this.body, this.grid.el);
+      this.grid.paint();
       if (hadFocus) this.el.focus({ preventScroll: true });
     } catch (e) {
+      this.dropGrid();
       this.showError(`Step ${data.frame.step} cannot be drawn: ${message(e)}`);
     }
   }
 
-  private zoomClass(s: Settings): string {
-    return s.zoom === "fit" ? "tbs-fit" : "tbs-pixelated";
+  private dropGrid(): void {
+    this.grid?.dispose();
+    this.grid = null;
   }
 
-  private inputCanvas(input: ImageData, s: Settings): HTMLCanvasElement {
-    const k = renderFactor(input.width, input.height, fitSize(s));
-    const pixels = k === 1 ? input.data : scaleNearest(input.data, input.width, input.height, k);
-    return this.sizeCanvas(pixelCanvas(pixels, input.width * k, input.height * k), s);
+  private showError(text: string): void {
+    this.settled = true;
+    replaceChildren(this.body, h("div", { className: "tbs-error", attrs: { role: "alert" }, text }));
   }
 
-  private sizeCanvas(canvas: HTMLCanvasElement, s: Settings): HTMLCanvasElement {
-    if (s.zoom !== "fit") {
-      const z = Number(s.zoom);
-      canvas.style.width = `${canvas.width * z}px`;
-      canvas.style.height = `${canvas.height * z}px`;
-    }
-    return canvas;
+  /** Redraws under the current settings: recolours in place, or rebuilds when the structure changed. */
+  redraw(): void {
+    this.dirty = false;
+    if (!this.live || !this.data) return;
+    if (!this.grid || this.grid.stale()) this.buildGrid();
+    else this.grid.paint();
+    this.host.painted(this);
   }
 
-  private saliencyGrid(data: StepData): HTMLElement {
-    if (data.maps.length === 0) {
-      return h("div", null, h("div", { className: "tbs-loading", text: `Step ${data.frame.step} holds no maps.` }));
-    }
-    const s = this.host.settings();
-    const allFrames = this.frames?.frames ?? [];
-    const hasImages = data.images.some((x) => x !== null);
-    const columns = data.maps.map((column) => {
-      const key = column.info.key;
-      const signed = signedColumn(column.raw, s.sign);
-      const extrema = s.scope === "tag" ? extremaOf(allFrames, (f) => f.maps?.find((m) => m.key === key)) : null;
-      const ranges = scopedRanges(signed, s.scope, s.sign, clipOf(s), extrema);
-      return { column, signed, ranges };
-    });
-
-    const head = headRow(
-      hasImages,
-      columns.map(({ column: { info }, ranges }) => {
-        const sub = [info.method && info.method !== info.key ? info.method : "", info.layer && !info.key.includes(info.layer) ? `@ ${info.layer}` : ""]
-          .filter(Boolean)
-          .join(" ");
-        return columnHeader(info.key, sub, colorbar(s, ranges), optionsText(info.options));
-      }),
-    );
-
-    const body = h("tbody");
-    for (let i = 0; i < data.numSamples; i++) {
-      const input = data.images[i] ?? null;
-      const cells = columns.map(({ column, signed, ranges }, j) => {
-        const info = column.info;
-        const tile = renderTile(signed[i], info, ranges[i], input, s.view, s, fitSize(s));
-        const canvases = [this.sizeCanvas(pixelCanvas(tile.pixels, tile.width, tile.height), s)];
-        if (s.view === "side" && input) {
-          canvases.unshift(this.sizeCanvas(pixelCanvas(tile.input!, tile.width, tile.height), s));
-        }
-        const el = this.tile(canvases, i, j, info.key);
-        const stats = Object.entries(info.statistics ?? {})
-          .filter(([, v]) => Array.isArray(v) && typeof v[i] === "number")
-          .map(([k, v]) => `${k}: ${formatValue(v[i])}`);
-        el.title = [`${info.key}, sample ${i}`, `range ${formatValue(info.min[i])} … ${formatValue(info.max[i])}`, ...stats].join("\n");
-        const mapCanvas = canvases[canvases.length - 1];
-        mapCanvas.addEventListener("mousemove", (e) => {
-          // Pixel coordinates are the input's (the tile may draw each input pixel as a block).
-          const w = tile.width / tile.factor;
-          const hh = tile.height / tile.factor;
-          const x = Math.min(w - 1, Math.max(0, Math.floor((e.offsetX * w) / Math.max(1, mapCanvas.clientWidth))));
-          const y = Math.min(hh - 1, Math.max(0, Math.floor((e.offsetY * hh) / Math.max(1, mapCanvas.clientHeight))));
-          const cx = Math.min(info.width - 1, Math.floor((x * info.width) / w));
-          const cy = Math.min(info.height - 1, Math.floor((y * info.height) / hh));
-          const raw = column.raw[i][cy * info.width + cx];
-          this.readout.textContent = `sample ${i} · ${info.key} · pixel (${x}, ${y}) · cell (${cx}, ${cy}) · value ${formatValue(raw)}`;
-        });
-        mapCanvas.addEventListener("mouseleave", () => (this.readout.textContent = ""));
-        return h("td", null, el);
-      });
-      body.appendChild(this.sampleRow(data, i, hasImages, s, cells));
-    }
-    return h("table", { className: `tbs-grid ${this.zoomClass(s)}` }, h("thead", null, head), body);
-  }
-
-  private activationGrid(data: StepData): HTMLElement {
-    const s = this.host.settings();
-    const act = data.activations!;
-    const info = act.info;
-    const flatSigned = signedColumn(act.raw.flat(), s.sign);
-    const extrema = s.scope === "tag" ? extremaOf(this.frames?.frames ?? [], (f) => (f.activations?.layer === info.layer ? f.activations : null)) : null;
-    const ranges = scopedRanges(flatSigned, s.scope, s.sign, clipOf(s), extrema);
-    const hasImages = data.images.some((x) => x !== null);
-    const head = headRow(hasImages, [
-      columnHeader(`channels of ${info.layer || "layer"}`, `${info.channels} of ${info.total_channels}, most active first`, colorbar(s, ranges)),
-    ]);
-    const body = h("tbody");
-    for (let i = 0; i < data.numSamples; i++) {
-      const tiles = h("div", { className: "tbs-channels" });
-      for (let c = 0; c < info.channels; c++) {
-        const k = i * info.channels + c;
-        const tile = renderTile(flatSigned[k], info, ranges[k], null, "heatmap", s);
-        const canvas = pixelCanvas(tile.heat, tile.width, tile.height);
-        if (s.upsampling === "nearest") canvas.classList.add("tbs-pixelated");
-        const index = info.channel_index[i]?.[c];
-        const mean = info.channel_mean[i]?.[c];
-        const raw = act.raw[i][c];
-        canvas.addEventListener("mousemove", (e) => {
-          const cx = Math.min(info.width - 1, Math.floor((e.offsetX * info.width) / Math.max(1, canvas.clientWidth)));
-          const cy = Math.min(info.height - 1, Math.floor((e.offsetY * info.height) / Math.max(1, canvas.clientHeight)));
-          this.readout.textContent = `sample ${i} · channel ${index} · cell (${cx}, ${cy}) · value ${formatValue(raw[cy * info.width + cx])}`;
-        });
-        canvas.addEventListener("mouseleave", () => (this.readout.textContent = ""));
-        tiles.appendChild(
-          h(
-            "div",
-            { className: "tbs-channel", title: `channel ${index}, mean activation ${mean === undefined ? "?" : formatValue(mean)}` },
-            canvas,
-            h("span", { text: `#${index}` }),
-          ),
-        );
-      }
-      body.appendChild(this.sampleRow(data, i, hasImages, s, [h("td", null, tiles)]));
-    }
-    return h("table", { className: `tbs-grid ${this.zoomClass(s)}` }, h("thead", null, head), body);
-  }
-
-  /** One sample's row: its label cell, its input (when the step has inputs), then `cells`. */
-  private sampleRow(data: StepData, i: number, hasImages: boolean, s: Settings, cells: HTMLElement[]): HTMLElement {
-    const sample = data.frame.samples?.[i] ?? {};
-    const input = data.images[i] ?? null;
-    const classes = this.frames?.class_names ?? this.info.class_names ?? [];
-    return h(
-      "tr",
-      { className: isWrong(sample) ? "tbs-wrong" : "" },
-      rowLabel(i, sample, classes),
-      hasImages ? h("td", null, input ? this.tile(this.inputCanvas(input, s), i, -1, "input") : null) : null,
-      ...cells,
-    );
-  }
-
-  private tile(canvases: HTMLCanvasElement | HTMLCanvasElement[], sample: number, column: number, name: string): HTMLElement {
-    const list = Array.isArray(canvases) ? canvases : [canvases];
-    const open = () => this.host.openTile(this, sample, column);
-    return h(
-      "div",
-      {
-        className: "tbs-tile",
-        attrs: { tabindex: 0, role: "button", "aria-label": `Enlarge sample ${sample}, ${name}`, "data-sample": sample, "data-column": column },
-        on: {
-          click: open,
-          keydown: (e) => {
-            if (e.key === "Enter" || e.key === " ") {
-              e.preventDefault();
-              open();
-            }
-          },
-        },
-      },
-      ...list,
-    );
+  private async downloadPng(): Promise<void> {
+    await downloadCardPng(this.el, `${fileSafe(this.run)}_${fileSafe(this.tag)}_step${this.step ?? "none"}.png`);
   }
 }
 
-/** Tiles in "fit" size show at this many CSS pixels. */
-export const FIT_SIZE = 128;
-
-function fitSize(s: Settings): number | null {
-  return s.zoom === "fit" ? FIT_SIZE : null;
-}
-
-/** The header row: the sample column, the input column when the step has inputs, then `columns`. */
-function headRow(hasImages: boolean, columns: HTMLElement[]): HTMLElement {
-  return h(
-    "tr",
-    null,
-    h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })),
-    hasImages ? columnHeader("input", "") : null,
-    ...columns,
-  );
-}
-
-function columnHeader(key: string, sub: string, bar: HTMLElement | null = null, title = ""): HTMLElement {
-  return h(
-    "th",
-    { attrs: { scope: "col" }, title: title || undefined },
-    h("span", { className: "tbs-col-key", text: key }),
-    sub ? h("span", { className: "tbs-col-sub", text: sub }) : null,
-    bar,
-  );
-}
-
-function rowLabel(i: number, sample: { label?: number; target?: number; prediction?: number; score?: number; target_score?: number }, classes: readonly string[]): HTMLElement {
-  const th = h("th", { className: "tbs-rowlabel", attrs: { scope: "row" } }, h("b", { text: `#${i}` }));
-  const line = (name: string, value: string | null) => (value === null ? null : h("div", null, `${name} `, h("span", { className: "tbs-v", text: value })));
-  th.append(
-    ...[
-      line("label", className(sample.label, classes)),
-      line("target", className(sample.target, classes)),
-      line("pred", className(sample.prediction, classes)),
-      line("score", typeof sample.score === "number" ? formatValue(sample.score) : null),
-    ].filter((x): x is HTMLDivElement => x !== null),
-  );
-  if (typeof sample.target_score === "number") th.title = `attributed score f_target(x) = ${formatValue(sample.target_score)}`;
-  if (isWrong(sample)) th.appendChild(h("div", { className: "tbs-wrongmark", text: "✗ wrong" }));
-  return th;
-}
-
-function colorbar(s: Settings, ranges: readonly DisplayRange[]): HTMLElement {
-  const bar = pixelCanvas(colorbarPixels(s.colormap, 128), 128, 1);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const r of ranges) {
-    lo = Math.min(lo, r.lo);
-    hi = Math.max(hi, r.hi);
-  }
-  if (!(lo <= hi)) lo = hi = 0;
-  const perMap = s.scope === "map" && ranges.length > 1;
+function noticeElement(n: Notice): HTMLElement {
   return h(
     "div",
-    {
-      className: "tbs-colorbar",
-      title: perMap
-        ? "Each map is scaled to its own range (the numbers span all of them); hover a map for raw values."
-        : `Colour range shared by this column (${s.scope === "tag" ? "every stored step of the tag" : "this step"}).`,
-    },
-    h("span", { className: "tbs-cb-lo", text: formatValue(lo) }),
-    bar,
-    h("span", { className: "tbs-cb-hi", text: formatValue(hi) }),
+    { className: `tbs-notice tbs-${n.kind}`, attrs: { role: "note" } },
+    ...n.runs.map((r) => ("code" in r ? h("code", { text: r.code }) : r.text)),
   );
-}
-
-function optionsText(options: Record<string, unknown> | undefined): string {
-  if (!options || Object.keys(options).length === 0) return "";
-  try {
-    return `options: ${JSON.stringify(options)}`;
-  } catch {
-    return "";
-  }
-}
-
-/**
- * Whether two /frames entries show the same picture (a re-read of the step list returns new objects).
- * Blob keys alone do not say so: a run deleted and written again reuses them for new bytes, which the
- * step's new wall time gives away.
- */
-export function sameFrame(a: Frame | undefined, b: Frame | undefined): boolean {
-  if (!a || !b || a.step !== b.step || a.wall_time !== b.wall_time || a.error || b.error) return false;
-  const keys = (f: Frame) => JSON.stringify([f.images?.blobs ?? [], (f.maps ?? []).map((m) => m.blob), f.activations?.blob ?? null]);
-  return keys(a) === keys(b);
 }
 
 export function formatWallTime(seconds: number): string {
@@ -529,7 +436,9 @@ export function formatWallTime(seconds: number): string {
   return d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
-function message(e: unknown): string {
+export function message(e: unknown): string {
+  // The backend's own errors for a frame start with the phrase the card already says.
+  if (e instanceof Error && !(e instanceof ApiError)) return e.message.replace(/^this frame cannot be shown: /, "");
   // A 404 for something the step list named a moment ago means the run changed on disk since.
   if (e instanceof ApiError && e.status === 404) return `${e.message} (the run may have been deleted or rewritten; press Refresh)`;
   return e instanceof Error ? e.message : String(e);

@@ -1,7 +1,8 @@
 // The left sidebar: run selection, regex filters over runs and tags, and the display settings.
 
-import { DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS } from "../colormaps";
 import { h, replaceChildren, uid } from "../dom";
+import { parseSamples } from "../model/layout";
+import { DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS } from "../render/colormaps";
 import { compileFilter, type Settings } from "../settings";
 
 export interface SidebarHost {
@@ -9,6 +10,7 @@ export interface SidebarHost {
   update(patch: Partial<Settings>): void;
   setSign(sign: Settings["sign"]): void;
   runColor(run: string): string;
+  runError(run: string): string | null;
 }
 
 const VIEW_LABELS: Record<Settings["view"], string> = {
@@ -78,8 +80,16 @@ export class Sidebar {
       h(
         "section",
         { className: "tbs-section" },
-        h("h2", { text: "Steps" }),
+        h("h2", { text: "Samples" }),
+        this.checkbox("onlyWrong", "Only wrong predictions", "Show only the samples whose prediction differs from their label"),
+        this.samplePicker(s.samples),
+      ),
+      h(
+        "section",
+        { className: "tbs-section" },
+        h("h2", { text: "Steps and pages" }),
         this.checkbox("linkSteps", "Link steps", "Move every card's step together"),
+        this.pageSizeField(s.pageSize),
       ),
     );
     this.sync();
@@ -129,14 +139,51 @@ export class Sidebar {
     return h("div", { className: "tbs-field" }, h("label", { attrs: { for: id }, text: label }), sel);
   }
 
-  private checkbox(key: "linkSteps", label: string, description: string): HTMLElement {
+  private samplePicker(value: string): HTMLElement {
+    const id = uid("samples");
+    const errorId = uid("samples-error");
+    const error = h("div", { className: "tbs-filter-error", attrs: { id: errorId, role: "status" } });
+    const input = h("input", {
+      className: "tbs-filter",
+      attrs: { type: "text", id, placeholder: "all, or e.g. 0, 2-5", "aria-describedby": errorId, spellcheck: "false", autocomplete: "off", "data-setting": "samples" },
+      on: {
+        input: () => {
+          const parsed = parseSamples(input.value);
+          error.textContent = parsed.error ? `Samples: ${parsed.error}` : "";
+          input.classList.toggle("tbs-invalid", parsed.error !== null);
+          input.setAttribute("aria-invalid", parsed.error ? "true" : "false");
+          if (!parsed.error) this.host.update({ samples: input.value });
+        },
+      },
+    });
+    input.value = value;
+    return h("div", null, h("div", { className: "tbs-field" }, h("label", { attrs: { for: id }, text: "Samples" }), input), error);
+  }
+
+  private pageSizeField(value: number): HTMLElement {
+    const id = uid("pagesize");
+    const input = h("input", {
+      attrs: { type: "number", id, min: 1, max: 100, step: 1, "data-setting": "pageSize" },
+      on: {
+        input: () => {
+          const v = Number(input.value);
+          if (Number.isInteger(v) && v >= 1 && v <= 100) this.host.update({ pageSize: v });
+        },
+      },
+    });
+    input.value = String(value);
+    this.controls.set("pageSize", input);
+    return h("div", { className: "tbs-field" }, h("label", { attrs: { for: id }, text: "Cards per page" }), input);
+  }
+
+  private checkbox(key: "linkSteps" | "onlyWrong", label: string, description: string): HTMLElement {
     const id = uid(key);
     const box = h("input", {
       attrs: { type: "checkbox", id, "data-setting": key, "aria-description": description },
       on: { change: () => this.host.update({ [key]: box.checked }) },
     });
     this.controls.set(key, box);
-    return h("div", { className: "tbs-field" }, box, h("label", { attrs: { for: id }, text: label }), h("span", { className: "tbs-muted tbs-small", text: description }));
+    return h("div", { className: "tbs-field tbs-check", title: description }, box, h("label", { attrs: { for: id }, text: label }));
   }
 
   private displayControls(): HTMLElement[] {
@@ -156,13 +203,23 @@ export class Sidebar {
 
     const clipId = uid("clipvalue");
     const clipValue = h("input", {
-      attrs: { type: "number", id: clipId, step: "0.5", "data-setting": "clipvalue" },
+      attrs: { type: "number", id: clipId, step: "0.1", "data-setting": "clipvalue" },
       on: {
-        change: () => {
-          const v = Number(clipValue.value);
-          if (!Number.isFinite(v)) return;
+        // Applies as you type: every value that parses and lies in range redraws; the rest wait.
+        input: () => {
+          const text = clipValue.value.trim();
+          const v = Number(text);
           const s = this.host.settings();
-          this.host.update(s.clip === "mass" ? { massPercent: Math.min(50, Math.max(0, v)) } : { percentile: Math.min(100, Math.max(50, v)) });
+          const [lo, hi] = s.clip === "mass" ? [0, 50] : [50, 100];
+          const ok = text !== "" && Number.isFinite(v) && v >= lo && v <= hi;
+          clipValue.setAttribute("aria-invalid", ok ? "false" : "true");
+          clipValue.classList.toggle("tbs-invalid", !ok);
+          if (ok) this.host.update(s.clip === "mass" ? { massPercent: v } : { percentile: v });
+        },
+        blur: () => {
+          clipValue.classList.remove("tbs-invalid");
+          clipValue.setAttribute("aria-invalid", "false");
+          this.syncClip();
         },
       },
     });
@@ -192,6 +249,7 @@ export class Sidebar {
     for (const [key, control] of this.controls) {
       if (key === "runFilter" || key === "tagFilter") continue;
       if (key === "percentile") continue;
+      if (control.ownerDocument.activeElement === control && control instanceof HTMLInputElement && control.type === "number") continue;
       const value = s[key];
       if (control instanceof HTMLInputElement && control.type === "checkbox") control.checked = Boolean(value);
       else if (control.value !== String(value)) control.value = String(value);
@@ -199,22 +257,28 @@ export class Sidebar {
     this.opacityOut.value = `${s.opacity}%`;
     const opacity = this.controls.get("opacity") as HTMLInputElement;
     opacity.disabled = s.view !== "overlay";
+    this.syncClip();
+    this.renderRuns();
+  }
+
+  private syncClip(): void {
+    const s = this.host.settings();
     const clipInput = this.controls.get("percentile") as HTMLInputElement;
+    const typing = clipInput.ownerDocument.activeElement === clipInput;
     this.clipField.hidden = s.clip === "none";
     if (s.clip === "mass") {
       this.clipLabel.textContent = "Outlier %";
       clipInput.min = "0";
       clipInput.max = "50";
-      clipInput.value = String(s.massPercent);
+      if (!typing) clipInput.value = String(s.massPercent);
       clipInput.title = "Clip where the largest values hold this percent of the total attribution (captum's outlier_perc)";
     } else {
       this.clipLabel.textContent = "Percentile";
       clipInput.min = "50";
       clipInput.max = "100";
-      clipInput.value = String(s.percentile);
+      if (!typing) clipInput.value = String(s.percentile);
       clipInput.title = "Clip values above this percentile";
     }
-    this.renderRuns();
   }
 
   setRuns(runs: string[]): void {
@@ -230,7 +294,7 @@ export class Sidebar {
     const selected = shown.filter((run) => !hidden.has(run)).length;
     this.runCount.textContent = this.runs.length ? `${selected} of ${this.runs.length} shown` : "";
     // Rebuilding the list on every change would steal the focus from the checkbox just clicked.
-    const signature = JSON.stringify(shown);
+    const signature = JSON.stringify([shown, shown.map((r) => this.host.runColor(r)), shown.map((r) => this.host.runError(r))]);
     if (signature !== this.shownSignature) {
       this.shownSignature = signature;
       this.boxes.clear();
@@ -266,6 +330,7 @@ export class Sidebar {
         h("span", { className: "tbs-swatch", style: { background: this.host.runColor(run) }, attrs: { "aria-hidden": "true" } }),
         h("span", { className: "tbs-run-name", text: run, title: run }),
       ),
+      this.host.runError(run) ? h("span", { className: "tbs-run-error", text: "!", title: `This run cannot be shown: ${this.host.runError(run)}`, attrs: { role: "img", "aria-label": `Error: ${this.host.runError(run)}` } }) : null,
     );
   }
 }

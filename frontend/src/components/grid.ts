@@ -1,0 +1,478 @@
+// The grid of one stored step inside a card: samples in rows, the input and then one column per map
+// (or, for activations, each sample's channels). The table holds the labels and one empty, focusable
+// box per tile; every picture is drawn on ONE canvas behind the table, at each box's place. A
+// browser composites each canvas as a layer of its own, and hundreds of them made every frame spend
+// tens of milliseconds laying layers out; one canvas per card does not. A display change recolours
+// each map layer once and redraws the card's canvas; it builds no DOM, and a new step with the same
+// columns and samples reuses every element.
+
+import type { Block } from "../data/block";
+import type { Picture } from "../data/blobs";
+import { className, isWrong, type StepData } from "../data/step_data";
+import { h, icon } from "../dom";
+import { shownSamples } from "../model/layout";
+import type { DisplayRange } from "../render/normalise";
+import { groupRanges, spanOf, TilePainter, type BlockGroup, type Extrema } from "../render/pipeline";
+import { formatValue } from "../render/pixels";
+import type { Settings } from "../settings";
+import { colorbarStrip, drawTile, paintColorbar, rangeSettings, rangeText, tileSettings, viewClass, type TileView } from "./tiles";
+import type { Tooltip } from "./tooltip";
+
+export interface GridHost {
+  settings(): Settings;
+  /** The samples the picker names (null: all). */
+  pickedSamples(): Set<number> | null;
+  classNames(): readonly string[];
+  tooltip: Tooltip;
+  /** Raw extrema of an array over the tag's stored steps (the "per tag" scope). */
+  extrema(key: string, stage: string): Extrema;
+  openTile(sample: number, column: number): void;
+  openEvolution(sample: number, column: number): void;
+}
+
+interface MapTile {
+  sample: number;
+  /** Map column (or channel) index. */
+  column: number;
+  painter: TilePainter;
+  /** The box on the table that the tile is drawn under. */
+  box: HTMLElement;
+  /** The tile's own range, shown under it when each map has its own. */
+  rangeLabel: HTMLElement | null;
+  name: string;
+  range: DisplayRange | null;
+}
+
+interface ColumnHead {
+  bar: HTMLElement;
+  lo: HTMLElement;
+  hi: HTMLElement;
+  box: HTMLElement;
+}
+
+function zoomOf(s: Settings): number | null {
+  return s.zoom === "fit" ? null : Number(s.zoom);
+}
+
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export class GridView {
+  readonly el: HTMLElement;
+  /** The one canvas every tile of the grid is drawn on. */
+  readonly canvas: HTMLCanvasElement;
+  private tiles: MapTile[] = [];
+  private inputs: { sample: number; box: HTMLElement }[] = [];
+  private heads: ColumnHead[] = [];
+  private rects: Map<HTMLElement, Rect> | null = null;
+  private resizeObserver: ResizeObserver | null = null;
+  private repaintQueued = false;
+  private readonly structure: string;
+  private data: StepData;
+  private samples: number[];
+
+  constructor(
+    data: StepData,
+    private readonly host: GridHost,
+  ) {
+    this.data = data;
+    this.samples = this.pickSamples(data);
+    this.structure = GridView.structureOf(data, host, this.samples);
+    this.canvas = h("canvas", { className: "tbs-grid-canvas", attrs: { "aria-hidden": "true" } });
+    this.el = data.activations ? this.buildActivations() : this.buildMaps();
+    this.el.addEventListener("mousemove", (e) => this.onHover(e));
+    this.el.addEventListener("mouseleave", () => host.tooltip.hide());
+    if (typeof ResizeObserver !== "undefined") {
+      // A new width moves every box: measure again and redraw, once per frame.
+      this.resizeObserver = new ResizeObserver(() => {
+        this.rects = null;
+        if (this.repaintQueued || !this.el.isConnected) return;
+        this.repaintQueued = true;
+        requestAnimationFrame(() => {
+          this.repaintQueued = false;
+          if (this.el.isConnected) this.paint();
+        });
+      });
+      this.resizeObserver.observe(this.el);
+    }
+  }
+
+  /** Stops watching the grid's size (the card dropped it). */
+  dispose(): void {
+    this.resizeObserver?.disconnect();
+    this.resizeObserver = null;
+    this.canvas.width = this.canvas.height = 0;
+  }
+
+  /** What decides the grid's elements: a new step with the same structure reuses them. */
+  static structureOf(data: StepData, host: GridHost, samples: number[]): string {
+    const s = host.settings();
+    return JSON.stringify([
+      data.maps.map((m) => [m.name, m.info.height, m.info.width]),
+      data.activations ? [data.activations.info.channels, data.activations.info.height, data.activations.info.width] : null,
+      data.images.map((im) => (im ? [im.width, im.height] : null)),
+      samples,
+      s.view === "side",
+      s.zoom,
+    ]);
+  }
+
+  private pickSamples(data: StepData): number[] {
+    const s = this.host.settings();
+    return shownSamples(data.numSamples, this.host.pickedSamples(), s.onlyWrong, (i) => isWrong(data.frame.samples[i]));
+  }
+
+  /** Shows `data` in this grid's elements when its structure is the same; false when a new grid is needed. */
+  update(data: StepData): boolean {
+    const samples = this.pickSamples(data);
+    if (GridView.structureOf(data, this.host, samples) !== this.structure) return false;
+    this.data = data;
+    this.samples = samples;
+    for (const tile of this.tiles) tile.painter = new TilePainter(this.blockOf(tile.sample, tile.column)!, data.images[tile.sample] ?? null);
+    for (const row of this.el.querySelectorAll<HTMLElement>("tbody > tr")) {
+      const i = Number(row.dataset.sample);
+      row.replaceChild(this.rowLabel(i), row.firstElementChild!);
+      row.classList.toggle("tbs-wrong", isWrong(data.frame.samples[i]));
+    }
+    return true;
+  }
+
+  /** Whether settings changed what the grid is made of (then the card builds a new one). */
+  stale(): boolean {
+    return GridView.structureOf(this.data, this.host, this.pickSamples(this.data)) !== this.structure;
+  }
+
+  private blockOf(sample: number, column: number): Block | null {
+    if (this.data.activations) return this.data.activations.blocks[sample]?.[column] ?? null;
+    return this.data.maps[column]?.blocks[sample] ?? null;
+  }
+
+  // ---- building ---------------------------------------------------------------------------------
+
+  private emptyNote(): HTMLElement | null {
+    if (this.samples.length) return null;
+    const s = this.host.settings();
+    const why = s.onlyWrong ? "No sample of this step has a wrong prediction" : "No sample of this step is among the samples picked";
+    return h("div", { className: "tbs-loading tbs-nosamples", text: `${why} (${this.data.numSamples} samples).` });
+  }
+
+  private gridClasses(extra = ""): string {
+    const s = this.host.settings();
+    return `tbs-grid ${s.zoom === "fit" ? "tbs-fit" : "tbs-native"} ${viewClass(s.view)}${s.upsampling === "nearest" ? " tbs-nearest" : ""}${extra}`;
+  }
+
+  private buildMaps(): HTMLElement {
+    const data = this.data;
+    const s = this.host.settings();
+    if (data.maps.length === 0) return h("div", { className: "tbs-loading", text: `Step ${data.frame.step} holds no maps.` });
+    const side = s.view === "side";
+    const hasImages = data.images.some((x) => x !== null);
+    const showInput = hasImages && !side;
+    const heads = data.maps.map((m) => {
+      const head = this.columnHead();
+      this.heads.push(head);
+      const sub = [m.info.method && m.info.method !== m.info.key ? m.info.method : "", m.info.layer && !m.info.key.includes(m.info.layer) ? `@ ${m.info.layer}` : ""]
+        .filter(Boolean)
+        .join(" ");
+      return h(
+        "th",
+        { attrs: { scope: "col" }, title: optionsText(m.info.options) || undefined },
+        h("span", { className: "tbs-col-key", text: m.name }),
+        sub ? h("span", { className: "tbs-col-sub", text: sub }) : null,
+        head.box,
+      );
+    });
+    const body = h("tbody");
+    const zoom = zoomOf(s);
+    for (const i of this.samples) {
+      const picture = data.images[i] ?? null;
+      const cells: HTMLElement[] = [];
+      if (showInput) cells.push(h("td", null, picture ? this.inputTile(i, picture, zoom) : null));
+      data.maps.forEach((m, j) => {
+        cells.push(h("td", null, this.mapTile(i, j, m.name, new TilePainter(m.blocks[i], picture), picture, zoom, true)));
+      });
+      body.appendChild(h("tr", { className: isWrong(data.frame.samples[i]) ? "tbs-wrong" : "", attrs: { "data-sample": i } }, this.rowLabel(i), ...cells));
+    }
+    const head = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })), showInput ? h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })) : null, ...heads);
+    return h("div", { className: "tbs-grid-wrap" }, this.canvas, h("table", { className: this.gridClasses() }, h("thead", null, head), body), this.emptyNote());
+  }
+
+  private buildActivations(): HTMLElement {
+    const data = this.data;
+    const act = data.activations!;
+    const info = act.info;
+    const head = this.columnHead();
+    this.heads.push(head);
+    const hasImages = data.images.some((x) => x !== null);
+    const body = h("tbody");
+    const zoom = zoomOf(this.host.settings());
+    for (const i of this.samples) {
+      const picture = data.images[i] ?? null;
+      const tiles = h("div", { className: "tbs-channels" });
+      act.blocks[i].forEach((block, c) => {
+        const index = info.channel_index[i]?.[c];
+        const tile = this.mapTile(i, c, `channel ${index}`, new TilePainter(block, null), null, zoom, false);
+        tile.classList.add("tbs-channel");
+        tile.title = `channel ${index}, mean activation ${formatValue(info.channel_mean[i]?.[c] ?? NaN)}`;
+        tile.appendChild(h("span", { className: "tbs-channel-index", text: `#${index}` }));
+        tiles.appendChild(tile);
+      });
+      body.appendChild(
+        h(
+          "tr",
+          { className: isWrong(data.frame.samples[i]) ? "tbs-wrong" : "", attrs: { "data-sample": i } },
+          this.rowLabel(i),
+          hasImages ? h("td", { className: "tbs-input-cell" }, picture ? this.inputTile(i, picture, zoom) : null) : null,
+          h("td", null, tiles),
+        ),
+      );
+    }
+    const columns = h(
+      "th",
+      { attrs: { scope: "col" } },
+      h("span", { className: "tbs-col-key", text: `channels of ${info.layer || "layer"}` }),
+      h("span", { className: "tbs-col-sub", text: `${info.channels} of ${info.total_channels}, most active first` }),
+      head.box,
+    );
+    const headRow = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })), hasImages ? h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })) : null, columns);
+    return h("div", { className: "tbs-grid-wrap" }, this.canvas, h("table", { className: this.gridClasses(" tbs-activations") }, h("thead", null, headRow), body), this.emptyNote());
+  }
+
+  private columnHead(): ColumnHead {
+    const bar = colorbarStrip();
+    const lo = h("span", { className: "tbs-cb-lo" });
+    const hi = h("span", { className: "tbs-cb-hi" });
+    return { bar, lo, hi, box: h("div", { className: "tbs-colorbar" }, lo, bar, hi) };
+  }
+
+  /** A box the size of a picture of `width` × `height` pixels (twice as wide side by side). */
+  private box(className: string, width: number, height: number, zoom: number | null, pair: boolean): HTMLElement {
+    const box = h("div", { className });
+    const w = pair ? 2 * width : width;
+    if (zoom) {
+      box.style.width = `${w * zoom + (pair ? 2 : 0)}px`;
+      box.style.height = `${height * zoom}px`;
+    } else {
+      box.style.aspectRatio = `${w} / ${height}`;
+    }
+    return box;
+  }
+
+  private inputTile(sample: number, picture: Picture, zoom: number | null): HTMLElement {
+    const box = this.box("tbs-tile tbs-input", picture.width, picture.height, zoom, false);
+    box.tabIndex = 0;
+    box.setAttribute("role", "button");
+    box.setAttribute("aria-label", `Enlarge sample ${sample}, input`);
+    box.dataset.sample = String(sample);
+    box.dataset.column = "-1";
+    const open = this.openHandlers(sample, -1);
+    box.addEventListener("click", open.click);
+    box.addEventListener("keydown", open.keydown);
+    this.inputs.push({ sample, box });
+    return box;
+  }
+
+  private mapTile(sample: number, column: number, name: string, painter: TilePainter, picture: Picture | null, zoom: number | null, withEvolution: boolean): HTMLElement {
+    const pair = this.host.settings().view === "side" && picture !== null;
+    const tile = this.box(`tbs-tile${picture ? " tbs-has-input" : ""}${pair ? " tbs-pair" : ""}`, painter.width, painter.height, zoom, pair);
+    const tileIndex = this.tiles.length;
+    const rangeLabel = withEvolution ? h("div", { className: "tbs-tile-range" }) : null;
+    this.tiles.push({ sample, column, painter, box: tile, rangeLabel, name, range: null });
+    tile.tabIndex = 0;
+    tile.setAttribute("role", "button");
+    tile.setAttribute("aria-label", `Enlarge sample ${sample}, ${name}`);
+    tile.dataset.sample = String(sample);
+    tile.dataset.column = String(column);
+    tile.dataset.tile = String(tileIndex);
+    const open = this.openHandlers(sample, column);
+    tile.addEventListener("click", open.click);
+    tile.addEventListener("keydown", open.keydown);
+    if (!withEvolution) return tile;
+    const evo = h("button", {
+      className: "tbs-evo",
+      title: `Evolution of sample ${sample} over every stored step`,
+      attrs: { type: "button", "aria-label": `Evolution of sample ${sample} over the steps, ${name}` },
+      on: {
+        click: (e) => {
+          e.stopPropagation();
+          this.host.openEvolution(sample, column);
+        },
+        keydown: (e) => e.stopPropagation(),
+      },
+    });
+    evo.appendChild(icon("evolution"));
+    tile.appendChild(evo);
+    return h("div", { className: "tbs-tile-box" }, tile, rangeLabel);
+  }
+
+  private openHandlers(sample: number, column: number) {
+    const open = () => this.host.openTile(sample, column);
+    return {
+      click: open,
+      keydown: (e: KeyboardEvent) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          open();
+        }
+      },
+    };
+  }
+
+  private rowLabel(i: number): HTMLElement {
+    const sample = this.data.frame.samples[i] ?? {};
+    const classes = this.host.classNames();
+    const th = h("th", { className: "tbs-rowlabel", attrs: { scope: "row" } }, h("b", { text: `#${i}` }));
+    const line = (name: string, value: string | null) => (value === null ? null : h("div", null, `${name} `, h("span", { className: "tbs-v", text: value })));
+    th.append(
+      ...[
+        line("label", className(sample.label, classes)),
+        line("target", sample.target !== sample.label ? className(sample.target, classes) : null),
+        line("pred", className(sample.prediction, classes)),
+        line("score", typeof sample.score === "number" ? formatValue(sample.score) : null),
+      ].filter((x): x is HTMLDivElement => x !== null),
+    );
+    if (typeof sample.target_score === "number") th.title = `attributed score f_target(x) = ${formatValue(sample.target_score)}`;
+    if (isWrong(sample)) th.appendChild(h("div", { className: "tbs-wrongmark", text: "✗ wrong" }));
+    return th;
+  }
+
+  // ---- painting ---------------------------------------------------------------------------------
+
+  /** Recolours every map layer under the current settings; builds nothing. */
+  paint(): void {
+    const s = this.host.settings();
+    const ts = tileSettings(s);
+    const rs = rangeSettings(s);
+    const table = this.el.querySelector("table");
+    const classes = this.gridClasses(this.data.activations ? " tbs-activations" : "");
+    if (table && table.className !== classes) table.className = classes;
+    const groups: { group: BlockGroup; extrema: () => Extrema }[] = this.data.activations
+      ? [{ group: this.data.activations.group, extrema: () => this.host.extrema("activations", "") }]
+      : this.data.maps.map((m) => ({ group: m.group, extrema: () => this.host.extrema(m.info.key, m.info.stage ?? "") }));
+    const ranges = groups.map(({ group, extrema }) => groupRanges(group, rs, s.scope === "tag" ? extrema() : null));
+    const perMap = s.scope === "map";
+    const k = this.data.activations?.info.channels ?? 0;
+    const ctx = this.prepareCanvas();
+    const view: TileView = { view: s.view, opacity: s.opacity / 100, smooth: s.upsampling === "bilinear" };
+    if (ctx) {
+      for (const input of this.inputs) {
+        const picture = this.data.images[input.sample];
+        const r = this.rects!.get(input.box);
+        if (picture && r) drawTile(ctx, r, picture, null, null, { ...view, view: "heatmap" }, ts);
+      }
+    }
+    for (const tile of this.tiles) {
+      const range = this.data.activations ? ranges[0][tile.sample * k + tile.column] : ranges[tile.column][tile.sample];
+      tile.range = range;
+      const r = this.rects?.get(tile.box);
+      if (ctx && r) drawTile(ctx, r, this.data.images[tile.sample] ?? null, tile.painter, range, view, ts);
+      if (tile.rangeLabel) {
+        tile.rangeLabel.hidden = !perMap;
+        if (perMap) tile.rangeLabel.textContent = rangeText(range);
+      }
+    }
+    this.heads.forEach((head, j) => {
+      paintColorbar(head.bar, s);
+      const columnRanges = ranges[j] ?? [];
+      if (perMap && columnRanges.length > 1) {
+        head.lo.textContent = "";
+        head.hi.textContent = "";
+        head.box.title = "Each map is scaled to its own range, written under it; hover a map for raw values.";
+        head.box.classList.add("tbs-cb-permap");
+      } else {
+        const span = spanOf(columnRanges);
+        head.lo.textContent = formatValue(span.lo);
+        head.hi.textContent = formatValue(span.hi);
+        head.box.title = perMap ? "The range of this map." : `Colour range shared by this column (${s.scope === "tag" ? "every stored step of the tag" : "this step"}).`;
+        head.box.classList.remove("tbs-cb-permap");
+      }
+    });
+  }
+
+  /**
+   * Sizes the canvas to the grid (at the screen's pixel ratio), measures every box once per layout,
+   * clears it and returns its context; null while the grid is not on the page.
+   */
+  private prepareCanvas(): CanvasRenderingContext2D | null {
+    if (!this.el.isConnected) return null;
+    // The boxes are measured once per layout (the resize observer forgets them), so a display
+    // change reads no layout.
+    if (!this.rects) {
+      const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+      const width = Math.ceil(this.el.scrollWidth * dpr);
+      const height = Math.ceil(this.el.scrollHeight * dpr);
+      const origin = this.el.getBoundingClientRect();
+      const scrollLeft = this.el.scrollLeft;
+      const rects = new Map<HTMLElement, Rect>();
+      const measure = (box: HTMLElement) => {
+        const r = box.getBoundingClientRect();
+        rects.set(box, { x: (r.left - origin.left + scrollLeft) * dpr, y: (r.top - origin.top) * dpr, w: r.width * dpr, h: r.height * dpr });
+      };
+      for (const t of this.tiles) measure(t.box);
+      for (const i of this.inputs) measure(i.box);
+      this.rects = rects;
+      if (this.canvas.width !== width) this.canvas.width = width;
+      if (this.canvas.height !== height) this.canvas.height = height;
+      this.canvas.style.width = `${width / dpr}px`;
+      this.canvas.style.height = `${height / dpr}px`;
+    }
+    const ctx = this.canvas.getContext("2d");
+    if (!ctx) return null;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalAlpha = 1;
+    ctx.globalCompositeOperation = "source-over";
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    return ctx;
+  }
+
+  /** The tiles' ranges, for tests: per tile, [sample, column, lo, hi]. */
+  ranges(): [number, number, number, number][] {
+    return this.tiles.map((t) => [t.sample, t.column, t.range?.lo ?? NaN, t.range?.hi ?? NaN]);
+  }
+
+  private onHover(e: MouseEvent): void {
+    const target = e.target as Element;
+    const tileEl = target.closest?.("[data-tile]") as HTMLElement | null;
+    const tile = tileEl ? this.tiles[Number(tileEl.dataset.tile)] : undefined;
+    if (!tile) {
+      this.host.tooltip.hide();
+      return;
+    }
+    const rect = tile.box.getBoundingClientRect();
+    let fx = (e.clientX - rect.left) / Math.max(1, rect.width);
+    const fy = (e.clientY - rect.top) / Math.max(1, rect.height);
+    // Side by side: either half points at the same cell.
+    if (tile.box.classList.contains("tbs-pair")) fx = fx < 0.5 ? fx * 2 : (fx - 0.5) * 2;
+    if (fx < 0 || fx >= 1 || fy < 0 || fy >= 1) {
+      this.host.tooltip.hide();
+      return;
+    }
+    const c = tile.painter.cellAt(fx, fy);
+    const lines = [`sample ${tile.sample} · ${tile.name}`, `pixel (${c.x}, ${c.y}) · cell (${c.cx}, ${c.cy})`, `value ${formatValue(c.value)}`];
+    if (tile.range) lines.push(`colour range ${rangeText(tile.range)}`);
+    this.host.tooltip.show(lines, e.clientX, e.clientY);
+  }
+
+  /** Map tiles (or channel tiles) drawn by this grid. */
+  get tileCount(): number {
+    return this.tiles.length;
+  }
+
+  /** The samples shown, in order. */
+  get shownSamples(): readonly number[] {
+    return this.samples;
+  }
+}
+
+export function optionsText(options: Record<string, unknown> | undefined): string {
+  if (!options || Object.keys(options).length === 0) return "";
+  try {
+    return `options: ${JSON.stringify(options)}`;
+  } catch {
+    return "";
+  }
+}

@@ -1,0 +1,45 @@
+// Run colours as TensorBoard 2.21 gives them in its run selector (Time Series and the runs table):
+// its default palette, indexed by the order in which runs first appear in its run list (/data/runs,
+// ordered by start time, then name), light or dark variant by theme. Runs keep their colour when
+// others appear later, as TensorBoard's colour ids do. (TensorBoard's legacy Polymer tabs, Scalars and
+// Images, colour runs from another palette; its colour picker's overrides stay inside its own state.)
+
+export interface PaletteColor {
+  name: string;
+  light: string;
+  dark: string;
+}
+
+/** tensorboard/webapp/settings: the default colour palette. */
+export const TB_PALETTE: readonly PaletteColor[] = [
+  { name: "Slate", light: "#425066", dark: "#8e98a3" },
+  { name: "Cyan", light: "#12b5cb", dark: "#12b5cb" },
+  { name: "Pink", light: "#e52592", dark: "#e52592" },
+  { name: "Yellow", light: "#f9ab00", dark: "#f9ab00" },
+  { name: "Purple", light: "#9334e6", dark: "#9334e6" },
+  { name: "Light Green", light: "#7cb342", dark: "#7cb342" },
+  { name: "Orange", light: "#e8710a", dark: "#e8710a" },
+];
+
+export class RunColors {
+  private readonly ids = new Map<string, number>();
+
+  /** Gives every run not seen before the next colour id, in `order`. */
+  assign(order: readonly string[]): void {
+    for (const run of order) if (!this.ids.has(run)) this.ids.set(run, this.ids.size);
+  }
+
+  id(run: string): number {
+    let id = this.ids.get(run);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(run, id);
+    }
+    return id;
+  }
+
+  color(run: string, dark: boolean): string {
+    const c = TB_PALETTE[this.id(run) % TB_PALETTE.length];
+    return dark ? c.dark : c.light;
+  }
+}
