@@ -7,12 +7,12 @@ import torch
 import torch.nn.functional as F
 
 from tb_saliency.attribution.baselines import make_baseline
-from tb_saliency.attribution.checks import check_module
+from tb_saliency.attribution.checks import check_inputs_match_model, check_module
 from tb_saliency.attribution.options import OPTIONS, describe
 from tb_saliency.attribution.passes import chunk_ranges, copies_per_chunk
 from tb_saliency.attribution.reductions import accumulation_dtype
 from tb_saliency.attribution.safety import untouched
-from tb_saliency.attribution.targets import Scorer, check_target
+from tb_saliency.attribution.targets import Scorer, check_target, find_logits
 
 from .checks import check_bool, check_choice, check_images, check_int, check_maps
 from .memory import ActivationMeter
@@ -69,7 +69,10 @@ def deletion(
             pre-softmax score, or the callable's output).
         relative: False (default, Petsiuk's curve) or True: every point divided by the clean input's
             probability, so that the curves of a model with confidence 0.99 and of one with 0.4 (early
-            in training) compare: 1 means the score is untouched. With score="probability" only.
+            in training) compare: 1 means the score is untouched. With score="probability" only. A
+            relative curve is computed in float64, where a probability rounds to 0 only once its
+            logit trails the largest by about 745 (float32: 104); a clean probability of 0 is an error
+            naming the samples.
         memory_limit: bytes of activations one forward pass of stacked perturbed copies may hold,
             measured on the clean pass (the sizes of every module's outputs, summed); at least one
             copy of the batch runs per pass. 64 MiB by default; on a GPU a larger bound saves launches.
@@ -108,8 +111,11 @@ def insertion(
 
 
 def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative, memory_limit):
-    check_module(model)
+    # A DDP or DataParallel wrapper runs as its module: its own forward would call collectives that
+    # rank zero, logging alone, cannot make.
+    model = check_module(model)
     x = check_images(inputs)
+    check_inputs_match_model(model, x)
     maps = check_maps(maps, x.shape[0])
     steps = check_int("steps", steps, 1)
     baseline = OPTIONS["baseline"].check("baseline", baseline)
@@ -147,8 +153,17 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
         with meter.measuring(model):
             outputs = model(x)
         scorer = Scorer(target_spec, outputs, n)
-        read = _reader(scorer, score, outputs, n, dtype)
+        # A relative curve divides by the clean probability, which float32 rounds to 0 once a logit
+        # trails the largest by about 104: in float64 that takes a gap of about 745.
+        read = _reader(scorer, score, outputs, n, torch.float64 if relative else dtype)
         clean = read(outputs, 1)
+        if relative and bool((clean == 0).any()):
+            samples = (clean == 0).nonzero().flatten().tolist()
+            raise ValueError(
+                f"relative: the target class has probability 0 on the clean input of sample(s) {samples[:10]} "
+                "(its logit trails the largest by over 700), so no curve can be relative to it; explain the "
+                "predicted class (target=None) or pass relative=False"
+            )
 
         # Deletion perturbs steps 1..steps, insertion 0..steps-1: the other end is the clean pass.
         first = 1 if kind == "deletion" else 0
@@ -156,7 +171,7 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
         chunk = copies_per_chunk(meter.bytes, memory_limit, total, scorer.max_copies)
         channel_axis = (slice(None), slice(None), None) if x.dim() == 4 else (slice(None), slice(None))
         keep, put = (x, x0) if kind == "deletion" else (x0, x)
-        curve = torch.empty(n, steps + 1, dtype=dtype, device=x.device)
+        curve = torch.empty(n, steps + 1, dtype=torch.float64 if relative else dtype, device=x.device)
         curve[:, 0 if kind == "deletion" else steps] = clean
         for start, stop in chunk_ranges(total, chunk):
             counts = pixels[first + start : first + stop]
@@ -167,8 +182,7 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
             curve[:, first + start : first + stop] = values.view(stop - start, n).t()
 
     if relative:
-        # A softmax probability is never 0, so the division is always defined.
-        curve = curve / clean.to(dtype).unsqueeze(1)
+        curve = curve / clean.unsqueeze(1)
     auc = torch.trapezoid(curve, dx=1.0 / steps, dim=1)
     options = {
         "steps": steps,
@@ -214,11 +228,13 @@ def upsample(maps: torch.Tensor, size) -> torch.Tensor:
 
 
 def _reader(scorer, score, outputs, n, dtype):
-    """outputs of `copies` stacked copies -> the curve's value per row, Tensor[copies * N]."""
+    """outputs of `copies` stacked copies -> the curve's value per row, Tensor[copies * N]. The class
+    scores are the outputs' logits (a tensor, a ModelOutput's or dict's "logits", a tuple's first)."""
     if score == "raw":
         return lambda out, copies: scorer(out, copies).detach().to(dtype)
-    if scorer.targets is None or not isinstance(outputs, torch.Tensor) or outputs.dim() != 2:
-        shape = tuple(outputs.shape) if isinstance(outputs, torch.Tensor) else type(outputs).__name__
+    logits = find_logits(outputs)
+    if scorer.targets is None or logits is None or logits.dim() != 2:
+        shape = tuple(logits.shape) if logits is not None else type(outputs).__name__
         raise ValueError(
             f"score: 'probability' needs class scores shaped N×C from the model, it returned {shape}; "
             "use score='raw' (the model's own score)"
@@ -226,7 +242,7 @@ def _reader(scorer, score, outputs, n, dtype):
     targets = scorer.targets
 
     def read(out, copies):
-        probabilities = torch.softmax(out.to(dtype).view(copies, n, -1), dim=2)
+        probabilities = torch.softmax(find_logits(out).to(dtype).view(copies, n, -1), dim=2)
         return probabilities.gather(2, targets.view(1, n, 1).expand(copies, n, 1)).reshape(copies * n)
 
     return read

@@ -7,6 +7,7 @@ import copy
 import torch
 from torch import nn
 
+from tb_saliency.attribution.catalog import CAM_METHODS
 from tb_saliency.attribution.checks import check_inputs, check_methods, check_model, uses_layer
 from tb_saliency.attribution.engine import explain
 from tb_saliency.attribution.layers import resolve_layers
@@ -32,6 +33,7 @@ def randomisation(
     absolute=True,
     layers=None,
     reinit_seed=0,
+    original=None,
     **options,
 ) -> RandomisationResult:
     """The model-parameter randomisation test (Adebayo, Gilmer, Muelly, Goodfellow, Hardt & Kim 2018,
@@ -70,6 +72,9 @@ def randomisation(
             reinit_seed + i, then moved back to its device: a layer gets the same weights whatever
             the order and the device. The generator's state is saved before and restored right
             after, so the global RNG is as it was; no other device's generator is used.
+        original: None, or the `Explanation` that `explain` gave for this model, inputs and arguments:
+            its maps are the original model's, instead of computing them again (log_saliency passes
+            the maps it logs, so the cascade starts from exactly those).
 
     Returns a `RandomisationResult`: per key, correlations L×N, the original maps and each stage's
     maps (L×N×h×w), the layer order, the targets and every option used; tensors on the inputs' device.
@@ -77,7 +82,9 @@ def randomisation(
     were. Memory: one deep copy of the model.
     """
     methods = check_methods(methods)
-    check_model(model)
+    # A DDP or DataParallel wrapper runs as its module (its forward would call collectives); layer
+    # names of the wrapper ("module.layer4") still resolve.
+    wrapper, model = model, check_model(model)
     x = check_inputs(inputs, methods)
     if options.get("generator") is not None:
         raise ValueError(
@@ -85,7 +92,7 @@ def randomisation(
             "give seed (an int, or None for one fresh seed shared by all stages) instead"
         )
     resolve_options(methods, options)
-    cam_layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods)
+    cam_layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=wrapper)
     if not cam_layers:
         layer_names = None
     elif isinstance(layer, (list, tuple)):
@@ -98,8 +105,12 @@ def randomisation(
     reinit_seed = check_int("reinit_seed", reinit_seed, 0)
     chosen = None if layers is None else _chosen_layers(model, layers)
 
+    if original is not None and set(original.maps) != set(_keys(methods, cam_layers)):
+        raise ValueError(
+            f"original: expected the explanation of methods {methods}, got one of maps {sorted(original.maps)}"
+        )
     with untouched(model):
-        first = explain(model, x, methods, target=target, layer=layer_names, **options)
+        first = original if original is not None else explain(model, x, methods, target=target, layer=layer_names, **options)
         stage_options = dict(options)
         seeds = [m.options["seed"] for m in first.maps.values() if m.options.get("seed") is not None]
         if "seed" in options and options["seed"] is None and seeds:
@@ -159,6 +170,17 @@ def randomisation(
             "methods": {key: m.options for key, m in first.maps.items()},
         },
     )
+
+
+def _keys(methods, cam_layers):
+    """The map keys `explain` gives for these methods and layers."""
+    keys = []
+    for method in methods:
+        if method in CAM_METHODS:
+            keys += [method if len(cam_layers) == 1 else f"{method}@{name}" for name, _ in cam_layers]
+        else:
+            keys.append(method)
+    return keys
 
 
 def _chosen_layers(model: nn.Module, layers) -> list:

@@ -34,6 +34,8 @@ def _parameters(state):
 def _assert_frames_hold(frames, maps):
     """The written frames hold the maps rank zero's calls returned (stored as float16)."""
     for frame in frames:
+        if frame.kind == "randomisation":
+            continue  # the cascade of a call, whose maps it returns under the saliency tag
         for method, values in maps[(frame.tag, frame.step)].items():
             np.testing.assert_allclose(frame.maps[method], values.numpy(), rtol=0,
                                        atol=2 ** -10 * float(values.abs().max()))
@@ -53,6 +55,10 @@ def test_ddp_rank_zero_logs_alone_while_the_other_rank_trains(tmp_path):
     assert {f.run for f in frames} == {"rank0"}
     for tag in ("by_wrapped_name", "by_name"):  # `module.x` and `x` name the same layer
         assert _steps(frames, tag) == list(workers.LOGGED_STEPS)
+    # Metrics and the randomisation check ran on rank zero alone too, with no collective.
+    assert _steps(frames, "by_name/randomisation") == list(workers.LOGGED_STEPS)
+    assert all(set(f.metrics["gradcam"]) == {"deletion", "insertion", "pointing_game"} for f in frames
+               if f.tag == "by_name")
     maps = _load(tmp_path, "maps", 0)
     for step in workers.LOGGED_STEPS:
         for key in workers.METHODS:

@@ -20,6 +20,9 @@ STEPS = 4
 LOGGED_STEPS = (1, 3)
 PROBE = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(1))
 METHODS = ["gradient", "gradcam"]
+METRICS = {"deletion": {"steps": 4}, "insertion": {"steps": 4}, "pointing_game": {}}
+MASKS = torch.zeros(3, 16, 16, dtype=torch.bool)
+MASKS[:, 4:12, 4:12] = True
 
 
 def _batches(rank):
@@ -77,8 +80,10 @@ def ddp_rank_zero_alone(rank, world_size, folder):
             return  # straight on to the next step's forward, backward and all-reduce
         with no_collectives():
             for tag, layer in (("by_wrapped_name", "module.features.3"), ("by_name", "features.3")):
+                # The metrics run the model too: as the wrapper's module, without collectives.
+                metrics = dict(METRICS, randomisation={}) if tag == "by_name" else METRICS
                 result = tb_saliency.log_saliency(writer, tag, model, PROBE, methods=METHODS, layer=layer,
-                                                  global_step=step)
+                                                  global_step=step, metrics=metrics, masks=MASKS)
                 maps[(tag, step)] = {k: v.clone() for k, v in result.items()}
 
     _train(model, model.parameters(), rank, log)

@@ -292,7 +292,8 @@ def test_a_relative_curve_is_the_curve_over_the_clean_inputs_probability(metric)
     plain = metric(model, x, maps, steps=5)
     relative = metric(model, x, maps, steps=5, relative=True)
     clean = plain.curve[:, 0] if metric is deletion else plain.curve[:, -1]
-    torch.testing.assert_close(relative.curve, plain.curve / clean[:, None])
+    assert relative.curve.dtype == torch.float64, "a relative curve is computed in float64"
+    torch.testing.assert_close(relative.curve, plain.curve.double() / clean.double()[:, None], rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(relative.auc, torch.trapezoid(relative.curve, dx=0.2, dim=1))
     assert relative.options["relative"] is True and plain.options["relative"] is False
     with pytest.raises(ValueError, match="relative: divides by the clean input's probability, so it needs score='probability'"):
@@ -303,3 +304,47 @@ def _relative_case():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 4)).eval()
     return model, torch.rand(3, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+
+
+class _Confident(torch.nn.Module):
+    """Logits (0, -gap): class 1 trails class 0 by `gap`, whatever the input's pixels (plus a pixel sum
+    so that deleting pixels changes them a little)."""
+
+    def __init__(self, gap):
+        super().__init__()
+        self.gap = gap
+
+    def forward(self, x):
+        total = x.flatten(1).sum(1, keepdim=True) * 1e-3
+        return torch.cat([total, total - self.gap], dim=1)
+
+
+def test_a_relative_curve_survives_a_probability_that_float32_rounds_to_zero():
+    x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    maps = torch.rand(2, 4, 4, generator=torch.Generator().manual_seed(1))
+    result = deletion(_Confident(200.0), x, maps, target=1, steps=4, relative=True)
+    assert torch.isfinite(result.curve).all() and torch.isfinite(result.auc).all()
+    torch.testing.assert_close(result.curve[:, 0], torch.ones(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"relative: the target class has probability 0 on the clean input of sample\(s\) \[0, 1\]"):
+        deletion(_Confident(800.0), x, maps, target=1, steps=4, relative=True)
+
+
+def test_class_scores_come_from_the_logits_of_dict_and_tuple_outputs():
+    model, x = _relative_case()
+    maps = torch.rand(x.shape[0], 4, 4, generator=torch.Generator().manual_seed(3))
+
+    class AsDict(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, inputs):
+            return {"logits": self.inner(inputs)}
+
+    class AsTuple(AsDict):
+        def forward(self, inputs):
+            return (self.inner(inputs), inputs.mean())
+
+    plain = deletion(model, x, maps, steps=4)
+    for wrapped in (AsDict(model), AsTuple(model)):
+        torch.testing.assert_close(deletion(wrapped, x, maps, steps=4).curve, plain.curve)
