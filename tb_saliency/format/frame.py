@@ -215,8 +215,11 @@ def _add_map(header, blobs, column: MapColumn, dtype):
 def _frame_summary(tag, kind, header, blobs, summary_metadata):
     """The frame's value and its INDEX value, in one `Summary`. Metadata (which TensorBoard keeps
     from the first value of a tag only) goes on both when `summary_metadata` is given."""
-    frame = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor([header.SerializeToString(), *blobs]))
-    index = summary_pb2.Summary.Value(tag=metadata.index_tag(tag), tensor=frame_index.index_tensor(header))
+    serialised = header.SerializeToString()
+    frame = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor([serialised, *blobs]))
+    # The index is derived from the header as a reader describes it, so writer and reader agree.
+    described = describe_header(serialised, len(blobs) + 1)
+    index = summary_pb2.Summary.Value(tag=metadata.index_tag(tag), tensor=frame_index.index_tensor(described))
     if summary_metadata is not None:
         frame.metadata.CopyFrom(summary_metadata)
         index.metadata.CopyFrom(metadata.create_summary_metadata("index"))
@@ -532,7 +535,7 @@ def _parse_options(text, what):
     if len(text) > _MAX_OPTIONS_CHARS:
         raise FormatError(f"{what} has options of {len(text)} characters, more than a frame can hold")
     try:
-        options = json.loads(text, parse_constant=_no_constant)
+        options = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as error:
         # A RecursionError is what json raises on nesting thousands deep: damage, not a bug here.
         raise FormatError(f"{what} has damaged options: {type(error).__name__}: {str(error)[:200]}") from None
@@ -545,6 +548,14 @@ def _parse_options(text, what):
 
 def _no_constant(name):
     raise ValueError(f"{name} is not a finite number")
+
+
+def _finite_float(text):
+    """A JSON number as a float; one beyond a double's range (1e999) would read as infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is not a finite number")
+    return value
 
 
 def _depth(value):

@@ -168,3 +168,13 @@ def test_an_export_with_a_damaged_image_is_a_404_and_its_frame_still_shows(tmp_p
     frame = client.json("frame", run="run", tag="probe", step=0)
     assert len(frame["images"]["blobs"]) == 1 and frame["maps"][0]["key"] == "m"
     assert "an input image is damaged" in client.error("export", 404, run="run", tag="probe", step=0)
+
+
+def test_a_metric_mean_beyond_a_double_is_left_out_of_the_step_index(client):
+    # No index entry was written: /steps lists the step without one, and /frame derives the facts
+    # from the header, where the mean of the two values overflows and is left out, not sent as inf.
+    [step] = client.json("steps", run="hostile", tag="overflowing_metric_mean")["steps"]
+    assert step["index"] is None
+    frame = client.json("frame", run="hostile", tag="overflowing_metric_mean", step=0)
+    assert frame["maps"][0]["metrics"]["deletion"]["values"] == [1.7e308, 1.7e308]
+    assert frame["index"]["arrays"][0]["metrics"] == {}

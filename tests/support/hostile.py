@@ -40,6 +40,8 @@ FRAME_ERRORS = {
     "good": None,
     "deep_options": "damaged options",
     "nested_options": "nested more than 64 deep",
+    "huge_option": "1e999 is not a finite number",
+    "overflowing_metric_mean": None,
     "nan_score": "score is not finite",
     "duplicate_keys": "two maps named 'm'",
     "empty_map": "empty shape (1, 0, 0)",
@@ -60,6 +62,14 @@ def write(logdir):
         "good": one_map_header(),
         "deep_options": one_map_header(options_json='{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"),
         "nested_options": one_map_header(options_json='{"a": ' + "[" * 100 + "]" * 100 + "}"),
+        # A number beyond a double's range reads as infinity, which JSON cannot carry.
+        "huge_option": one_map_header(options_json='{"a": 1e999}'),
+        # Finite values whose mean overflows: the index facts drop the mean rather than send infinity.
+        "overflowing_metric_mean": saliency_pb2.FrameHeader(
+            version=V, kind=1, num_samples=2, samples=[saliency_pb2.Sample(), saliency_pb2.Sample()],
+            maps=[saliency_pb2.MapBlock(key="m", method="m", blob=1, dtype=1, height=1, width=1, min=[0.0, 0.0],
+                                        max=[0.0, 0.0], scale=[1.0, 1.0],
+                                        metrics=[saliency_pb2.Metric(name="deletion", values=[1.7e308, 1.7e308])])]),
         "nan_score": saliency_pb2.FrameHeader(version=V, kind=1, num_samples=1,
                                               samples=[saliency_pb2.Sample(score=float("nan"))]),
         "duplicate_keys": saliency_pb2.FrameHeader(
@@ -77,8 +87,9 @@ def write(logdir):
     }
     values = []
     for tag, header in cases.items():
-        values += _frame(tag, header, blobs=(MAP_BLOB, MAP_BLOB) if tag == "duplicate_keys" else (MAP_BLOB,),
-                         index=_index())
+        blobs = (MAP_BLOB, MAP_BLOB) if tag == "duplicate_keys" else (MAP_BLOB,)
+        # The overflowing mean has no index entry: /steps then derives the step's facts from its header.
+        values += _frame(tag, header, blobs=blobs, index=None if tag == "overflowing_metric_mean" else _index())
     # TensorBoard itself cannot decode these blob sequences (the Python loader fails in read_blob;
     # the Rust loader drops rank 0 and rank 2, and reads what a lying shape holds).
     values += _frame("rank0", one_map_header(), blobs=(), shape=())
@@ -98,8 +109,10 @@ def write(logdir):
     for frame in range(3):
         header = one_map_header(min=[float(frame)], max=[float(frame)])
         header.frames_written, header.steps_written = frame + 1, 1
-        steps.append((0, 10.0 + frame, _frame("same_step", header, index=stored_format.index.build_index(
-            header).SerializeToString(), with_metadata=frame == 0)))
+        described = stored_format.describe_header(header.SerializeToString(), 2)
+        index = stored_format.index.index_message(stored_format.index_from_described(described))
+        steps.append((0, 10.0 + frame, _frame("same_step", header, index=index.SerializeToString(),
+                                               with_metadata=frame == 0)))
     raw.write_values(f"{logdir}/hostile", steps)
 
     # Repeated and backward steps: the map's value is the frame's wall time.
