@@ -56,12 +56,12 @@ _STATES = weakref.WeakKeyDictionary()
 _STATES_LOCK = threading.Lock()
 
 
-def _state_of(writer):
+def _state_of(owner):
     with _STATES_LOCK:
         try:
-            state = _STATES.get(writer)
+            state = _STATES.get(owner)
             if state is None:
-                state = _STATES[writer] = _WriterState()
+                state = _STATES[owner] = _WriterState()
         except TypeError:
             # A writer that cannot be weakly referenced gets no memory across calls: every frame then
             # stores its images and metadata, which is correct, only larger.
@@ -74,32 +74,37 @@ def _is_rank_zero():
     return not (distributed.is_available() and distributed.is_initialized()) or distributed.get_rank() == 0
 
 
-def _event_sink(writer):
-    """add(summary, step, walltime) into `writer`'s own event file; None when nothing is to be written
-    (no writer, or a rank other than zero). Checks the writer's type now; opens nothing until a
-    frame is written."""
-    if writer is None or not _is_rank_zero():
-        return None
-    owner = writer
-    if not hasattr(owner, "_get_file_writer") and not hasattr(owner, "add_summary") and hasattr(owner, "experiment"):
-        owner = owner.experiment  # a Lightning logger
-    if hasattr(owner, "_get_file_writer"):
-        # Called at each write: torch's writer opens a new file there only if it was closed.
-        get_file_writer = owner._get_file_writer
-    elif hasattr(owner, "add_summary"):
-        get_file_writer = lambda: owner  # noqa: E731
-    else:
+class _Sink:
+    """Where a call's summaries go: the event file of the writer it was given. The writer's type is
+    checked on every rank (a rank that fails alone would leave the others waiting in a collective);
+    only rank zero writes, and nothing is opened until it does."""
+
+    def __init__(self, writer):
+        self.owner = self._owner(writer)
+        self.writes = self.owner is not None and _is_rank_zero()
+        # Keyed by the writer that owns the event file, so that a Lightning logger and its
+        # .experiment share one memory of what that file holds.
+        self.state = _state_of(self.owner) if self.writes else None
+
+    @staticmethod
+    def _owner(writer):
+        if writer is None:
+            return None
+        owner = writer
+        if not hasattr(owner, "_get_file_writer") and not hasattr(owner, "add_summary") and hasattr(owner, "experiment"):
+            owner = owner.experiment  # a Lightning logger
+        if hasattr(owner, "_get_file_writer") or hasattr(owner, "add_summary"):
+            return owner
         raise TypeError(
             "writer: expected torch.utils.tensorboard.SummaryWriter, tensorboardX.SummaryWriter, "
             f"tb_saliency.SummaryWriter, a Lightning logger with one as .experiment, or None; got "
             f"{type(writer).__module__}.{type(writer).__name__}"
         )
 
-    def add(summary, step, walltime):
-        file_writer = get_file_writer()
+    def add(self, summary, step, walltime):
+        # Asked at each write: torch's writer opens a new file there only if it was closed.
+        file_writer = self.owner._get_file_writer() if hasattr(self.owner, "_get_file_writer") else self.owner
         file_writer.add_summary(_converted(summary, file_writer), step, walltime)
-
-    return add
 
 
 def _converted(summary, file_writer):
@@ -149,12 +154,13 @@ def log_saliency_map(
       mean, std: per-channel normalisation of `images` to undo for display.
       dtype: "float16" (default, half the bytes) or "float32" for the stored maps.
     """
-    frame = _Frame(writer, "saliency", tag, global_step, walltime, dtype, class_names)
+    sink = _Sink(writer)
+    frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
     display = arguments.display_images(images, mean=mean, std=std, dataformats=dataformats)
     count = display.count
     columns = arguments.map_columns(maps, method, count)
     facts = arguments.given_facts(count, labels, predictions, scores, frame.class_names)
-    frame.write_saliency(display, facts, columns)
+    _write(sink, [frame.saliency(display, facts, columns)])
 
 
 def log_saliency(
@@ -216,17 +222,19 @@ def log_saliency(
       The raw maps, {key: Tensor[N, h, w]} as `tb_saliency.attribute` returns them, for
       metrics of your own without computing them twice.
     """
-    frame = _Frame(writer, "saliency", tag, global_step, walltime, dtype, class_names)
+    sink = _Sink(writer)
+    frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
     display = _display_images(inputs, images, mean, std, denormalize)
     label_ids = arguments.per_sample(labels, "labels", display.count, "class", frame.class_names)
     plan = None
     if metrics is not None or masks is not None or boxes is not None:
         from tb_saliency import logged_metrics
 
-        plan = logged_metrics.MetricPlan.parse(metrics, masks, boxes, inputs, target)
+        plan = logged_metrics.MetricPlan.parse(metrics, masks, boxes, inputs, target, model=model,
+                                               engine_options=options)
     cascade = None
     if plan is not None and plan.randomisation is not None:
-        cascade = _Frame(writer, "randomisation", tag + logged_metrics.RANDOMISATION_TAG_SUFFIX, global_step,
+        cascade = _Frame(sink, "randomisation", tag + logged_metrics.RANDOMISATION_TAG_SUFFIX, global_step,
                          walltime, dtype, class_names)
     explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, **options)
     # Metrics score the classes the maps explain (the prediction, for target=None).
@@ -250,8 +258,9 @@ def log_saliency(
     if cascade is not None:
         from tb_saliency import metrics as saliency_metrics
 
+        # The cascade starts from the maps just computed, not from a second run of the methods.
         tested = saliency_metrics.randomisation(model, inputs, methods, target=metric_target, layer=layer,
-                                                **plan.randomisation, **options)
+                                                original=explanation, **plan.randomisation, **options)
         cascade_columns, randomisation, correlations = logged_metrics.randomisation_frame(tested)
         scalars.update({f"{tag}/randomisation/{key}": rho for key, rho in correlations.items()})
     facts = arguments.sample_facts(
@@ -262,10 +271,10 @@ def log_saliency(
         scores=_tensor_list(explanation.probabilities, "number"),
         target_scores=_tensor_list(explanation.target_scores, "number"),
     )
-    frame.write_saliency(display, facts, columns)
+    frames = [frame.saliency(display, facts, columns)]
     if cascade is not None:
-        cascade.write_saliency(display, facts, cascade_columns, randomisation=randomisation)
-    frame.write_scalars(scalars)
+        frames.append(cascade.saliency(display, facts, cascade_columns, randomisation=randomisation))
+    _write(sink, frames, scalars)
     return {key: result.values for key, result in explanation.maps.items()}
 
 
@@ -293,7 +302,8 @@ def log_activations(
     Args as `log_saliency`; `layer` is one module or dotted name, and `max_channels` bounds how
     many channels each sample keeps. Returns the `ActivationResult` of `tb_saliency.activations`.
     """
-    frame = _Frame(writer, "activations", tag, global_step, walltime, dtype, class_names)
+    sink = _Sink(writer)
+    frame = _Frame(sink, "activations", tag, global_step, walltime, dtype, class_names)
     display = _display_images(inputs, images, mean, std, denormalize)
     label_ids = arguments.per_sample(labels, "labels", display.count, "class", frame.class_names)
     result = attribution.activations(model, inputs, layer=layer, max_channels=max_channels, **options)
@@ -311,7 +321,7 @@ def log_activations(
         predictions=_tensor_list(result.predictions, "class"),
         scores=_tensor_list(result.probabilities, "number"),
     )
-    frame.write_activations(display, facts, channels)
+    _write(sink, [frame.activations(display, facts, channels)])
     return result
 
 
@@ -355,65 +365,87 @@ def _display_images(inputs, images, mean, std, denormalize):
 
 
 class _Frame:
-    """One call's frame on its way into a writer: the checks every call starts with (before any model
-    runs), then the encoding and writing, under the writer's lock so that threads logging into one
-    writer keep its counts and shared images consistent."""
+    """One frame of a call on its way into a writer: the checks every call starts with (before any
+    model runs), and what to build once everything is computed (see `_write`)."""
 
-    def __init__(self, writer, kind, tag, global_step, walltime, dtype, class_names):
+    def __init__(self, sink, kind, tag, global_step, walltime, dtype, class_names):
         self.tag = arguments.check_tag(tag)
         self.global_step = arguments.check_global_step(global_step)
         self.walltime = arguments.check_walltime(walltime)
         self.dtype = arguments.check_dtype(dtype)
         self.class_names = arguments.class_names(class_names)
         self.kind = kind
-        self.sink = _event_sink(writer)
-        self.state = _state_of(writer) if self.sink is not None else None
-        if self.state is not None:
-            known = self.state.tags.get(tag)
-            if known is not None and known.kind != kind:
-                raise ValueError(f"tag: {tag!r} already holds {known.kind} frames in this writer; use another tag for {kind}")
+        self.sink = sink
+        self.build = None
+        if sink.state is not None:
+            _check_kind(sink.state, self.tag, kind)
 
-    def write_saliency(self, display, facts, columns, randomisation=None):
-        self._write(display, facts, [c.key for c in columns], lambda **common: stored_format.saliency_summary(
-            self.tag, maps=columns, dtype=self.dtype, randomisation=randomisation, **common))
+    def saliency(self, display, facts, columns, randomisation=None):
+        self.display, self.facts, self.map_keys = display, facts, [c.key for c in columns if not c.stage]
+        self.build = lambda **common: stored_format.saliency_summary(
+            self.tag, maps=columns, dtype=self.dtype, randomisation=randomisation, **common)
+        return self
 
-    def write_scalars(self, scalars):
-        """{tag: value} as ordinary scalars at this frame's step, for the Scalars and Time Series tabs."""
-        if self.sink is None or not scalars:
-            return
-        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=name, simple_value=value)
-                                             for name, value in scalars.items()])
-        self.sink(summary, self.global_step, self.walltime)
+    def activations(self, display, facts, channels):
+        self.display, self.facts, self.map_keys = display, facts, []
+        self.build = lambda **common: stored_format.activations_summary(
+            self.tag, activations=channels, dtype=self.dtype, **common)
+        return self
 
-    def write_activations(self, display, facts, channels):
-        self._write(display, facts, [], lambda **common: stored_format.activations_summary(
-            self.tag, activations=channels, dtype=self.dtype, **common))
 
-    def _write(self, display, facts, map_keys, build):
-        if self.sink is None:
-            return
-        state = self.state
-        step = 0 if self.global_step is None else self.global_step  # what TensorBoard files it under
-        with state.lock:
-            known = state.tags.get(self.tag)
-            content_key, shared_key, shared_summary = _place_images(state, display)
-            summary = build(
-                samples=facts,
-                images=display,
-                shared_images_key=shared_key,
-                frames_written=(known.frames if known else 0) + 1,
-                steps_written=len((known.steps if known else set()) | {step}),
-                # TensorBoard keeps the first metadata of a tag only, so it is written once.
-                summary_metadata=None if known else stored_format.create_summary_metadata(
-                    self.kind, map_keys=map_keys, class_names=self.class_names, num_samples=len(facts)),
-            )
-            if shared_summary is not None:
-                self.sink(shared_summary, self.global_step, self.walltime)
-            self.sink(summary, self.global_step, self.walltime)
-            _remember_images(state, content_key, shared=shared_key is not None)
-            tag_state = state.tags.setdefault(self.tag, _TagState(self.kind))
-            tag_state.frames += 1
-            tag_state.steps.add(step)
+def _check_kind(state, tag, kind):
+    known = state.tags.get(tag)
+    if known is not None and known.kind != kind:
+        raise ValueError(f"tag: {tag!r} already holds {known.kind} frames in this writer; use another tag for {kind}")
+
+
+def _write(sink, frames, scalars=None):
+    """Builds the summaries of `frames` (and `scalars`, {tag: value} at the first frame's step) and
+    writes them, under the writer's lock: threads logging into one writer keep its counts and shared
+    images consistent, and a tag never gets two kinds. Everything is built before anything is
+    written; if building fails, the writer's memory is as it was."""
+    if not sink.writes:
+        return
+    state = sink.state
+    with state.lock:
+        saved = ({tag: dataclasses.replace(t, steps=set(t.steps)) for tag, t in state.tags.items()},
+                 collections.OrderedDict(state.image_sets))
+        try:
+            summaries = [summary for frame in frames for summary in _summaries(state, frame)]
+        except BaseException:
+            state.tags, state.image_sets = saved
+            raise
+        if scalars:
+            summaries.append((summary_pb2.Summary(value=[
+                summary_pb2.Summary.Value(tag=name, simple_value=value) for name, value in scalars.items()]),
+                frames[0].global_step, frames[0].walltime))
+        for summary, step, walltime in summaries:
+            sink.add(summary, step, walltime)
+
+
+def _summaries(state, frame):
+    """[(summary, step, walltime)] of one frame (its shared probe images first, when they are newly
+    shared), recording in `state` what it holds."""
+    _check_kind(state, frame.tag, frame.kind)  # again: another thread may have claimed the tag since
+    step = 0 if frame.global_step is None else frame.global_step  # what TensorBoard files it under
+    known = state.tags.get(frame.tag)
+    content_key, shared_key, shared_summary = _place_images(state, frame.display)
+    summary = frame.build(
+        samples=frame.facts,
+        images=frame.display,
+        shared_images_key=shared_key,
+        frames_written=(known.frames if known else 0) + 1,
+        steps_written=len((known.steps if known else set()) | {step}),
+        # TensorBoard keeps the first metadata of a tag only, so it is written once.
+        summary_metadata=None if known else stored_format.create_summary_metadata(
+            frame.kind, map_keys=frame.map_keys, class_names=frame.class_names, num_samples=len(frame.facts)),
+    )
+    _remember_images(state, content_key, shared=shared_key is not None)
+    tag_state = state.tags.setdefault(frame.tag, _TagState(frame.kind))
+    tag_state.frames += 1
+    tag_state.steps.add(step)
+    written = [(summary, frame.global_step, frame.walltime)]
+    return ([(shared_summary, frame.global_step, frame.walltime)] if shared_summary is not None else []) + written
 
 
 def _place_images(state, display):

@@ -16,6 +16,7 @@ import math
 import numbers
 from typing import Optional
 
+import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
 import torch
 
 from tb_saliency import format as stored_format
@@ -81,9 +82,10 @@ class MetricPlan:
     size: tuple
 
     @classmethod
-    def parse(cls, metrics, masks, boxes, inputs, target) -> Optional["MetricPlan"]:
+    def parse(cls, metrics, masks, boxes, inputs, target, *, model=None, engine_options=None) -> Optional["MetricPlan"]:
         """The plan of `metrics=`, `masks=` and `boxes=`, every argument checked before any work;
-        None when no metric is asked for."""
+        None when no metric is asked for. With the model (and the call's engine options), what the
+        randomisation test needs of them is checked too."""
         if metrics is None:
             if masks is not None or boxes is not None:
                 raise ValueError(
@@ -92,8 +94,10 @@ class MetricPlan:
                 )
             return None
         options = _named_options(metrics)
-        if not isinstance(inputs, torch.Tensor) or inputs.dim() < 3:
+        if not isinstance(inputs, torch.Tensor) or inputs.dim() not in (3, 4):
             raise ValueError(f"inputs: metrics need images shaped N×C×H×W (or N×H×W), got {_shape(inputs)}")
+        if "randomisation" in options and model is not None:
+            _check_randomisation(model, options["randomisation"], engine_options or {})
         n, size = inputs.shape[0], tuple(inputs.shape[-2:])
         regions = [m for m in options if m in NEEDS_REGIONS]
         if regions and masks is None and boxes is None:
@@ -151,6 +155,21 @@ class MetricPlan:
             ))
             means[name] = float(values.mean())
         return computed, means
+
+
+def _check_randomisation(model, options, engine_options):
+    """What the randomisation test would refuse only after the call's methods have run: layers to
+    randomise that the model lacks, and a noise generator (each stage needs the same noise)."""
+    from tb_saliency.attribution.checks import check_module
+    from tb_saliency.metrics.randomisation import _chosen_layers
+
+    if engine_options.get("generator") is not None:
+        raise ValueError(
+            "generator: the randomisation metric runs the methods once per stage and needs the same noise at "
+            "each; give seed (an int, or None for one fresh seed shared by all stages) instead"
+        )
+    if options.get("layers") is not None:
+        _chosen_layers(check_module(model), options["layers"])
 
 
 def _named_options(metrics):

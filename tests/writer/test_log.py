@@ -137,3 +137,49 @@ def test_bad_input_through_any_writer_writes_nothing(tmp_path):
     finally:
         writer.close()
     assert summary_tags(tmp_path) == []
+
+
+def test_two_threads_cannot_give_one_tag_two_kinds(tmp_path):
+    import threading
+
+    writer = TorchWriter(str(tmp_path))
+    model = TinyNet().eval()
+    start = threading.Barrier(2)
+    errors = []
+
+    def log(call):
+        start.wait()  # both pass the checks made before the model runs, then race to write
+        try:
+            call()
+        except ValueError as error:
+            errors.append(str(error))
+
+    threads = [
+        threading.Thread(target=log, args=(lambda: tb_saliency.log_saliency(writer, "t", model, IMAGES, methods="gradient"),)),
+        threading.Thread(target=log, args=(lambda: tb_saliency.log_activations(writer, "t", model, IMAGES, layer="features.0"),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.close()
+    assert len(errors) == 1 and "already holds" in errors[0], errors
+    [frame] = tb_saliency.read(tmp_path)
+    assert frame.kind == ("activations" if "holds activations frames" in errors[0] else "saliency")
+
+
+def test_a_logger_and_its_experiment_share_what_the_file_holds(tmp_path):
+    class Logger:
+        def __init__(self, folder):
+            self.experiment = TorchWriter(folder)
+
+    logger = Logger(str(tmp_path))
+    try:
+        tb_saliency.log_saliency_map(logger, "probe", IMAGES, np.ones((3, 4, 4)), global_step=0)
+        tb_saliency.log_saliency_map(logger.experiment, "probe", IMAGES, np.ones((3, 4, 4)), global_step=1)
+    finally:
+        logger.experiment.close()
+    values = summary_values(tmp_path, "probe")
+    assert [v.HasField("metadata") for _, v in values] == [True, False], "the tag's metadata is written once"
+    headers = [stored_format.decode_frame(list(v.tensor.string_val)).header for _, v in values]
+    assert [h["frames_written"] for h in headers] == [1, 2] and "shared_key" in headers[1]["images"]

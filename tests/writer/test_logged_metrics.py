@@ -121,12 +121,17 @@ class _Refuses(TinyNet):
     (dict(metrics=["pointing_game"], masks=MASKS, boxes=[[0, 0, 1, 1]] * 3), ValueError, r"masks, boxes: give the object's place one way"),
     (dict(metrics=["deletion"], target=lambda out: out[:, 0]), ValueError, r"metrics: deletion scores the softmax probability .*'score': 'raw'"),
     (dict(metrics=5), TypeError, r"metrics: expected a metric name, a list of them or a dict"),
+    (dict(metrics={"randomisation": {"layers": ["nope"]}}), ValueError, r"layers: no module named 'nope'"),
+    (dict(metrics=["randomisation"], generator=torch.Generator()), ValueError,
+     r"generator: the randomisation metric runs the methods once per stage"),
 ])
 def test_bad_metric_arguments_fail_before_the_model_runs_and_write_nothing(tmp_path, kwargs, error, message):
     writer = TorchWriter(str(tmp_path))
     try:
+        methods = "smoothgrad" if "generator" in kwargs else "gradcam"
+        layer = None if "generator" in kwargs else LAYER
         with pytest.raises(error, match=message):
-            tb_saliency.log_saliency(writer, "probe", _Refuses(), IMAGES, methods="gradcam", layer=LAYER, **kwargs)
+            tb_saliency.log_saliency(writer, "probe", _Refuses(), IMAGES, methods=methods, layer=layer, **kwargs)
         writer.flush()
     finally:
         writer.close()
