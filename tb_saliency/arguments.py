@@ -14,8 +14,6 @@ from tb_saliency import format as stored_format
 
 MAP_DTYPES = tuple(stored_format.DTYPES)
 INT64 = (-(2**63), 2**63 - 1)
-# TensorBoard's fast loader cannot serve names holding these (it fails to parse their blob keys).
-UNSERVABLE_CHARACTERS = {"\0": "NUL", '"': 'a double quote (")', "\\": "a backslash (\\)"}
 
 
 def describe(value, limit=80):
@@ -54,13 +52,15 @@ def check_tag(tag, name="tag"):
     if not isinstance(tag, str) or not tag:
         raise TypeError(f"{name}: expected a non-empty string, got {describe(tag)}")
     check_text(tag, name)
-    for character, what in UNSERVABLE_CHARACTERS.items():
-        position = tag.find(character)
-        if position >= 0:
-            raise ValueError(
-                f"{name}: expected a name without NUL, '\"' or '\\' (TensorBoard's fast loader cannot "
-                f"serve those), got {describe(tag)} with {what} at position {position}"
-            )
+    unservable = stored_format.UNSERVABLE_NAME.search(tag)
+    if unservable:
+        character = unservable.group()
+        what = {'"': 'a double quote (")', "\\": "a backslash (\\)", "\0": "NUL"}.get(
+            character, f"the control character {character!r}")
+        raise ValueError(
+            f"{name}: expected a name without '\"', '\\' or control characters (TensorBoard's fast loader "
+            f"cannot serve those), got {describe(tag)} with {what} at position {unservable.start()}"
+        )
     if tag.startswith(stored_format.RESERVED_TAG_PREFIX):
         raise ValueError(
             f"{name}: names starting with {stored_format.RESERVED_TAG_PREFIX!r} are reserved for "

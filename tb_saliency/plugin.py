@@ -51,11 +51,6 @@ _UNKNOWN = object()
 # bug in this module is never reported as damaged data.
 _LOADER_READ_ERRORS = (errors.PublicError, ValueError, TypeError, KeyError, IndexError)
 
-# Characters that TensorBoard's fast loader (the Rust data server, 0.7) cannot take back in a blob
-# key: it parses keys as JSON into borrowed strings, which fails on any escaped character.
-_FAST_LOADER_UNSERVABLE = re.compile(r'["\\\x00-\x1f]')
-
-
 class _Unreadable(Exception):
     """TensorBoard could not give the bytes of a blob; the message says why."""
 
@@ -250,7 +245,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
 
     def _unservable(self, name):
         """Why the fast loader cannot serve blobs of a run or tag named `name`, or None."""
-        if self._fast_loader and _FAST_LOADER_UNSERVABLE.search(name):
+        if self._fast_loader and metadata.UNSERVABLE_NAME.search(name):
             return ("TensorBoard's fast loader (--load_fast=true) cannot read blobs of a run or tag whose "
                     "name holds a double quote, a backslash or a control character; rename it, or start "
                     "TensorBoard with --load_fast=false")

@@ -1,6 +1,8 @@
 """Plugin name, format version, reserved tags, and the summary metadata that marks a tag as this
 plugin's."""
 
+import re
+
 from tensorboard.compat.proto import summary_pb2
 
 from tb_saliency.format.errors import FormatError
@@ -16,6 +18,11 @@ FORMAT_VERSION = 2
 RESERVED_TAG_PREFIX = "_saliency_"
 INPUTS_TAG_PREFIX = "_saliency_inputs/"
 INDEX_TAG_PREFIX = "_saliency_index/"
+
+# Characters that TensorBoard's fast loader (the Rust data server, 0.7) cannot take back in a blob
+# key: it parses keys as JSON into borrowed strings, which fails on any escaped character. Writers
+# refuse tags holding them; the plugin says so for runs named with them.
+UNSERVABLE_NAME = re.compile(r'["\\\x00-\x1f]')
 
 KIND_NAMES = {1: "saliency", 2: "activations", 3: "inputs", 4: "randomisation", 5: "index"}
 # Kinds whose tags hold frames a user looks at, each with an INDEX series beside it.
