@@ -320,7 +320,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             return _error(request, 404, f"run {run!r} has no saliency tag {tag!r}")
         series, info = found
         steps = self._steps_of(ctx, experiment, series, info)
-        if steps.written is None:
+        if steps.written is _UNKNOWN:
             steps.written = self._written_from_header(ctx, self._frames_of(ctx, experiment, series))
         known = steps.tokens.get(request.args.get("token"))
         append = known is not None
@@ -381,12 +381,12 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             # The Python loader lists every kept value of a step, first written first, and serves
             # that first one's blobs: the first index of a pair is the one that fits.
             indexes.setdefault((datum.step, datum.wall_time), datum.numpy)
-        written = None
+        written = _UNKNOWN
         if data:
             # Both loaders always keep the newest value of a series, and list it last.
             newest = _index_json(_index_bytes(data[-1].numpy), info["kind"])
             if newest is not None:
-                written = {"frames": newest["frames_written"], "steps": newest["steps_written"]}
+                written = _written(newest)
         previous = cached.built if cached is not None else {}
         built, entries, ranges = {}, [], {}
         digest = hashlib.blake2b(digest_size=9)
@@ -424,7 +424,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             described = self._header(ctx, frames, frames.data[-1])
         except stored_format.FormatError:
             return None
-        return {"frames": described["frames_written"], "steps": described["steps_written"]}
+        return _written(described)
 
     # /frame ---------------------------------------------------------------------------------------
 
@@ -640,6 +640,14 @@ def _token(count, digest):
 
 
 _INDEX_FIELDS = ("num_samples", "frames_written", "steps_written", "wrong_predictions", "arrays")
+
+
+def _written(facts):
+    """`written` of a frame's facts: None when its writer kept no count (frames built by
+    `tb_saliency.summary` alone, which has no memory across calls, store 0)."""
+    if not facts["frames_written"]:
+        return None
+    return {"frames": facts["frames_written"], "steps": facts["steps_written"] or facts["frames_written"]}
 
 
 def _public_index(described):

@@ -233,15 +233,16 @@ def saliency_summary(
     maps: Sequence[MapColumn],
     images: Optional[DisplayImages] = None,
     shared_images_key: Optional[str] = None,
-    frames_written: int = 1,
-    steps_written: int = 1,
+    frames_written: int = 0,
+    steps_written: int = 0,
     dtype: str = "float16",
     summary_metadata=None,
     randomisation: Optional[Randomisation] = None,
 ):
     """A `Summary` holding one saliency frame (a randomisation frame when `randomisation` is given)
     and its index. `images` is stored inline unless `shared_images_key` names an INPUTS tag that
-    holds them (see `inputs_summary`)."""
+    holds them (see `inputs_summary`). `frames_written` and `steps_written` count the writer's frames
+    of the tag and their distinct steps, this one included; 0 when the caller keeps no count."""
     kind = "saliency" if randomisation is None else "randomisation"
     header = _frame_header(kind, samples, frames_written, steps_written)
     blobs = []
@@ -267,8 +268,8 @@ def activations_summary(
     activations: ActivationChannels,
     images: Optional[DisplayImages] = None,
     shared_images_key: Optional[str] = None,
-    frames_written: int = 1,
-    steps_written: int = 1,
+    frames_written: int = 0,
+    steps_written: int = 0,
     dtype: str = "float16",
     summary_metadata=None,
 ):

@@ -3,6 +3,8 @@ with its step, every answer valid against http_schema.json; and bugs are not rep
 
 import json
 
+import numpy as np
+
 import pytest
 
 from tb_saliency import format as stored_format
@@ -178,3 +180,18 @@ def test_a_metric_mean_beyond_a_double_is_left_out_of_the_step_index(client):
     frame = client.json("frame", run="hostile", tag="overflowing_metric_mean", step=0)
     assert frame["maps"][0]["metrics"]["deletion"]["values"] == [1.7e308, 1.7e308]
     assert frame["index"]["arrays"][0]["metrics"] == {}
+
+
+def test_frames_of_the_summary_layer_alone_claim_no_count_of_what_was_written(tmp_path):
+    # tb_saliency.summary has no memory across calls: its frames store 0, which /steps sends as null,
+    # so the tab never infers dropped or repeated steps from them.
+    from tb_saliency import summary
+
+    with viewer_logdirs.RunWriter(tmp_path / "run") as writer:
+        for step in range(3):
+            writer.summary(summary.saliency_map("probe", viewer_logdirs.probe_images(2), np.ones((2, 3, 3))),
+                           step=step, wall_time=1.0 + step)
+    steps = PluginClient(tmp_path).json("steps", run="run", tag="probe")
+    assert [s["step"] for s in steps["steps"]] == [0, 1, 2]
+    assert steps["written"] is None
+    assert steps["steps"][0]["index"]["frames_written"] == 0
