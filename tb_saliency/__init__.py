@@ -5,7 +5,7 @@ import torch: every public name is loaded on first use. The names that compute m
 (`pip install torch`); `read` and `tb_saliency.summary` need only NumPy.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "SummaryWriter", "log_saliency", "log_saliency_map", "log_activations", "read",

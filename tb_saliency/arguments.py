@@ -203,6 +203,14 @@ def given_facts(count, labels, predictions, scores, names):
     )
 
 
+def maps_over_images(images, maps, *, method, labels, predictions, scores, names, mean, std, dataformats):
+    """(display images, map columns, per-sample facts) of maps computed elsewhere, every argument
+    checked: what `summary.saliency_map` and `log_saliency_map` both store."""
+    display = display_images(images, mean=mean, std=std, dataformats=dataformats)
+    columns = map_columns(maps, method, display.count)
+    return display, columns, given_facts(display.count, labels, predictions, scores, names)
+
+
 def check_max_channels(max_channels):
     if isinstance(max_channels, bool) or not isinstance(max_channels, numbers.Integral) or max_channels < 1:
         raise ValueError(f"max_channels: expected an int >= 1, got {describe(max_channels)}")

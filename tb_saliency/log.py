@@ -156,10 +156,9 @@ def log_saliency_map(
     """
     sink = _Sink(writer)
     frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
-    display = arguments.display_images(images, mean=mean, std=std, dataformats=dataformats)
-    count = display.count
-    columns = arguments.map_columns(maps, method, count)
-    facts = arguments.given_facts(count, labels, predictions, scores, frame.class_names)
+    display, columns, facts = arguments.maps_over_images(
+        images, maps, method=method, labels=labels, predictions=predictions, scores=scores,
+        names=frame.class_names, mean=mean, std=std, dataformats=dataformats)
     _write(sink, [frame.saliency(display, facts, columns)])
 
 

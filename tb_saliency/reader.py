@@ -7,7 +7,8 @@
 
 Event files are read directly, every step of every file (no sampling): what TensorBoard would show
 with `--samples_per_plugin=saliency=0`. A step logged twice (a resumed run) reads as its last frame,
-as TensorBoard shows it.
+the newest; TensorBoard's two loaders differ there (see http_api.md: the Python loader serves a
+step's first frame, the fast one drops the later steps when a writer goes back).
 """
 
 import dataclasses
@@ -103,10 +104,11 @@ def _read_run(run, paths, wanted_tag):
     for path in paths:
         for event in event_file_loader.LegacyEventFileLoader(path).Load():
             _collect(event, kinds, class_names, latest, inputs, wanted_tag)
-    frames = []
+    frames, decoded_inputs = [], {}
     for (tag, step), (wall_time, blobs) in sorted(latest.items()):
         try:
-            frames.append(_frame(run, tag, step, wall_time, kinds[tag], blobs, class_names.get(tag, []), inputs))
+            frames.append(_frame(run, tag, step, wall_time, kinds[tag], blobs, class_names.get(tag, []), inputs,
+                                 decoded_inputs))
         except stored_format.FormatError as error:
             raise stored_format.FormatError(f"run {run!r}, tag {tag!r}, step {step}: {error}") from error
     return frames
@@ -162,7 +164,7 @@ def _randomisation(header, decoded):
             "options": block["options"]}
 
 
-def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs):
+def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs, decoded_inputs):
     decoded = stored_format.decode_frame(blobs)
     header = decoded.header
     images = decoded.images
@@ -171,7 +173,10 @@ def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs):
         inputs_tag = stored_format.inputs_tag(shared)
         if inputs_tag not in inputs:
             raise stored_format.FormatError(f"its images are in {inputs_tag!r}, which this run does not hold")
-        images = stored_format.decode_frame(inputs[inputs_tag]).images
+        # A probe set shared by many frames is decoded once.
+        if inputs_tag not in decoded_inputs:
+            decoded_inputs[inputs_tag] = stored_format.decode_frame(inputs[inputs_tag]).images
+        images = decoded_inputs[inputs_tag]
     if images is not None:
         images = np.stack(images)
 

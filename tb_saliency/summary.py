@@ -51,9 +51,9 @@ def saliency_map(
     arguments.check_tag(tag)
     arguments.check_dtype(dtype)
     names = arguments.class_names(class_names)
-    display = arguments.display_images(images, mean=mean, std=std, dataformats=dataformats)
-    columns = arguments.map_columns(maps, method, display.count)
-    facts = arguments.given_facts(display.count, labels, predictions, scores, names)
+    display, columns, facts = arguments.maps_over_images(
+        images, maps, method=method, labels=labels, predictions=predictions, scores=scores, names=names,
+        mean=mean, std=std, dataformats=dataformats)
     return stored_format.saliency_summary(
         tag, samples=facts, maps=columns, images=display, dtype=dtype,
         summary_metadata=stored_format.create_summary_metadata(
