@@ -15,7 +15,10 @@ import pytest
 import tb_saliency
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _project():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
 def _build(kind, out):
@@ -54,7 +57,8 @@ def test_the_sdist_holds_the_dashboards_sources_without_node_modules(tmp_path):
 
 
 def test_the_version_lives_in_one_place():
-    assert "version" in PROJECT["dynamic"] and "version" not in PROJECT
+    project = _project()
+    assert "version" in project["dynamic"] and "version" not in project
     assert metadata.version("tb_saliency") == tb_saliency.__version__
 
 
@@ -62,7 +66,7 @@ def test_readme_links_and_image_work_on_pypi():
     readme = (ROOT / "README.md").read_text()
     headings = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
                 for h in re.findall(r"^#+ (.+)$", readme, re.M)}
-    repository = PROJECT["urls"]["Homepage"]
+    repository = _project()["urls"]["Homepage"]
     for target in re.findall(r"\]\(([^)\s]+)\)", readme):
         if target.startswith("#"):
             assert target[1:] in headings, f"README links to a missing section {target}"

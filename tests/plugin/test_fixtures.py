@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from tb_saliency.format.layout import LAYOUT_FILE
 from tests.support import fixtures, schema
 
 pytestmark = pytest.mark.viewer
@@ -25,7 +26,7 @@ def test_committed_fixtures_are_fresh(tmp_path):
 
 def test_blob_fixtures_decode_to_their_expected_values_by_the_layout_alone():
     """An independent decoder that knows only layout.json: little-endian floats, sample × scale."""
-    layout = json.loads((fixtures.OUTPUT.parents[2] / "tb_saliency" / "proto" / "layout.json").read_text())
+    layout = json.loads(LAYOUT_FILE.read_text())
     cases = json.loads((fixtures.OUTPUT / "blobs.json").read_text())
     assert {c["entry"]["dtype"] for c in cases} == {"float16", "float32"}
     for case in cases:

@@ -5,7 +5,10 @@ import functools
 import json
 import pathlib
 
-SCHEMA_FILE = pathlib.Path(__file__).resolve().parents[2] / "tb_saliency" / "http_schema.json"
+import tb_saliency
+
+# The schema the package under test ships (the source tree's, or an installed copy's).
+SCHEMA_FILE = pathlib.Path(tb_saliency.__file__).resolve().parent / "http_schema.json"
 
 
 @functools.lru_cache(maxsize=None)
