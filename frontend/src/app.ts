@@ -25,7 +25,7 @@ import { watchTheme } from "./theme";
 export const POLL_INTERVAL_MS = 30_000;
 
 /** Settings that change how maps are drawn; changing one repaints live cards without fetching. */
-const DRAW_KEYS: (keyof Settings)[] = ["view", "colormap", "opacity", "sign", "clip", "percentile", "massPercent", "scope", "upsampling", "zoom", "onlyWrong", "samples"];
+const DRAW_KEYS: (keyof Settings)[] = ["view", "colormap", "opacity", "sign", "clip", "percentile", "massPercent", "scope", "upsampling", "zoom", "onlyWrong", "samples", "sortMetric", "sortOrder", "metricMap", "onlyMissed"];
 /** Settings that change which cards are where. */
 const LAYOUT_KEYS: (keyof Settings)[] = ["runFilter", "tagFilter", "hiddenRuns", "pageSize", "pinned", "collapsed"];
 
@@ -348,7 +348,14 @@ export class App implements CardHost, SidebarHost, ViewHost {
     const rank = new Map((tbRuns ?? []).map((r, i) => [r, i]));
     this.runOrder = runs.sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0));
     this.colors.assign(this.runOrder);
+    // The map keys the tags hold, for the map whose metrics sort and filter samples.
+    const keys: string[] = [];
+    for (const run of this.runOrder) {
+      const byTag = tags.runs[run] ?? {};
+      for (const tag of Object.keys(byTag).sort()) for (const key of byTag[tag].map_keys ?? []) if (!keys.includes(key)) keys.push(key);
+    }
     this.sidebar.setRuns(this.runOrder);
+    this.sidebar.setMapKeys(keys);
     this.renderAlerts();
     for (const card of this.cards.values()) {
       const info = tags.runs[card.run]?.[card.tag];

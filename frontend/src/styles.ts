@@ -180,6 +180,11 @@ tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-scroll { overflow: auto; max-height: calc(94vh - 150px); }
 .tbs-grid.tbs-evolution th.tbs-current, .tbs-grid.tbs-compare th.tbs-current { color: var(--tbs-accent); }
 .tbs-grid.tbs-evolution .tbs-rowlabel, .tbs-grid.tbs-compare .tbs-rowlabel { min-width: 110px; max-width: 180px; }
+.tbs-tile-metrics { font-size: 10px; line-height: 14px; color: var(--tbs-text); font-variant-numeric: tabular-nums; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; cursor: help; }
+.tbs-tile-metrics .tbs-miss { color: var(--tbs-error); font-weight: 500; }
+.tbs-tile-metrics .tbs-sep { color: var(--tbs-faint); }
+.tbs-sortnote { font-size: 11px; color: var(--tbs-muted); margin: 2px 0 4px; overflow-wrap: anywhere; }
 `;
 
 export function injectStyles(doc: Document): void {

@@ -71,3 +71,14 @@ test("layout settings: pins, wide cards, collapsed groups, page size and sample 
   assert.equal(s.onlyWrong, false);
   assert.equal(DEFAULTS.pageSize, 12, "TensorBoard's own page size");
 });
+
+test("metric settings: sort, order, map and pointing-game misses validate and persist", () => {
+  const d = sanitize({});
+  assert.deepEqual([d.sortMetric, d.sortOrder, d.metricMap, d.onlyMissed], ["", "worst", "", false], "sample order");
+  const bad = sanitize({ sortMetric: 3, sortOrder: "sideways", metricMap: null, onlyMissed: "yes" });
+  assert.deepEqual([bad.sortMetric, bad.sortOrder, bad.metricMap, bad.onlyMissed], ["", "worst", "", false]);
+  const store = memoryStore();
+  saveSettings(store, { ...DEFAULTS, sortMetric: "deletion", sortOrder: "best", metricMap: "gradcam", onlyMissed: true });
+  const back = loadSettings(store);
+  assert.deepEqual([back.sortMetric, back.sortOrder, back.metricMap, back.onlyMissed], ["deletion", "best", "gradcam", true]);
+});

@@ -11,6 +11,7 @@ import type { Picture } from "../data/blobs";
 import { className, isWrong, type StepData } from "../data/step_data";
 import { h, icon } from "../dom";
 import { shownSamples } from "../model/layout";
+import { arrangeSamples, describeMetric, directionText, formatMetric, KNOWN_MAP_METRICS, metricMeta, sampleValue } from "../model/metrics";
 import type { DisplayRange } from "../render/normalise";
 import { groupRanges, spanOf, TilePainter, type BlockGroup, type Extrema } from "../render/pipeline";
 import { formatValue } from "../render/pixels";
@@ -41,6 +42,8 @@ interface MapTile {
   rangeLabel: HTMLElement | null;
   name: string;
   range: DisplayRange | null;
+  /** The metric values under the tile; null when none are logged. */
+  metrics: HTMLElement | null;
 }
 
 interface ColumnHead {
@@ -48,6 +51,14 @@ interface ColumnHead {
   lo: HTMLElement;
   hi: HTMLElement;
   box: HTMLElement;
+  /** The map columns (indices of the step's maps) whose ranges the bar spans. */
+  columns: number[];
+}
+
+/** Which samples a grid shows, in which order, and what a metric sort or filter did to them. */
+interface Shown {
+  samples: number[];
+  note: string | null;
 }
 
 function zoomOf(s: Settings): number | null {
@@ -74,14 +85,17 @@ export class GridView {
   private readonly structure: string;
   private data: StepData;
   private samples: number[];
+  private note: string | null;
 
   constructor(
     data: StepData,
     private readonly host: GridHost,
   ) {
     this.data = data;
-    this.samples = this.pickSamples(data);
-    this.structure = GridView.structureOf(data, host, this.samples);
+    const shown = this.pickSamples(data);
+    this.samples = shown.samples;
+    this.note = shown.note;
+    this.structure = GridView.structureOf(data, host, shown);
     this.canvas = h("canvas", { className: "tbs-grid-canvas", attrs: { "aria-hidden": "true" } });
     this.el = data.activations ? this.buildActivations() : this.buildMaps();
     this.el.addEventListener("mousemove", (e) => this.onHover(e));
@@ -109,31 +123,41 @@ export class GridView {
   }
 
   /** What decides the grid's elements: a new step with the same structure reuses them. */
-  static structureOf(data: StepData, host: GridHost, samples: number[]): string {
+  static structureOf(data: StepData, host: GridHost, shown: Shown): string {
     const s = host.settings();
     return JSON.stringify([
-      data.maps.map((m) => [m.name, m.info.height, m.info.width]),
+      data.maps.map((m) => [m.name, m.info.height, m.info.width, Object.keys(m.info.metrics ?? {})]),
       data.activations ? [data.activations.info.channels, data.activations.info.height, data.activations.info.width] : null,
       data.images.map((im) => (im ? [im.width, im.height] : null)),
-      samples,
+      shown.samples,
+      shown.note,
       s.view === "side",
       s.zoom,
     ]);
   }
 
-  private pickSamples(data: StepData): number[] {
+  /**
+   * The samples to show: those the picker and "only wrong predictions" leave, then sorted and
+   * filtered by a metric (map grids).
+   */
+  private pickSamples(data: StepData): Shown {
     const s = this.host.settings();
-    return shownSamples(data.numSamples, this.host.pickedSamples(), s.onlyWrong, (i) => isWrong(data.frame.samples[i]));
+    const base = shownSamples(data.numSamples, this.host.pickedSamples(), s.onlyWrong, (i) => isWrong(data.frame.samples[i]));
+    if (data.activations) return { samples: base, note: null };
+    return arrangeSamples(base, data.maps, { metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed });
   }
 
   /** Shows `data` in this grid's elements when its structure is the same; false when a new grid is needed. */
   update(data: StepData): boolean {
-    const samples = this.pickSamples(data);
-    if (GridView.structureOf(data, this.host, samples) !== this.structure) return false;
+    const shown = this.pickSamples(data);
+    if (GridView.structureOf(data, this.host, shown) !== this.structure) return false;
     this.data = data;
-    this.samples = samples;
-    for (const tile of this.tiles) tile.painter = new TilePainter(this.blockOf(tile.sample, tile.column)!, data.images[tile.sample] ?? null);
-    for (const row of this.el.querySelectorAll<HTMLElement>("tbody > tr")) {
+    this.samples = shown.samples;
+    for (const tile of this.tiles) {
+      tile.painter = new TilePainter(this.blockOf(tile.sample, tile.column)!, data.images[tile.sample] ?? null);
+      this.fillMetrics(tile);
+    }
+    for (const row of this.el.querySelectorAll<HTMLElement>("tbody > tr[data-sample]")) {
       const i = Number(row.dataset.sample);
       row.replaceChild(this.rowLabel(i), row.firstElementChild!);
       row.classList.toggle("tbs-wrong", isWrong(data.frame.samples[i]));
@@ -156,8 +180,18 @@ export class GridView {
   private emptyNote(): HTMLElement | null {
     if (this.samples.length) return null;
     const s = this.host.settings();
-    const why = s.onlyWrong ? "No sample of this step has a wrong prediction" : "No sample of this step is among the samples picked";
+    const why =
+      s.onlyMissed && this.note && !this.note.startsWith("No map")
+        ? "No sample shown missed the pointing game"
+        : s.onlyWrong
+          ? "No sample of this step has a wrong prediction"
+          : "No sample of this step is among the samples picked";
     return h("div", { className: "tbs-loading tbs-nosamples", text: `${why} (${this.data.numSamples} samples).` });
+  }
+
+  /** What a metric sort or filter did to the rows, above them. */
+  private sortNote(): HTMLElement | null {
+    return this.note ? h("div", { className: "tbs-sortnote", attrs: { role: "note" }, text: this.note }) : null;
   }
 
   private gridClasses(extra = ""): string {
@@ -172,8 +206,8 @@ export class GridView {
     const side = s.view === "side";
     const hasImages = data.images.some((x) => x !== null);
     const showInput = hasImages && !side;
-    const heads = data.maps.map((m) => {
-      const head = this.columnHead();
+    const heads = data.maps.map((m, j) => {
+      const head = this.columnHead([j]);
       this.heads.push(head);
       const sub = [m.info.method && m.info.method !== m.info.key ? m.info.method : "", m.info.layer && !m.info.key.includes(m.info.layer) ? `@ ${m.info.layer}` : ""]
         .filter(Boolean)
@@ -193,19 +227,19 @@ export class GridView {
       const cells: HTMLElement[] = [];
       if (showInput) cells.push(h("td", null, picture ? this.inputTile(i, picture, zoom) : null));
       data.maps.forEach((m, j) => {
-        cells.push(h("td", null, this.mapTile(i, j, m.name, new TilePainter(m.blocks[i], picture), picture, zoom, true)));
+        cells.push(h("td", null, this.mapTile(i, j, m.name, new TilePainter(m.blocks[i], picture), picture, zoom, { evolution: true, metrics: hasMetrics(m) })));
       });
       body.appendChild(h("tr", { className: isWrong(data.frame.samples[i]) ? "tbs-wrong" : "", attrs: { "data-sample": i } }, this.rowLabel(i), ...cells));
     }
     const head = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })), showInput ? h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })) : null, ...heads);
-    return h("div", { className: "tbs-grid-wrap" }, this.canvas, h("table", { className: this.gridClasses() }, h("thead", null, head), body), this.emptyNote());
+    return h("div", { className: "tbs-grid-wrap" }, this.sortNote(), this.canvas, h("table", { className: this.gridClasses() }, h("thead", null, head), body), this.emptyNote());
   }
 
   private buildActivations(): HTMLElement {
     const data = this.data;
     const act = data.activations!;
     const info = act.info;
-    const head = this.columnHead();
+    const head = this.columnHead([0]);
     this.heads.push(head);
     const hasImages = data.images.some((x) => x !== null);
     const body = h("tbody");
@@ -215,7 +249,7 @@ export class GridView {
       const tiles = h("div", { className: "tbs-channels" });
       act.blocks[i].forEach((block, c) => {
         const index = info.channel_index[i]?.[c];
-        const tile = this.mapTile(i, c, `channel ${index}`, new TilePainter(block, null), null, zoom, false);
+        const tile = this.mapTile(i, c, `channel ${index}`, new TilePainter(block, null), null, zoom, { evolution: false, metrics: false });
         tile.classList.add("tbs-channel");
         tile.title = `channel ${index}, mean activation ${formatValue(info.channel_mean[i]?.[c] ?? NaN)}`;
         tile.appendChild(h("span", { className: "tbs-channel-index", text: `#${index}` }));
@@ -242,11 +276,11 @@ export class GridView {
     return h("div", { className: "tbs-grid-wrap" }, this.canvas, h("table", { className: this.gridClasses(" tbs-activations") }, h("thead", null, headRow), body), this.emptyNote());
   }
 
-  private columnHead(): ColumnHead {
+  private columnHead(columns: number[]): ColumnHead {
     const bar = colorbarStrip();
     const lo = h("span", { className: "tbs-cb-lo" });
     const hi = h("span", { className: "tbs-cb-hi" });
-    return { bar, lo, hi, box: h("div", { className: "tbs-colorbar" }, lo, bar, hi) };
+    return { bar, lo, hi, box: h("div", { className: "tbs-colorbar" }, lo, bar, hi), columns };
   }
 
   /** A box the size of a picture of `width` × `height` pixels (twice as wide side by side). */
@@ -276,12 +310,20 @@ export class GridView {
     return box;
   }
 
-  private mapTile(sample: number, column: number, name: string, painter: TilePainter, picture: Picture | null, zoom: number | null, withEvolution: boolean): HTMLElement {
+  /**
+   * A map tile's box. In map grids (`evolution`) it has the evolution button and the tile's own
+   * range under it; with `metrics`, the metric values under that.
+   */
+  private mapTile(sample: number, column: number, name: string, painter: TilePainter, picture: Picture | null, zoom: number | null, opts: { evolution: boolean; metrics: boolean }): HTMLElement {
     const pair = this.host.settings().view === "side" && picture !== null;
     const tile = this.box(`tbs-tile${picture ? " tbs-has-input" : ""}${pair ? " tbs-pair" : ""}`, painter.width, painter.height, zoom, pair);
     const tileIndex = this.tiles.length;
-    const rangeLabel = withEvolution ? h("div", { className: "tbs-tile-range" }) : null;
-    this.tiles.push({ sample, column, painter, box: tile, rangeLabel, name, range: null });
+    const boxed = opts.evolution || opts.metrics;
+    const rangeLabel = boxed ? h("div", { className: "tbs-tile-range" }) : null;
+    const metrics = opts.metrics ? h("div", { className: "tbs-tile-metrics", attrs: { "data-tile": tileIndex } }) : null;
+    const entry: MapTile = { sample, column, painter, box: tile, rangeLabel, name, range: null, metrics };
+    this.tiles.push(entry);
+    this.fillMetrics(entry);
     tile.tabIndex = 0;
     tile.setAttribute("role", "button");
     tile.setAttribute("aria-label", `Enlarge sample ${sample}, ${name}`);
@@ -291,22 +333,47 @@ export class GridView {
     const open = this.openHandlers(sample, column);
     tile.addEventListener("click", open.click);
     tile.addEventListener("keydown", open.keydown);
-    if (!withEvolution) return tile;
-    const evo = h("button", {
-      className: "tbs-evo",
-      title: `Evolution of sample ${sample} over every stored step`,
-      attrs: { type: "button", "aria-label": `Evolution of sample ${sample} over the steps, ${name}` },
-      on: {
-        click: (e) => {
-          e.stopPropagation();
-          this.host.openEvolution(sample, column);
+    if (!boxed) return tile;
+    if (opts.evolution) {
+      const evo = h("button", {
+        className: "tbs-evo",
+        title: `Evolution of sample ${sample} over every stored step`,
+        attrs: { type: "button", "aria-label": `Evolution of sample ${sample} over the steps, ${name}` },
+        on: {
+          click: (e) => {
+            e.stopPropagation();
+            this.host.openEvolution(sample, column);
+          },
+          keydown: (e) => e.stopPropagation(),
         },
-        keydown: (e) => e.stopPropagation(),
-      },
+      });
+      evo.appendChild(icon("evolution"));
+      tile.appendChild(evo);
+    }
+    return h("div", { className: "tbs-tile-box" }, tile, rangeLabel, metrics);
+  }
+
+  /**
+   * Writes a tile's metric values under it: short labels ("del 0.21 · pg ✓") for the eye, the full
+   * names, values and directions for screen readers; the hover read-out adds what each measures and its options.
+   */
+  private fillMetrics(tile: MapTile): void {
+    const el = tile.metrics;
+    if (!el) return;
+    const m = this.data.maps[tile.column];
+    const names = metricNames(m?.info.metrics);
+    const parts: HTMLElement[] = [];
+    names.forEach((name, k) => {
+      const meta = metricMeta(name);
+      const v = sampleValue(m.info.metrics[name], tile.sample);
+      const miss = meta.hit && v !== null && v < 0.5;
+      if (k) parts.push(h("span", { className: "tbs-sep", attrs: { "aria-hidden": "true" }, text: " · " }));
+      // Short on screen; in full for screen readers (a labelled image of text, so that nothing hidden
+      // lies in the page for the card's PNG to draw).
+      const spoken = `${meta.full} ${meta.hit ? (v === null ? "not logged" : v >= 0.5 ? "hit" : "missed") : v === null ? "not logged" : String(v)}${meta.direction ? `, ${directionText(meta.direction)}` : ""}`;
+      parts.push(h("span", { className: `tbs-metric${miss ? " tbs-miss" : ""}`, attrs: { "data-metric": name, role: "img", "aria-label": spoken }, text: `${meta.short} ${formatMetric(meta, v)}` }));
     });
-    evo.appendChild(icon("evolution"));
-    tile.appendChild(evo);
-    return h("div", { className: "tbs-tile-box" }, tile, rangeLabel);
+    el.replaceChildren(...parts);
   }
 
   private openHandlers(sample: number, column: number) {
@@ -375,9 +442,9 @@ export class GridView {
         if (perMap) tile.rangeLabel.textContent = rangeText(range);
       }
     }
-    this.heads.forEach((head, j) => {
+    this.heads.forEach((head) => {
       paintColorbar(head.bar, s);
-      const columnRanges = ranges[j] ?? [];
+      const columnRanges = head.columns.flatMap((c) => ranges[c] ?? []);
       if (perMap && columnRanges.length > 1) {
         head.lo.textContent = "";
         head.hi.textContent = "";
@@ -436,6 +503,14 @@ export class GridView {
 
   private onHover(e: MouseEvent): void {
     const target = e.target as Element;
+    const metricsEl = target.closest?.(".tbs-tile-metrics") as HTMLElement | null;
+    if (metricsEl) {
+      const tile = this.tiles[Number(metricsEl.dataset.tile)];
+      const lines = tile ? this.metricLines(tile) : [];
+      if (lines.length) this.host.tooltip.show(lines, e.clientX, e.clientY);
+      else this.host.tooltip.hide();
+      return;
+    }
     const tileEl = target.closest?.("[data-tile]") as HTMLElement | null;
     const tile = tileEl ? this.tiles[Number(tileEl.dataset.tile)] : undefined;
     if (!tile) {
@@ -457,6 +532,18 @@ export class GridView {
     this.host.tooltip.show(lines, e.clientX, e.clientY);
   }
 
+  /** The read-out of a tile's metrics: each in full, its value, direction and options. */
+  private metricLines(tile: MapTile): string[] {
+    const m = this.data.maps[tile.column];
+    if (!m) return [];
+    const lines = [`sample ${tile.sample} · ${tile.name}`];
+    for (const name of metricNames(m.info.metrics)) {
+      const metric = m.info.metrics[name];
+      lines.push(...describeMetric(name, sampleValue(metric, tile.sample), metric.options));
+    }
+    return lines;
+  }
+
   /** Map tiles (or channel tiles) drawn by this grid. */
   get tileCount(): number {
     return this.tiles.length;
@@ -466,6 +553,18 @@ export class GridView {
   get shownSamples(): readonly number[] {
     return this.samples;
   }
+}
+
+function hasMetrics(m: { info: { metrics?: Record<string, unknown> } }): boolean {
+  return Object.keys(m.info.metrics ?? {}).length > 0;
+}
+
+/** A map's metric names: the known ones in their usual order, then any other. */
+function metricNames(metrics: Record<string, unknown> | undefined): string[] {
+  const names = Object.keys(metrics ?? {});
+  const known: readonly string[] = KNOWN_MAP_METRICS;
+  const rank = (n: string) => (known.includes(n) ? known.indexOf(n) : known.length);
+  return names.sort((a, b) => rank(a) - rank(b));
 }
 
 export function optionsText(options: Record<string, unknown> | undefined): string {

@@ -1,0 +1,144 @@
+"""The metrics in the tab (issue #9): values under each tile and samples sorted and filtered by a
+metric, in real Chromium against a real TensorBoard."""
+
+import json
+import re
+
+import pytest
+
+from tests.browser.conftest import plugin_frame
+from tests.browser.metrics_logdir import (
+    deletion_at,
+    write_metrics_logdir,
+)
+from tests.support.tensorboard import tensorboard
+
+
+@pytest.fixture(scope="module")
+def metrics_site(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("metrics")
+    layers = write_metrics_logdir(logdir)
+    with tensorboard(logdir, load_fast=False, samples_per_plugin="saliency=0", reload_interval=0,
+                     extra_args=["--reload_task=blocking"]) as url:
+        yield url, layers
+
+
+@pytest.fixture
+def metrics_url(metrics_site):
+    return metrics_site[0]
+
+
+def ready(tab, run="alpha", tag="probe"):
+    card = tab.card(run, tag)
+    card.scroll_into_view_if_needed()
+    card.locator("table.tbs-grid .tbs-tile").first.wait_for(timeout=20_000)
+    tab.settled()
+    return card
+
+
+def rows(card):
+    return [int(r.get_attribute("data-sample")) for r in card.locator("tbody tr[data-sample]").all()]
+
+
+def metric_row(tab, card, sample, column):
+    """The metric values under map `column` of `sample`'s row (the input is the row's first cell)."""
+    return card.locator(f"tbody tr[data-sample='{sample}'] td").nth(column + 1).locator(".tbs-tile-metrics")
+
+
+def sort_by(tab, metric, order="worst"):
+    tab.frame.get_by_label("Sort samples").select_option(json.dumps([metric, order], separators=(",", ":")))
+
+
+def hover_center(tab, locator):
+    locator.evaluate("e => e.scrollIntoView({block: 'center'})")
+    box = locator.bounding_box()
+    tab.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_each_tile_shows_its_metric_values_and_names_them_in_full_on_hover(open_tab, metrics_url):
+    tab = open_tab(metrics_url, viewport=(1600, 1000))
+    card = ready(tab)
+    # Step 30: gradcam of sample 1 has deletion 0.70, insertion 0.20 and missed the pointing game.
+    row = metric_row(tab, card, 1, 1)
+    assert row.inner_text().replace("\n", "") == "del 0.70 · ins 0.20 · pg ✗"
+    assert row.locator(".tbs-miss").count() == 1, "a miss is marked"
+    assert metric_row(tab, card, 0, 0).inner_text().replace("\n", "") == "del 0.60 · ins 0.50 · pg ✓"
+    # Screen readers get the full names, values and directions.
+    spoken = row.locator(".tbs-metric").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+    assert spoken == ["deletion AUC 0.7, lower is better", "insertion AUC 0.2, higher is better", "pointing game missed, higher is better"], spoken
+    assert row.get_by_role("img", name="pointing game missed, higher is better").count() == 1
+    hover_center(tab, row)
+    tip = tab.frame.locator(".tbs-tooltip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    assert "sample 1 · gradcam" in text
+    assert "deletion AUC: 0.7 (lower is better)" in text
+    assert "relative: the probability divided by the clean input's, 5 steps, baseline zeros" in text
+    assert "memory" not in text, "internals stay out"
+    assert "insertion AUC: 0.2 (higher is better)" in text and "baseline blur" in text
+    assert "pointing game: miss (higher is better)" in text and "tolerance 2 px" in text
+    # A new step shows its own values in the same elements.
+    slider = card.locator(".tbs-step input[type=range]")
+    slider.focus()
+    tab.page.keyboard.press("Home")
+    card.locator(".tbs-step strong").filter(has_text=re.compile(r"^0$")).wait_for()
+    metric_row(tab, card, 1, 1).filter(has_text=f"del {deletion_at('gradcam', 0)[1]:.2f} · ins").wait_for()
+    # Maps logged through log_saliency(metrics=..., masks=...) show theirs too.
+    model = ready(tab, "model")
+    texts = model.locator(".tbs-tile-metrics").all_inner_texts()
+    assert texts and all(re.fullmatch(r"del \d\.\d\d · ins \d\.\d\d · pg [✓✗]", t.replace("\n", "")) for t in texts), texts
+    assert not tab.errors, tab.errors
+
+
+def test_samples_sort_and_filter_by_a_metric_with_the_other_filters_and_persist(open_tab, metrics_url):
+    tab = open_tab(metrics_url, viewport=(1600, 1000))
+    card = ready(tab)
+    assert rows(card) == [0, 1, 2, 3]
+    sort_by(tab, "deletion")
+    tab.frame.get_by_label("Metric of map").select_option("gradcam")
+    # gradcam's deletion at step 30: [0.3, 0.7, 0.1, 0.5]; worst (highest) first.
+    tab.frame.wait_for_function("() => document.querySelector('.tbs-card[data-run=alpha][data-tag=probe] tbody tr').dataset.sample === '1'")
+    assert rows(card) == [1, 3, 0, 2]
+    assert card.locator(".tbs-sortnote").inner_text() == "Sorted by gradcam's worst deletion AUC first (highest)."
+    sort_by(tab, "deletion", "best")
+    tab.frame.wait_for_function("() => document.querySelector('.tbs-card[data-run=alpha][data-tag=probe] tbody tr').dataset.sample === '2'")
+    assert rows(card) == [2, 0, 3, 1]
+    # The first map that logs it (gradient: [0.6, 0.2, 0.4, 0.8]); insertion's worst is its lowest.
+    tab.frame.get_by_label("Metric of map").select_option("")
+    sort_by(tab, "insertion")
+    tab.frame.wait_for_function("() => document.querySelector('.tbs-card[data-run=alpha][data-tag=probe] tbody tr').dataset.sample === '2'")
+    assert rows(card) == [2, 0, 1, 3], "gradient's insertion [0.5, 0.6, 0.3, 0.7], lowest first"
+    # Pointing-game misses of gradcam ([1, 0, 1, 0]), sorted by its deletion, worst first.
+    tab.frame.get_by_label("Metric of map").select_option("gradcam")
+    sort_by(tab, "deletion")
+    tab.frame.get_by_label("Only pointing-game misses").check()
+    tab.frame.wait_for_function("() => document.querySelectorAll('.tbs-card[data-run=alpha][data-tag=probe] tbody tr').length === 2")
+    assert rows(card) == [1, 3]
+    assert "missed the pointing game (2 of 4)" in card.locator(".tbs-sortnote").inner_text()
+    # With the sample picker and "Only wrong predictions" (samples 1 and 3 are wrong).
+    tab.frame.get_by_label("Samples", exact=True).fill("0-2")
+    tab.frame.wait_for_function("() => document.querySelectorAll('.tbs-card[data-run=alpha][data-tag=probe] tbody tr').length === 1")
+    assert rows(card) == [1]
+    tab.frame.get_by_label("Samples", exact=True).fill("")
+    tab.frame.get_by_label("Only pointing-game misses").uncheck()
+    tab.frame.get_by_label("Only wrong predictions").check()
+    tab.frame.wait_for_function("() => document.querySelectorAll('.tbs-card[data-run=alpha][data-tag=probe] tbody tr').length === 2")
+    assert rows(card) == [1, 3]
+    tab.frame.get_by_label("Only wrong predictions").uncheck()
+    tab.frame.wait_for_function("() => document.querySelectorAll('.tbs-card[data-run=alpha][data-tag=probe] tbody tr').length === 4")
+    assert rows(card) == [1, 3, 0, 2]
+    # The sort applies at every step the card shows, and survives a reload.
+    tab.page.reload()
+    frame = plugin_frame(tab.page)
+    tab.frame = frame
+    card = ready(tab)
+    assert rows(card) == [1, 3, 0, 2]
+    assert json.loads(frame.get_by_label("Sort samples").input_value()) == ["deletion", "worst"]
+    assert frame.get_by_label("Metric of map").input_value() == "gradcam"
+    # A metric the chosen map does not log leaves the samples in their order, and says so.
+    sort_by(tab, "energy_pointing_game")
+    frame.locator(".tbs-card[data-run=alpha][data-tag=probe] .tbs-sortnote").filter(has_text="energy").wait_for()
+    assert "No map gradcam of this step logs the energy pointing game" in card.locator(".tbs-sortnote").inner_text()
+    assert rows(card) == [0, 1, 2, 3]
+    sort_by(tab, "", "worst")
+    assert not tab.errors, tab.errors
