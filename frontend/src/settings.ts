@@ -44,6 +44,8 @@ export interface Settings {
   metricMap: string;
   /** Show only the samples whose map missed the pointing game. */
   onlyMissed: boolean;
+  /** A chart of each metric's mean over steps in every card that logs metrics. */
+  charts: boolean;
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -71,6 +73,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   sortOrder: "worst",
   metricMap: "",
   onlyMissed: false,
+  charts: true,
 } as Settings);
 
 export const VIEWS: readonly View[] = ["overlay", "heatmap", "masked", "side"];
@@ -124,6 +127,7 @@ export function sanitize(raw: unknown): Settings {
     sortOrder: pick(SORT_ORDERS, r.sortOrder, d.sortOrder),
     metricMap: typeof r.metricMap === "string" ? r.metricMap.slice(0, 200) : d.metricMap,
     onlyMissed: typeof r.onlyMissed === "boolean" ? r.onlyMissed : d.onlyMissed,
+    charts: typeof r.charts === "boolean" ? r.charts : d.charts,
   };
 }
 

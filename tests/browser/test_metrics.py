@@ -1,5 +1,5 @@
-"""The metrics in the tab (issue #9): values under each tile and samples sorted and filtered by a
-metric, in real Chromium against a real TensorBoard."""
+"""The metrics in the tab (issue #9): values under each tile, samples sorted and filtered by a
+metric, and charts of each metric over steps, in real Chromium against a real TensorBoard."""
 
 import json
 import re
@@ -8,6 +8,8 @@ import pytest
 
 from tests.browser.conftest import plugin_frame
 from tests.browser.metrics_logdir import (
+    EVIL_KEY,
+    STEPS,
     deletion_at,
     write_metrics_logdir,
 )
@@ -47,6 +49,14 @@ def metric_row(tab, card, sample, column):
 
 def sort_by(tab, metric, order="worst"):
     tab.frame.get_by_label("Sort samples").select_option(json.dumps([metric, order], separators=(",", ":")))
+
+
+def click_center(tab, locator):
+    """Clicks the middle of an element as a user would, once it sits in the middle of the view (the
+    sticky group headers stay clear of it)."""
+    locator.evaluate("e => e.scrollIntoView({block: 'center'})")
+    box = locator.bounding_box()
+    tab.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 def hover_center(tab, locator):
@@ -142,3 +152,102 @@ def test_samples_sort_and_filter_by_a_metric_with_the_other_filters_and_persist(
     assert rows(card) == [0, 1, 2, 3]
     sort_by(tab, "", "worst")
     assert not tab.errors, tab.errors
+
+
+def test_each_metric_is_charted_over_steps_and_a_click_moves_the_card_and_linked_cards(open_tab, metrics_url):
+    tab = open_tab(metrics_url, viewport=(1600, 1000))
+    card = ready(tab)
+    beta = ready(tab, "beta")
+    charts = card.locator(".tbs-charts")
+    assert [f.get_attribute("data-metric") for f in charts.locator("figure").all()] == ["deletion", "insertion", "pointing_game"]
+    deletion = charts.locator("figure[data-metric=deletion]")
+    assert "deletion AUC" in deletion.inner_text() and "lower is better" in deletion.inner_text()
+    svg = deletion.locator("svg.tbs-chart")
+    assert svg.locator(".tbs-axis-label text").all_text_contents() == ["step", "mean AUC"]
+    assert len(svg.locator(".tbs-ticks text").all_text_contents()) >= 6, "tick labels on both axes"
+    # One line per map key, one point per step, from the step list's index (no frame read).
+    assert [g.get_attribute("data-key") for g in svg.locator("g.tbs-series").all()] == ["gradient", "gradcam"]
+    points = svg.locator("g[data-key=gradcam] circle.tbs-pt")
+    assert [int(p.get_attribute("data-step")) for p in points.all()] == list(STEPS)
+    # gradcam's mean deletion falls from 0.7 to 0.4: each point lower on screen than the one before.
+    ys = [float(p.get_attribute("cy")) for p in points.all()]
+    assert ys == sorted(ys), ys
+    # Each method has its own colour, the same in the legend.
+    colour = lambda loc: loc.evaluate("e => getComputedStyle(e).stroke || getComputedStyle(e).backgroundColor")
+    line_colours = {g.get_attribute("data-key"): colour(g.locator("path.tbs-line")) for g in svg.locator("g.tbs-series").all()}
+    assert line_colours["gradient"] != line_colours["gradcam"]
+    swatch = card.locator(".tbs-legend li[data-key=gradcam] .tbs-legend-swatch")
+    assert swatch.evaluate("e => getComputedStyle(e).backgroundColor") == line_colours["gradcam"]
+    # Hover: the value of every method at the nearest step.
+    hover_center(tab, points.nth(1))
+    tip = tab.frame.locator(".tbs-tooltip")
+    tip.wait_for(state="visible")
+    mean = sum(deletion_at("gradcam", 10)) / 4
+    assert tip.inner_text().split("\n")[:3] == ["step 10", f"gradient: {sum(deletion_at('gradient', 10)) / 4:.4g}", f"gradcam: {mean:.4g}"]
+    # The step on screen is marked; a click on step 10 moves the card there.
+    marker = svg.locator("line.tbs-marker")
+    before = marker.get_attribute("x1")
+    assert float(before) == pytest.approx(float(points.nth(3).get_attribute("cx")), abs=0.2)
+    tab.frame.get_by_label("Link steps").check()
+    click_center(tab, points.nth(1))
+    card.locator(".tbs-step strong").filter(has_text=re.compile(r"^10$")).wait_for()
+    assert float(marker.get_attribute("x1")) == pytest.approx(float(points.nth(1).get_attribute("cx")), abs=0.2)
+    assert card.locator(".tbs-step input[type=range]").input_value() == "1"
+    beta.locator(".tbs-step strong").filter(has_text=re.compile(r"^10$")).wait_for()
+    metric_row(tab, card, 1, 1).filter(has_text=f"del {deletion_at('gradcam', 10)[1]:.2f} · ins").wait_for()
+    # Names from the logs stay text: the legend shows the hostile key as it is.
+    assert beta.locator(".tbs-legend li").first.inner_text() == EVIL_KEY
+    assert not tab.dialogs and not tab.errors, (tab.dialogs, tab.errors)
+    # Charts switch off from the sidebar, for every card.
+    tab.frame.get_by_label("Charts over steps").uncheck()
+    assert card.locator(".tbs-charts").is_hidden()
+    tab.frame.get_by_label("Charts over steps").check()
+    card.locator(".tbs-charts svg.tbs-chart").first.wait_for()
+    # Still one canvas per live card: charts are SVG.
+    assert tab.frame.locator(".tbs-card canvas").count() == tab.frame.evaluate("tbsDebug.liveCards()")
+
+
+def test_the_charts_follow_the_dark_theme(open_tab, metrics_url):
+    tab = open_tab(metrics_url)
+    card = ready(tab)
+    svg = card.locator("figure[data-metric=deletion] svg.tbs-chart")
+    read = lambda: svg.evaluate("""s => ({
+        line: getComputedStyle(s.querySelector('g[data-key=gradcam] path.tbs-line')).stroke,
+        tick: getComputedStyle(s.querySelector('.tbs-ticks text')).fill,
+        card: getComputedStyle(s.closest('.tbs-card')).backgroundColor})""")
+    light = read()
+    tab.page.get_by_role("button", name="Menu for changing light or dark theme").click()
+    tab.page.get_by_role("menuitem", name="Dark").click()
+    tab.frame.wait_for_function("() => document.querySelector('.tbs-root').dataset.theme === 'dark'")
+    dark = read()
+    assert dark["card"] != light["card"]
+    assert dark["line"] != light["line"], "a lighter palette on the dark card"
+    assert dark["tick"] != light["tick"]
+    lum = lambda c: sum(int(v) for v in re.findall(r"\d+", c)[:3]) / 3
+    assert lum(dark["tick"]) > lum(dark["card"]) + 60, "tick labels readable on the dark card"
+    assert lum(dark["line"]) > lum(dark["card"]) + 60, "lines readable on the dark card"
+
+
+def test_a_card_png_carries_its_metric_charts(open_tab, metrics_url, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    tab = open_tab(metrics_url, viewport=(1600, 1000))
+    card = ready(tab)
+    svg = card.locator("figure[data-metric=deletion] svg.tbs-chart")
+    colour = svg.locator("g[data-key=gradcam] path.tbs-line").evaluate("e => getComputedStyle(e).stroke")
+    rgb = np.array([int(v) for v in re.findall(r"\d+", colour)[:3]], np.float64)
+    card_box, chart_box = card.bounding_box(), svg.bounding_box()
+    with tab.page.expect_download() as download:
+        card.get_by_role("button", name="Download this card as PNG").click()
+    path = tmp_path / "card.png"
+    download.value.save_as(path)
+    image = np.asarray(Image.open(path).convert("RGB"), np.float64)
+    k = image.shape[1] / card_box["width"]
+    x0, y0 = int((chart_box["x"] - card_box["x"]) * k), int((chart_box["y"] - card_box["y"]) * k)
+    chart = image[y0:y0 + int(chart_box["height"] * k), x0:x0 + int(chart_box["width"] * k)]
+    # The line is 1.5 px wide and anti-aliased: pixels near its colour, not only exactly it.
+    near = np.abs(chart - rgb).sum(axis=2) < 60
+    assert near.sum() > 100, f"gradcam's line ({colour}) is in the PNG's chart: {near.sum()} pixels"
+    above = image[: max(1, y0 - 40)]
+    assert (np.abs(above - rgb).sum(axis=2) < 60).sum() == 0, "and only where the chart is"

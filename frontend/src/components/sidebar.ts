@@ -182,7 +182,7 @@ export class Sidebar {
   }
 
   /**
-   * Sorting and filtering every card's samples by a metric of one map.
+   * Sorting and filtering every card's samples by a metric of one map, and the charts over steps.
    * One sort select holds metric and order ("Worst deletion AUC first (highest)").
    */
   private metricControls(): HTMLElement[] {
@@ -207,6 +207,7 @@ export class Sidebar {
       h("div", { className: "tbs-field" }, h("label", { attrs: { for: sortId }, text: "Sort samples" }), this.sortSelect),
       h("div", { className: "tbs-field", title: "The map whose metric values sort the samples and pick the pointing-game misses" }, h("label", { attrs: { for: mapId }, text: "Metric of map" }), this.mapSelect),
       this.checkbox("onlyMissed", "Only pointing-game misses", "Show only the samples whose map (the one chosen above) missed the pointing game"),
+      this.checkbox("charts", "Charts over steps", "In each card that logs metrics, a chart of each metric's mean over the stored steps"),
     ];
   }
 
@@ -240,7 +241,7 @@ export class Sidebar {
     this.fillMapOptions();
   }
 
-  private checkbox(key: "linkSteps" | "onlyWrong" | "onlyMissed", label: string, description: string): HTMLElement {
+  private checkbox(key: "linkSteps" | "onlyWrong" | "onlyMissed" | "charts", label: string, description: string): HTMLElement {
     const id = uid(key);
     const box = h("input", {
       attrs: { type: "checkbox", id, "data-setting": key, "aria-description": description },
