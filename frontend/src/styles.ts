@@ -221,6 +221,12 @@ tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-root[data-theme=dark] .tbs-s3 { --tbs-c: #fb6a4a; } .tbs-root[data-theme=dark] .tbs-s4 { --tbs-c: #b5a3de; } .tbs-root[data-theme=dark] .tbs-s5 { --tbs-c: #c49c94; }
 .tbs-root[data-theme=dark] .tbs-s6 { --tbs-c: #f7b6d2; } .tbs-root[data-theme=dark] .tbs-s7 { --tbs-c: #c7c7c7; } .tbs-root[data-theme=dark] .tbs-s8 { --tbs-c: #dbdb8d; }
 .tbs-root[data-theme=dark] .tbs-s9 { --tbs-c: #9edae5; }
+.tbs-cascade-bar { display: flex; align-items: center; gap: 8px; font-size: 12px; color: var(--tbs-muted); margin: 2px 0 4px; flex-wrap: wrap; }
+.tbs-cascade-bar select { font: inherit; color: var(--tbs-text); background: transparent; border: 0; border-bottom: 1px solid var(--tbs-control-line); padding: 2px; }
+.tbs-cascade-bar select option { background: var(--tbs-surface); color: var(--tbs-text); }
+.tbs-cascade-facts .tbs-v { color: var(--tbs-text); }
+.tbs-cascade-caption { font-size: 11px; color: var(--tbs-muted); margin-top: 4px; }
+.tbs-grid.tbs-cascade .tbs-rowlabel .tbs-col-sub { font-size: 10px; }
 `;
 
 export function injectStyles(doc: Document): void {

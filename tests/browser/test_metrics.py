@@ -1,5 +1,6 @@
 """The metrics in the tab (issue #9): values under each tile, samples sorted and filtered by a
-metric, and charts of each metric over steps, in real Chromium against a real TensorBoard."""
+metric, charts of each metric over steps, and the randomisation test as Adebayo et al.'s figure, in
+real Chromium against a real TensorBoard."""
 
 import json
 import re
@@ -8,7 +9,9 @@ import pytest
 
 from tests.browser.conftest import plugin_frame
 from tests.browser.metrics_logdir import (
+    CORRELATIONS,
     EVIL_KEY,
+    STAGES,
     STEPS,
     deletion_at,
     write_metrics_logdir,
@@ -226,6 +229,62 @@ def test_the_charts_follow_the_dark_theme(open_tab, metrics_url):
     lum = lambda c: sum(int(v) for v in re.findall(r"\d+", c)[:3]) / 3
     assert lum(dark["tick"]) > lum(dark["card"]) + 60, "tick labels readable on the dark card"
     assert lum(dark["line"]) > lum(dark["card"]) + 60, "lines readable on the dark card"
+
+
+def test_a_randomisation_tag_is_the_sanity_check_figure(open_tab, metrics_site):
+    url, layers = metrics_site
+    tab = open_tab(url, viewport=(1600, 1000))
+    card = tab.card("alpha", "probe/randomisation")
+    card.scroll_into_view_if_needed()
+    table = card.locator("table.tbs-cascade")
+    table.wait_for(timeout=20_000)
+    tab.settled()
+    # Rows: the original model, then each stage in the test's order; columns: the methods.
+    assert [r.get_attribute("data-stage") for r in table.locator("tbody tr").all()] == ["", *STAGES]
+    assert table.locator("tbody tr th b").all_inner_texts() == ["original model", *STAGES]
+    assert "with the 1 layer above it" in table.locator("tbody tr[data-stage=features] th").inner_text(), "cascading"
+    assert [t.strip() for t in table.locator("thead th .tbs-col-key").all_inner_texts()] == ["input", "gradient", "gradcam"]
+    # Each cell: the map drawn (on the card's one canvas) and its ρ with the original's.
+    for stage in STAGES:
+        for column, key in ((0, "gradient"), (1, "gradcam")):
+            cell = table.locator(f"tbody tr[data-stage={stage}] td").nth(column + 1)
+            assert cell.locator(".tbs-tile-metrics").inner_text() == f"ρ {CORRELATIONS[(key, stage)][0]:.2f}"
+    assert table.locator("tbody tr[data-stage=''] .tbs-tile-metrics").first.inner_text() == "original"
+    tiles = table.locator(".tbs-tile[data-column]")
+    assert tiles.count() == 6 + 1, "six maps and the input, one sample"
+    for i in range(tiles.count()):
+        assert tab.tile_pixels(tiles.nth(i))["variance"] > 1, "every cell is drawn"
+    hover_center(tab, table.locator("tbody tr[data-stage=features] .tbs-tile-metrics").first)
+    tip = tab.frame.locator(".tbs-tooltip")
+    tip.wait_for(state="visible")
+    assert "Spearman ρ with the original map: 0.2 (lower is better)" in tip.inner_text()
+    assert "of |map|" in tip.inner_text() and "cascading order" in tip.inner_text()
+    # One sample at a time: the picker shows another, with its own ρ.
+    card.get_by_label("Sample of the randomisation figure").select_option("2")
+    table.locator("tbody tr[data-stage=features] .tbs-tile-metrics").first.filter(has_text=f"ρ {CORRELATIONS[('gradient', 'features')][2]:.2f}").wait_for()
+    assert card.locator(".tbs-cascade-facts").inner_text().startswith("label triangle")
+    # Its chart: the Spearman ρ of the last stage (every layer random) over the steps it was run at.
+    chart = card.locator(".tbs-charts figure[data-metric=spearman]")
+    assert "features re-initialised" in chart.inner_text()
+    assert card.get_by_label("Stage", exact=True).input_value() == "features"
+    assert [int(p.get_attribute("data-step")) for p in chart.locator("g[data-key=gradcam] circle.tbs-pt").all()] == [10, 30]
+    card.get_by_label("Stage", exact=True).select_option("head")
+    card.locator(".tbs-charts figure[data-metric=spearman]").filter(has_text="head re-initialised").wait_for()
+    # The enlarged view of a cell is that stage's map.
+    table.locator("tbody tr[data-stage=head] .tbs-tile[data-column='4']").click()
+    tab.frame.locator("dialog.tbs-dialog h2").filter(has_text="gradcam @ head").wait_for()
+    assert tab.frame.get_by_role("tab", name="Deletion & insertion").count() == 0, "no curves in a randomisation tag"
+    tab.page.keyboard.press("Escape")
+    # The run logged by log_saliency(metrics=[..., "randomisation"]): a row per layer re-initialised.
+    model = tab.card("model", "probe/randomisation")
+    model.scroll_into_view_if_needed()
+    model.locator("table.tbs-cascade").wait_for(timeout=20_000)
+    assert [r.get_attribute("data-stage") for r in model.locator("table.tbs-cascade tbody tr").all()] == ["", *layers]
+    assert len(layers) >= 3
+    rhos = model.locator("tbody tr:not([data-stage='']) .tbs-tile-metrics").all_inner_texts()
+    assert len(rhos) == 2 * len(layers) and all(re.fullmatch(r"ρ (-?\d+\.\d+(e-\d+)?|0)", t) for t in rhos), rhos
+    assert tab.frame.locator(".tbs-card canvas").count() == tab.frame.evaluate("tbsDebug.liveCards()")
+    assert not tab.errors, tab.errors
 
 
 def test_a_card_png_carries_its_metric_charts(open_tab, metrics_url, tmp_path):

@@ -69,6 +69,8 @@ export class Card implements GridHost {
   private readonly wideButton: HTMLButtonElement;
   private readonly exportLink: HTMLAnchorElement;
   private readonly charts: MetricCharts;
+  /** The sample a randomisation card's figure shows (null: the first shown). */
+  private cascadeChoice: number | null = null;
 
   constructor(
     readonly run: string,
@@ -125,8 +127,14 @@ export class Card implements GridHost {
    * the cards really near the screen start loading.
    */
   private placeholder(text: string): HTMLElement {
-    const rows = Math.max(1, Math.min(64, this.info.num_samples || 1));
-    const columns = Math.max(1, (this.info.map_keys?.length || 1) + 1);
+    let rows = Math.max(1, Math.min(64, this.info.num_samples || 1));
+    let columns = Math.max(1, (this.info.map_keys?.length || 1) + 1);
+    if (this.info.kind === "randomisation") {
+      // The figure: a row per stage (each key is listed once per stage), a column per key.
+      const keys = new Set(this.info.map_keys ?? []).size || 1;
+      columns = keys + 1;
+      rows = Math.max(1, Math.min(64, Math.round((this.info.map_keys?.length || 1) / keys)));
+    }
     return h("div", { className: "tbs-loading tbs-placeholder", text, style: { "aspect-ratio": `${columns + 0.8} / ${rows}` } });
   }
 
@@ -158,6 +166,16 @@ export class Card implements GridHost {
 
   openEvolution(sample: number, column: number): void {
     this.host.openDialog(this, sample, column, "evolution");
+  }
+
+  cascadeSample(): number | null {
+    return this.cascadeChoice;
+  }
+
+  setCascadeSample(sample: number): void {
+    this.cascadeChoice = sample;
+    this.redraw();
+    this.body.querySelector<HTMLSelectElement>(".tbs-cascade-sample")?.focus({ preventScroll: true });
   }
 
   /** The charts of the metrics over steps, when the settings show them and the step list is known. */

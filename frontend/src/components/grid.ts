@@ -9,7 +9,8 @@
 import type { Block } from "../data/block";
 import type { Picture } from "../data/blobs";
 import { className, isWrong, type StepData } from "../data/step_data";
-import { h, icon } from "../dom";
+import { h, icon, uid } from "../dom";
+import { cascadeLayout, type CascadeLayout } from "../model/cascade";
 import { shownSamples } from "../model/layout";
 import { arrangeSamples, describeMetric, directionText, formatMetric, KNOWN_MAP_METRICS, metricMeta, sampleValue } from "../model/metrics";
 import type { DisplayRange } from "../render/normalise";
@@ -29,6 +30,9 @@ export interface GridHost {
   extrema(key: string, stage: string): Extrema;
   openTile(sample: number, column: number): void;
   openEvolution(sample: number, column: number): void;
+  /** The sample a randomisation card shows (its own choice; null: the first shown). */
+  cascadeSample(): number | null;
+  setCascadeSample(sample: number): void;
 }
 
 interface MapTile {
@@ -42,7 +46,7 @@ interface MapTile {
   rangeLabel: HTMLElement | null;
   name: string;
   range: DisplayRange | null;
-  /** The metric values under the tile; null when none are logged. */
+  /** The metric values under the tile (ρ in the randomisation figure); null when none are logged. */
   metrics: HTMLElement | null;
 }
 
@@ -86,6 +90,10 @@ export class GridView {
   private data: StepData;
   private samples: number[];
   private note: string | null;
+  /** The randomisation figure's rows and columns; null for other grids. */
+  private cascade: CascadeLayout | null = null;
+  /** What the randomisation figure's sample bar says of the sample shown. */
+  private cascadeFacts: HTMLElement | null = null;
 
   constructor(
     data: StepData,
@@ -97,7 +105,7 @@ export class GridView {
     this.note = shown.note;
     this.structure = GridView.structureOf(data, host, shown);
     this.canvas = h("canvas", { className: "tbs-grid-canvas", attrs: { "aria-hidden": "true" } });
-    this.el = data.activations ? this.buildActivations() : this.buildMaps();
+    this.el = data.activations ? this.buildActivations() : isCascade(data) ? this.buildCascade() : this.buildMaps();
     this.el.addEventListener("mousemove", (e) => this.onHover(e));
     this.el.addEventListener("mouseleave", () => host.tooltip.hide());
     if (typeof ResizeObserver !== "undefined") {
@@ -126,6 +134,7 @@ export class GridView {
   static structureOf(data: StepData, host: GridHost, shown: Shown): string {
     const s = host.settings();
     return JSON.stringify([
+      data.frame.kind,
       data.maps.map((m) => [m.name, m.info.height, m.info.width, Object.keys(m.info.metrics ?? {})]),
       data.activations ? [data.activations.info.channels, data.activations.info.height, data.activations.info.width] : null,
       data.images.map((im) => (im ? [im.width, im.height] : null)),
@@ -138,12 +147,16 @@ export class GridView {
 
   /**
    * The samples to show: those the picker and "only wrong predictions" leave, then sorted and
-   * filtered by a metric (map grids).
+   * filtered by a metric (map grids); the randomisation figure shows one of them.
    */
   private pickSamples(data: StepData): Shown {
     const s = this.host.settings();
     const base = shownSamples(data.numSamples, this.host.pickedSamples(), s.onlyWrong, (i) => isWrong(data.frame.samples[i]));
     if (data.activations) return { samples: base, note: null };
+    if (isCascade(data)) {
+      const chosen = this.host.cascadeSample();
+      return { samples: base.length ? [chosen !== null && base.includes(chosen) ? chosen : base[0]] : [], note: null };
+    }
     return arrangeSamples(base, data.maps, { metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed });
   }
 
@@ -153,6 +166,7 @@ export class GridView {
     if (GridView.structureOf(data, this.host, shown) !== this.structure) return false;
     this.data = data;
     this.samples = shown.samples;
+    if (this.cascade) this.cascade = cascadeLayout(data.frame.maps, data.frame.randomisation);
     for (const tile of this.tiles) {
       tile.painter = new TilePainter(this.blockOf(tile.sample, tile.column)!, data.images[tile.sample] ?? null);
       this.fillMetrics(tile);
@@ -162,6 +176,7 @@ export class GridView {
       row.replaceChild(this.rowLabel(i), row.firstElementChild!);
       row.classList.toggle("tbs-wrong", isWrong(data.frame.samples[i]));
     }
+    if (this.cascadeFacts && this.samples.length) this.cascadeFacts.replaceChildren(...this.sampleFacts(this.samples[0]));
     return true;
   }
 
@@ -233,6 +248,90 @@ export class GridView {
     }
     const head = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })), showInput ? h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })) : null, ...heads);
     return h("div", { className: "tbs-grid-wrap" }, this.sortNote(), this.canvas, h("table", { className: this.gridClasses() }, h("thead", null, head), body), this.emptyNote());
+  }
+
+  /**
+   * The randomisation test as in Adebayo et al.'s Figure 2, for one sample: rows are the original
+   * model and each stage (layers re-initialised from the output back), columns the methods; each
+   * cell is that stage's map under the display settings, with its Spearman ρ to the original's.
+   */
+  private buildCascade(): HTMLElement {
+    const data = this.data;
+    const s = this.host.settings();
+    const layout = cascadeLayout(data.frame.maps, data.frame.randomisation);
+    this.cascade = layout;
+    const zoom = zoomOf(s);
+    const side = s.view === "side";
+    const i = this.samples[0];
+    const bar = this.cascadeBar();
+    if (i === undefined) return h("div", { className: "tbs-grid-wrap tbs-cascade-wrap" }, bar, this.emptyNote());
+    const picture = data.images[i] ?? null;
+    const showInput = picture !== null && !side;
+    const heads = layout.keys.map((key) => {
+      const head = this.columnHead(layout.stages.map((st) => layout.cell(key, st.stage)).filter((c) => c >= 0));
+      this.heads.push(head);
+      return h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: key }), head.box);
+    });
+    const body = h("tbody");
+    layout.stages.forEach((stage, row) => {
+      const label = h(
+        "th",
+        { className: "tbs-rowlabel", attrs: { scope: "row" } },
+        h("b", { text: stage.label }),
+        h("div", { className: "tbs-col-sub", text: stage.detail }),
+      );
+      const cells: HTMLElement[] = [];
+      if (showInput) cells.push(h("td", null, row === 0 ? this.inputTile(i, picture!, zoom) : null));
+      for (const key of layout.keys) {
+        const j = layout.cell(key, stage.stage);
+        const m = data.maps[j];
+        if (!m) {
+          cells.push(h("td", { className: "tbs-muted tbs-small", text: "not logged" }));
+          continue;
+        }
+        cells.push(h("td", null, this.mapTile(i, j, m.name, new TilePainter(m.blocks[i], picture), picture, zoom, { evolution: false, metrics: true })));
+      }
+      body.appendChild(h("tr", { attrs: { "data-stage": stage.stage } }, label, ...cells));
+    });
+    const head = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "model" })), showInput ? h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })) : null, ...heads);
+    const order = layout.order === "cascading" ? "cascading: each row re-initialises one more layer, from the output back" : layout.order === "independent" ? "independent: each row re-initialises one layer alone" : "";
+    const caption = h("div", { className: "tbs-cascade-caption" }, `ρ: Spearman rank correlation of each map with the original model's${order ? ` (${order})` : ""}. Maps that stay alike once the weights are random (high ρ) fail the sanity check.`);
+    return h("div", { className: "tbs-grid-wrap tbs-cascade-wrap" }, bar, this.canvas, h("table", { className: this.gridClasses(" tbs-cascade"), attrs: { "data-sample": i } }, h("thead", null, head), body), caption);
+  }
+
+  /** The randomisation figure's sample picker and the facts of the sample shown. */
+  private cascadeBar(): HTMLElement {
+    const data = this.data;
+    const s = this.host.settings();
+    const base = shownSamples(data.numSamples, this.host.pickedSamples(), s.onlyWrong, (k) => isWrong(data.frame.samples[k]));
+    const id = uid("cascade-sample");
+    const select = h("select", {
+      className: "tbs-cascade-sample",
+      attrs: { id, "aria-label": "Sample of the randomisation figure" },
+      on: { change: () => this.host.setCascadeSample(Number(select.value)) },
+    });
+    for (const k of base) select.appendChild(h("option", { attrs: { value: k }, text: `#${k}` }));
+    if (this.samples.length) select.value = String(this.samples[0]);
+    select.disabled = base.length < 2;
+    this.cascadeFacts = h("span", { className: "tbs-cascade-facts" }, ...(this.samples.length ? this.sampleFacts(this.samples[0]) : []));
+    return h("div", { className: "tbs-cascade-bar" }, h("label", { attrs: { for: id }, text: "Sample" }), select, this.cascadeFacts);
+  }
+
+  /** One sample's label, prediction and score as text pieces (class names from the logs as text). */
+  private sampleFacts(i: number): (HTMLElement | string)[] {
+    const sample = this.data.frame.samples[i] ?? {};
+    const classes = this.host.classNames();
+    const out: (HTMLElement | string)[] = [];
+    const put = (name: string, value: string | null) => {
+      if (value === null) return;
+      if (out.length) out.push(" · ");
+      out.push(`${name} `, h("span", { className: "tbs-v", text: value }));
+    };
+    put("label", className(sample.label, classes));
+    put("pred", className(sample.prediction, classes));
+    put("score", typeof sample.score === "number" ? formatValue(sample.score) : null);
+    if (isWrong(sample)) out.push(" ", h("span", { className: "tbs-wrongmark", text: "✗ wrong" }));
+    return out;
   }
 
   private buildActivations(): HTMLElement {
@@ -312,7 +411,7 @@ export class GridView {
 
   /**
    * A map tile's box. In map grids (`evolution`) it has the evolution button and the tile's own
-   * range under it; with `metrics`, the metric values under that.
+   * range under it; with `metrics`, the metric values under that (ρ in the randomisation figure).
    */
   private mapTile(sample: number, column: number, name: string, painter: TilePainter, picture: Picture | null, zoom: number | null, opts: { evolution: boolean; metrics: boolean }): HTMLElement {
     const pair = this.host.settings().view === "side" && picture !== null;
@@ -355,12 +454,26 @@ export class GridView {
 
   /**
    * Writes a tile's metric values under it: short labels ("del 0.21 · pg ✓") for the eye, the full
-   * names, values and directions for screen readers; the hover read-out adds what each measures and its options.
+   * names, values and directions for screen readers; the hover read-out adds what each measures and its options. In the
+   * randomisation figure, the cell's Spearman ρ (or "original").
    */
   private fillMetrics(tile: MapTile): void {
     const el = tile.metrics;
     if (!el) return;
     const m = this.data.maps[tile.column];
+    if (this.cascade) {
+      const stage = m?.info.stage ?? "";
+      if (!stage) {
+        el.replaceChildren(h("span", { className: "tbs-muted", text: "original" }));
+        return;
+      }
+      const rho = this.cascade.rho(m.info.key, stage, tile.sample);
+      const meta = metricMeta("spearman");
+      el.replaceChildren(
+        h("span", { className: "tbs-metric", attrs: { "data-metric": "spearman", role: "img", "aria-label": `${meta.full} ${rho === null ? "not logged" : String(rho)}` }, text: `ρ ${formatMetric(meta, rho)}` }),
+      );
+      return;
+    }
     const names = metricNames(m?.info.metrics);
     const parts: HTMLElement[] = [];
     names.forEach((name, k) => {
@@ -415,13 +528,15 @@ export class GridView {
     const ts = tileSettings(s);
     const rs = rangeSettings(s);
     const table = this.el.querySelector("table");
-    const classes = this.gridClasses(this.data.activations ? " tbs-activations" : "");
+    const classes = this.gridClasses(this.data.activations ? " tbs-activations" : this.cascade ? " tbs-cascade" : "");
     if (table && table.className !== classes) table.className = classes;
     const groups: { group: BlockGroup; extrema: () => Extrema }[] = this.data.activations
       ? [{ group: this.data.activations.group, extrema: () => this.host.extrema("activations", "") }]
       : this.data.maps.map((m) => ({ group: m.group, extrema: () => this.host.extrema(m.info.key, m.info.stage ?? "") }));
     const ranges = groups.map(({ group, extrema }) => groupRanges(group, rs, s.scope === "tag" ? extrema() : null));
     const perMap = s.scope === "map";
+    // In the randomisation figure each stage has its own range whatever the scope: every tile says its own.
+    const perTile = perMap || this.cascade !== null;
     const k = this.data.activations?.info.channels ?? 0;
     const ctx = this.prepareCanvas();
     const view: TileView = { view: s.view, opacity: s.opacity / 100, smooth: s.upsampling === "bilinear" };
@@ -438,14 +553,14 @@ export class GridView {
       const r = this.rects?.get(tile.box);
       if (ctx && r) drawTile(ctx, r, this.data.images[tile.sample] ?? null, tile.painter, range, view, ts);
       if (tile.rangeLabel) {
-        tile.rangeLabel.hidden = !perMap;
-        if (perMap) tile.rangeLabel.textContent = rangeText(range);
+        tile.rangeLabel.hidden = !perTile;
+        if (perTile) tile.rangeLabel.textContent = rangeText(range);
       }
     }
     this.heads.forEach((head) => {
       paintColorbar(head.bar, s);
       const columnRanges = head.columns.flatMap((c) => ranges[c] ?? []);
-      if (perMap && columnRanges.length > 1) {
+      if (perTile && columnRanges.length > 1) {
         head.lo.textContent = "";
         head.hi.textContent = "";
         head.box.title = "Each map is scaled to its own range, written under it; hover a map for raw values.";
@@ -537,6 +652,11 @@ export class GridView {
     const m = this.data.maps[tile.column];
     if (!m) return [];
     const lines = [`sample ${tile.sample} · ${tile.name}`];
+    if (this.cascade) {
+      if (!m.info.stage) return [...lines, "the original model's map: each ρ below compares with it"];
+      const r = this.data.frame.randomisation;
+      return [...lines, ...describeMetric("spearman", this.cascade.rho(m.info.key, m.info.stage, tile.sample), { ...(r?.options ?? {}), order: r?.order })];
+    }
     for (const name of metricNames(m.info.metrics)) {
       const metric = m.info.metrics[name];
       lines.push(...describeMetric(name, sampleValue(metric, tile.sample), metric.options));
@@ -553,6 +673,10 @@ export class GridView {
   get shownSamples(): readonly number[] {
     return this.samples;
   }
+}
+
+function isCascade(data: StepData): boolean {
+  return data.frame.kind === "randomisation" && !data.activations && data.maps.length > 0;
 }
 
 function hasMetrics(m: { info: { metrics?: Record<string, unknown> } }): boolean {
