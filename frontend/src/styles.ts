@@ -227,6 +227,11 @@ tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-cascade-facts .tbs-v { color: var(--tbs-text); }
 .tbs-cascade-caption { font-size: 11px; color: var(--tbs-muted); margin-top: 4px; }
 .tbs-grid.tbs-cascade .tbs-rowlabel .tbs-col-sub { font-size: 10px; }
+.tbs-metric-list { list-style: none; padding: 0; margin: 0 0 10px; font-size: 12px; color: var(--tbs-text); }
+.tbs-metric-list li { margin: 2px 0; overflow-wrap: anywhere; }
+.tbs-curves { display: flex; flex-wrap: wrap; gap: 16px 28px; align-items: flex-start; }
+.tbs-curves .tbs-chart-title { max-width: 420px; font-size: 12px; }
+.tbs-curves .tbs-legend { max-width: 420px; }
 `;
 
 export function injectStyles(doc: Document): void {

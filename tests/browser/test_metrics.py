@@ -1,6 +1,6 @@
-"""The metrics in the tab (issue #9): values under each tile, samples sorted and filtered by a
-metric, charts of each metric over steps, and the randomisation test as Adebayo et al.'s figure, in
-real Chromium against a real TensorBoard."""
+"""The metrics in the tab (issue #9): values under each tile, samples sorted and filtered by a metric,
+charts of each metric over steps, deletion and insertion curves in the enlarged view, and the
+randomisation test as Adebayo et al.'s figure, in real Chromium against a real TensorBoard."""
 
 import json
 import re
@@ -10,7 +10,9 @@ import pytest
 from tests.browser.conftest import plugin_frame
 from tests.browser.metrics_logdir import (
     CORRELATIONS,
+    DELETION,
     EVIL_KEY,
+    INSERTION,
     STAGES,
     STEPS,
     deletion_at,
@@ -229,6 +231,53 @@ def test_the_charts_follow_the_dark_theme(open_tab, metrics_url):
     lum = lambda c: sum(int(v) for v in re.findall(r"\d+", c)[:3]) / 3
     assert lum(dark["tick"]) > lum(dark["card"]) + 60, "tick labels readable on the dark card"
     assert lum(dark["line"]) > lum(dark["card"]) + 60, "lines readable on the dark card"
+
+
+def test_the_enlarged_view_shows_the_samples_deletion_and_insertion_curves(open_tab, metrics_url):
+    tab = open_tab(metrics_url)
+    card = ready(tab)
+    tab.tile(card, 1, 1).click()
+    dialog = tab.frame.locator("dialog.tbs-dialog")
+    dialog.wait_for()
+    # The enlarged tab lists the map's metrics for the sample.
+    dialog.locator(".tbs-metric-list li").first.wait_for()
+    assert "deletion AUC: 0.7 (lower is better)" in dialog.locator(".tbs-metric-list").inner_text()
+    dialog.get_by_role("tab", name="Deletion & insertion").click()
+    view = dialog.locator(".tbs-curves-view")
+    view.locator("figure[data-metric=insertion]").wait_for()
+    assert [f.get_attribute("data-metric") for f in view.locator("figure").all()] == ["deletion", "insertion"]
+    deletion = view.locator("figure[data-metric=deletion]")
+    # Every map of the frame, the chosen one emphasised and first in the legend with its AUC.
+    assert [g.get_attribute("data-key") for g in deletion.locator("g.tbs-series").all()] == ["gradient", "gradcam"]
+    assert "tbs-emphasis" in deletion.locator("g[data-key=gradcam]").get_attribute("class")
+    legend = deletion.locator(".tbs-legend li").all_inner_texts()
+    assert legend == ["gradcam · AUC 0.7", "gradient · AUC 0.2"], legend
+    # Axes: the fraction of pixels, and what was logged (relative deletion, absolute insertion).
+    assert deletion.locator(".tbs-axis-label text").all_text_contents() == ["fraction of pixels removed (k / steps)", "probability ÷ clean input's"]
+    insertion = view.locator("figure[data-metric=insertion]")
+    assert insertion.locator(".tbs-axis-label text").all_text_contents() == ["fraction of pixels inserted (k / steps)", "probability of the target"]
+    assert "insertion AUC" in insertion.inner_text() and "higher is better" in insertion.inner_text()
+    # The curve as logged: six points at k/5, starting at 1 (nothing removed yet).
+    circles = deletion.locator("g[data-key=gradcam] circle.tbs-pt")
+    assert circles.count() == 6
+    hover_center(tab, circles.nth(2))
+    tip = tab.frame.locator(".tbs-tooltip")
+    tip.wait_for(state="visible")
+    plateau = (DELETION["gradcam"][1] - 0.1) / 0.9
+    assert tip.inner_text().split("\n")[:3] == ["40 % of pixels removed", f"gradient: {(DELETION['gradient'][1] - 0.1) / 0.9:.4g}", f"gradcam: {plateau:.4g}"]
+    # ← → change the map: the legend's first entry follows.
+    tab.page.keyboard.press("ArrowLeft")
+    dialog.locator("h2").filter(has_text="sample 1 · gradient").wait_for()
+    view.locator(".tbs-legend li").first.filter(has_text="gradient · AUC 0.2").wait_for()
+    assert view.locator("figure[data-metric=insertion] .tbs-legend li").first.inner_text() == f"gradient · AUC {INSERTION['gradient'][1]:g}"
+    tab.page.keyboard.press("Escape")
+    # Curves logged by log_saliency: 5 points each (4 steps).
+    model = ready(tab, "model")
+    tab.tile(model, 0, 0).click()
+    dialog.get_by_role("tab", name="Deletion & insertion").click()
+    tab.frame.locator(".tbs-curves-view figure[data-metric=deletion] circle.tbs-pt").first.wait_for()
+    assert tab.frame.locator(".tbs-curves-view figure[data-metric=deletion] g[data-key=gradient] circle.tbs-pt").count() == 5
+    assert not tab.errors, tab.errors
 
 
 def test_a_randomisation_tag_is_the_sanity_check_figure(open_tab, metrics_site):

@@ -15,7 +15,7 @@ import { GridView, type GridHost } from "./grid";
 import { MetricCharts } from "./metric_charts";
 import type { Tooltip } from "./tooltip";
 
-export type DialogTab = "enlarged" | "evolution" | "compare";
+export type DialogTab = "enlarged" | "curves" | "evolution" | "compare";
 
 export interface CardHost {
   settings(): Settings;
