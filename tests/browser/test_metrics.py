@@ -56,17 +56,22 @@ def sort_by(tab, metric, order="worst"):
     tab.frame.get_by_label("Sort samples").select_option(json.dumps([metric, order], separators=(",", ":")))
 
 
-def click_center(tab, locator):
-    """Clicks the middle of an element as a user would, once it sits in the middle of the view (the
-    sticky group headers stay clear of it)."""
+def to_center(tab, locator):
+    """Scrolls an element to the middle of the view (clear of the sticky group headers) and waits
+    until the scroll has been handled: the dashboard hides its read-out on scroll."""
     locator.evaluate("e => e.scrollIntoView({block: 'center'})")
-    box = locator.bounding_box()
+    tab.frame.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0))))")
+    return locator.bounding_box()
+
+
+def click_center(tab, locator):
+    """Clicks the middle of an element as a user would."""
+    box = to_center(tab, locator)
     tab.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 def hover_center(tab, locator):
-    locator.evaluate("e => e.scrollIntoView({block: 'center'})")
-    box = locator.bounding_box()
+    box = to_center(tab, locator)
     tab.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
