@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import plugin_frame
+from tests.browser.conftest import copy_screenshot, plugin_frame
 from tests.browser.metrics_logdir import (
     CORRELATIONS,
     DELETION,
@@ -339,6 +339,24 @@ def test_a_randomisation_tag_is_the_sanity_check_figure(open_tab, metrics_site):
     assert len(rhos) == 2 * len(layers) and all(re.fullmatch(r"ρ (-?\d+\.\d+(e-\d+)?|0)", t) for t in rhos), rhos
     assert tab.frame.locator(".tbs-card canvas").count() == tab.frame.evaluate("tbsDebug.liveCards()")
     assert not tab.errors, tab.errors
+
+
+def test_metrics_screenshot(open_tab, metrics_url, tmp_path):
+    """What the metrics look like: run alpha's card and its randomisation card side by side
+    (docs/saliency-metrics.png with TB_SALIENCY_UPDATE_SCREENSHOT=1)."""
+    tab = open_tab(metrics_url, viewport=(1600, 1000))
+    for run in ("beta", "model"):
+        tab.frame.locator(f".tbs-runs input[data-run={run}]").uncheck()
+    tab.frame.wait_for_function("() => document.querySelectorAll('.tbs-card').length === 2")
+    card = tab.card("alpha")
+    card.locator("table.tbs-grid .tbs-tile").first.wait_for(timeout=20_000)
+    tab.card("alpha", "probe/randomisation").locator("table.tbs-cascade").wait_for(timeout=20_000)
+    tab.settled()
+    assert card.locator(".tbs-charts svg.tbs-chart").count() == 3
+    assert tab.frame.evaluate("document.querySelector('.tbs-main').scrollTop") == 0
+    path = tmp_path / "saliency-metrics.png"
+    tab.page.screenshot(path=str(path))
+    copy_screenshot(path, "saliency-metrics.png")
 
 
 def test_a_card_png_carries_its_metric_charts(open_tab, metrics_url, tmp_path):
