@@ -24,6 +24,7 @@ export type Images = Schema.Images;
 export type MapBlock = Schema.Map;
 export type Activations = Schema.Activations;
 export type Metric = Schema.Metric;
+export type Randomisation = Schema.Randomisation;
 export type DType = Schema.Dtype;
 
 /** A /frame answer: the step's header, or why it cannot be shown. */

@@ -17,7 +17,7 @@ import { Tooltip } from "./components/tooltip";
 import { h, icon, iconButton, replaceChildren } from "./dom";
 import { StepCursor } from "./model/cursor";
 import { buildGroups, cardKey, pageOf, parseSamples, type CardRef } from "./model/layout";
-import { RunColors } from "./model/run_colors";
+import { MethodColors, RunColors } from "./model/run_colors";
 import { listenForReloads } from "./reload";
 import { compileFilter, loadSettings, saveSettings, withSign, type Settings, type Store } from "./settings";
 import { watchTheme } from "./theme";
@@ -25,7 +25,7 @@ import { watchTheme } from "./theme";
 export const POLL_INTERVAL_MS = 30_000;
 
 /** Settings that change how maps are drawn; changing one repaints live cards without fetching. */
-const DRAW_KEYS: (keyof Settings)[] = ["view", "colormap", "opacity", "sign", "clip", "percentile", "massPercent", "scope", "upsampling", "zoom", "onlyWrong", "samples"];
+const DRAW_KEYS: (keyof Settings)[] = ["view", "colormap", "opacity", "sign", "clip", "percentile", "massPercent", "scope", "upsampling", "zoom", "onlyWrong", "samples", "sortMetric", "sortOrder", "metricMap", "onlyMissed"];
 /** Settings that change which cards are where. */
 const LAYOUT_KEYS: (keyof Settings)[] = ["runFilter", "tagFilter", "hiddenRuns", "pageSize", "pinned", "collapsed"];
 
@@ -64,6 +64,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
   private tags: TagsResponse | null = null;
   private runOrder: string[] = [];
   private readonly colors = new RunColors();
+  private readonly methods = new MethodColors();
   private dark = false;
   private readonly cards = new Map<string, Card>();
   private readonly byElement = new Map<Element, Card>();
@@ -165,6 +166,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
     const changed = (k: keyof Settings) => k in patch && JSON.stringify(before[k]) !== JSON.stringify(this.current[k]);
     if (LAYOUT_KEYS.some(changed)) this.layout();
     if (changed("wide")) for (const c of this.cards.values()) c.syncActions();
+    if (changed("charts")) for (const c of this.cards.values()) if (c.live) c.renderCharts();
     if (DRAW_KEYS.some(changed)) this.queueRedraw(true);
   }
 
@@ -175,6 +177,10 @@ export class App implements CardHost, SidebarHost, ViewHost {
 
   runColor(run: string): string {
     return this.colors.color(run, this.dark);
+  }
+
+  seriesColor(key: string): number {
+    return this.methods.color(key);
   }
 
   runError(run: string): string | null {
@@ -348,7 +354,15 @@ export class App implements CardHost, SidebarHost, ViewHost {
     const rank = new Map((tbRuns ?? []).map((r, i) => [r, i]));
     this.runOrder = runs.sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0));
     this.colors.assign(this.runOrder);
+    // Method colours in the order the tags list their maps: the same method, the same colour everywhere.
+    const keys: string[] = [];
+    for (const run of this.runOrder) {
+      const byTag = tags.runs[run] ?? {};
+      for (const tag of Object.keys(byTag).sort()) for (const key of byTag[tag].map_keys ?? []) if (!keys.includes(key)) keys.push(key);
+    }
+    this.methods.assign(keys);
     this.sidebar.setRuns(this.runOrder);
+    this.sidebar.setMapKeys(keys);
     this.renderAlerts();
     for (const card of this.cards.values()) {
       const info = tags.runs[card.run]?.[card.tag];

@@ -60,6 +60,14 @@ export function uid(prefix: string): string {
 
 const SVG = "http://www.w3.org/2000/svg";
 
+/** An SVG element with attributes (set through the DOM) and children; text only as text nodes. */
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number | null | undefined> | null = null, ...children: Child[]): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG, tag);
+  if (attrs) for (const [name, value] of Object.entries(attrs)) if (value !== null && value !== undefined) el.setAttribute(name, String(value));
+  append(el, ...children);
+  return el;
+}
+
 /** Material icon paths (24 × 24 viewBox). */
 export const ICONS = {
   pin: "M16 9V4h1c.55 0 1-.45 1-1s-.45-1-1-1H7c-.55 0-1 .45-1 1s.45 1 1 1h1v5c0 1.66-1.34 3-3 3v2h5.97v7l1 1 1-1v-7H19v-2c-1.66 0-3-1.34-3-3z",

@@ -5,6 +5,7 @@
 import { isColormapName, isDiverging, type ColormapName } from "./render/colormaps";
 import type { ClipMode, Scope, SignMode } from "./render/normalise";
 import type { Upsampling, View } from "./render/pixels";
+import type { SortOrder } from "./model/metrics";
 
 export type Zoom = "fit" | "1" | "2" | "4";
 
@@ -35,6 +36,16 @@ export interface Settings {
   wide: string[];
   /** Tag groups collapsed. */
   collapsed: string[];
+  /** Order each card's samples by this metric ("" for sample order). */
+  sortMetric: string;
+  /** Worst first (by the metric's direction) or best first. */
+  sortOrder: SortOrder;
+  /** The map key whose metrics sort and filter; "" for the first map of a card that logs the metric. */
+  metricMap: string;
+  /** Show only the samples whose map missed the pointing game. */
+  onlyMissed: boolean;
+  /** A chart of each metric's mean over steps in every card that logs metrics. */
+  charts: boolean;
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -58,6 +69,11 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   pinned: [],
   wide: [],
   collapsed: [],
+  sortMetric: "",
+  sortOrder: "worst",
+  metricMap: "",
+  onlyMissed: false,
+  charts: true,
 } as Settings);
 
 export const VIEWS: readonly View[] = ["overlay", "heatmap", "masked", "side"];
@@ -66,6 +82,7 @@ export const CLIPS: readonly ClipMode[] = ["none", "percentile", "mass"];
 export const SCOPES: readonly Scope[] = ["map", "card", "tag"];
 export const UPSAMPLINGS: readonly Upsampling[] = ["bilinear", "nearest"];
 export const ZOOMS: readonly Zoom[] = ["fit", "1", "2", "4"];
+export const SORT_ORDERS: readonly SortOrder[] = ["worst", "best"];
 
 export const STORAGE_KEY = "tb_saliency.dashboard.v1";
 
@@ -106,6 +123,11 @@ export function sanitize(raw: unknown): Settings {
     pinned: strings(r.pinned),
     wide: strings(r.wide),
     collapsed: strings(r.collapsed),
+    sortMetric: typeof r.sortMetric === "string" ? r.sortMetric.slice(0, 200) : d.sortMetric,
+    sortOrder: pick(SORT_ORDERS, r.sortOrder, d.sortOrder),
+    metricMap: typeof r.metricMap === "string" ? r.metricMap.slice(0, 200) : d.metricMap,
+    onlyMissed: typeof r.onlyMissed === "boolean" ? r.onlyMissed : d.onlyMissed,
+    charts: typeof r.charts === "boolean" ? r.charts : d.charts,
   };
 }
 

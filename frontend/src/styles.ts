@@ -180,6 +180,58 @@ tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-scroll { overflow: auto; max-height: calc(94vh - 150px); }
 .tbs-grid.tbs-evolution th.tbs-current, .tbs-grid.tbs-compare th.tbs-current { color: var(--tbs-accent); }
 .tbs-grid.tbs-evolution .tbs-rowlabel, .tbs-grid.tbs-compare .tbs-rowlabel { min-width: 110px; max-width: 180px; }
+.tbs-tile-metrics { font-size: 10px; line-height: 14px; color: var(--tbs-text); font-variant-numeric: tabular-nums; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; cursor: help; }
+.tbs-tile-metrics .tbs-miss { color: var(--tbs-error); font-weight: 500; }
+.tbs-tile-metrics .tbs-sep { color: var(--tbs-faint); }
+.tbs-sortnote { font-size: 11px; color: var(--tbs-muted); margin: 2px 0 4px; overflow-wrap: anywhere; }
+.tbs-field.tbs-inline { display: inline-flex; margin: 0; }
+.tbs-field.tbs-inline > label:first-child { flex: none; }
+.tbs-charts { margin: 4px 0 8px; }
+.tbs-charts-head { display: flex; align-items: baseline; gap: 4px; font-size: 12px; flex-wrap: wrap; }
+.tbs-charts-title { font-weight: 500; }
+.tbs-charts-head .tbs-muted { font-size: 11px; }
+.tbs-charts select { font: inherit; font-size: 12px; color: inherit; background: transparent; border: 0; border-bottom: 1px solid var(--tbs-control-line); max-width: 160px; }
+.tbs-charts select option { background: var(--tbs-surface); color: var(--tbs-text); }
+.tbs-chart-row { display: flex; flex-wrap: wrap; gap: 4px 12px; }
+.tbs-chart-box { margin: 0; }
+.tbs-chart-title { font-size: 11px; margin: 4px 0 0 4px; overflow-wrap: anywhere; max-width: 280px; }
+.tbs-chart { display: block; overflow: visible; font-family: inherit; }
+.tbs-chart.tbs-pickable { cursor: pointer; }
+.tbs-chart .tbs-gridlines line { stroke: var(--tbs-border); stroke-width: 1; }
+.tbs-chart .tbs-axis { stroke: var(--tbs-faint); fill: none; stroke-width: 1; }
+.tbs-chart .tbs-ticks text { font-size: 10px; fill: var(--tbs-muted); font-variant-numeric: tabular-nums; }
+.tbs-chart .tbs-axis-label text { font-size: 10px; fill: var(--tbs-muted); }
+.tbs-chart .tbs-line { fill: none; stroke: var(--tbs-c); stroke-width: 1.5; stroke-linejoin: round; }
+.tbs-chart .tbs-emphasis .tbs-line { stroke-width: 2.5; }
+.tbs-chart .tbs-series:not(.tbs-emphasis) .tbs-line { opacity: .9; }
+.tbs-chart .tbs-pt { fill: var(--tbs-c); stroke: var(--tbs-card); stroke-width: .75; }
+.tbs-chart .tbs-hover-dots circle { fill: var(--tbs-c); stroke: var(--tbs-card); stroke-width: 1.5; }
+.tbs-chart .tbs-guide, .tbs-chart .tbs-marker, .tbs-chart .tbs-hover-dots { pointer-events: none; }
+.tbs-chart .tbs-guide { stroke: var(--tbs-muted); stroke-width: 1; }
+.tbs-chart .tbs-marker { stroke: var(--tbs-accent); stroke-width: 1.5; stroke-dasharray: 3 2; }
+.tbs-legend { list-style: none; display: flex; flex-wrap: wrap; gap: 2px 12px; margin: 4px 0 0; padding: 0; font-size: 11px; color: var(--tbs-muted); }
+.tbs-legend li { display: inline-flex; align-items: center; gap: 5px; overflow-wrap: anywhere; }
+.tbs-legend li.tbs-emphasis { color: var(--tbs-text); font-weight: 500; }
+.tbs-legend-swatch { width: 12px; height: 3px; border-radius: 1px; background: var(--tbs-c); flex: none; }
+.tbs-root { --tbs-c: #425066; }
+.tbs-s0 { --tbs-c: #1f77b4; } .tbs-s1 { --tbs-c: #ff7f0e; } .tbs-s2 { --tbs-c: #2ca02c; } .tbs-s3 { --tbs-c: #d62728; } .tbs-s4 { --tbs-c: #9467bd; }
+.tbs-s5 { --tbs-c: #8c564b; } .tbs-s6 { --tbs-c: #e377c2; } .tbs-s7 { --tbs-c: #7f7f7f; } .tbs-s8 { --tbs-c: #bcbd22; } .tbs-s9 { --tbs-c: #17becf; }
+.tbs-root[data-theme=dark] .tbs-s0 { --tbs-c: #6baed6; } .tbs-root[data-theme=dark] .tbs-s1 { --tbs-c: #fdae6b; } .tbs-root[data-theme=dark] .tbs-s2 { --tbs-c: #74c476; }
+.tbs-root[data-theme=dark] .tbs-s3 { --tbs-c: #fb6a4a; } .tbs-root[data-theme=dark] .tbs-s4 { --tbs-c: #b5a3de; } .tbs-root[data-theme=dark] .tbs-s5 { --tbs-c: #c49c94; }
+.tbs-root[data-theme=dark] .tbs-s6 { --tbs-c: #f7b6d2; } .tbs-root[data-theme=dark] .tbs-s7 { --tbs-c: #c7c7c7; } .tbs-root[data-theme=dark] .tbs-s8 { --tbs-c: #dbdb8d; }
+.tbs-root[data-theme=dark] .tbs-s9 { --tbs-c: #9edae5; }
+.tbs-cascade-bar { display: flex; align-items: center; gap: 8px; font-size: 12px; color: var(--tbs-muted); margin: 2px 0 4px; flex-wrap: wrap; }
+.tbs-cascade-bar select { font: inherit; color: var(--tbs-text); background: transparent; border: 0; border-bottom: 1px solid var(--tbs-control-line); padding: 2px; }
+.tbs-cascade-bar select option { background: var(--tbs-surface); color: var(--tbs-text); }
+.tbs-cascade-facts .tbs-v { color: var(--tbs-text); }
+.tbs-cascade-caption { font-size: 11px; color: var(--tbs-muted); margin-top: 4px; }
+.tbs-grid.tbs-cascade .tbs-rowlabel .tbs-col-sub { font-size: 10px; }
+.tbs-metric-list { list-style: none; padding: 0; margin: 0 0 10px; font-size: 12px; color: var(--tbs-text); }
+.tbs-metric-list li { margin: 2px 0; overflow-wrap: anywhere; }
+.tbs-curves { display: flex; flex-wrap: wrap; gap: 16px 28px; align-items: flex-start; }
+.tbs-curves .tbs-chart-title { max-width: 420px; font-size: 12px; }
+.tbs-curves .tbs-legend { max-width: 420px; }
 `;
 
 export function injectStyles(doc: Document): void {

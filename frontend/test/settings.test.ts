@@ -71,3 +71,14 @@ test("layout settings: pins, wide cards, collapsed groups, page size and sample 
   assert.equal(s.onlyWrong, false);
   assert.equal(DEFAULTS.pageSize, 12, "TensorBoard's own page size");
 });
+
+test("metric settings: sort, order, map, pointing-game misses and charts validate and persist", () => {
+  const d = sanitize({});
+  assert.deepEqual([d.sortMetric, d.sortOrder, d.metricMap, d.onlyMissed, d.charts], ["", "worst", "", false, true], "sample order, charts on");
+  const bad = sanitize({ sortMetric: 3, sortOrder: "sideways", metricMap: null, onlyMissed: "yes", charts: 0 });
+  assert.deepEqual([bad.sortMetric, bad.sortOrder, bad.metricMap, bad.onlyMissed, bad.charts], ["", "worst", "", false, true]);
+  const store = memoryStore();
+  saveSettings(store, { ...DEFAULTS, sortMetric: "deletion", sortOrder: "best", metricMap: "gradcam", onlyMissed: true, charts: false });
+  const back = loadSettings(store);
+  assert.deepEqual([back.sortMetric, back.sortOrder, back.metricMap, back.onlyMissed, back.charts], ["deletion", "best", "gradcam", true, false]);
+});

@@ -12,9 +12,10 @@ import type { Extrema } from "../render/pipeline";
 import type { Settings } from "../settings";
 import { downloadCardPng } from "./card_png";
 import { GridView, type GridHost } from "./grid";
+import { MetricCharts } from "./metric_charts";
 import type { Tooltip } from "./tooltip";
 
-export type DialogTab = "enlarged" | "evolution" | "compare";
+export type DialogTab = "enlarged" | "curves" | "evolution" | "compare";
 
 export interface CardHost {
   settings(): Settings;
@@ -36,6 +37,8 @@ export interface CardHost {
   painted(card: Card): void;
   /** Work to do when the page is idle. */
   whenIdle(tasks: (() => void)[]): void;
+  /** The palette index of a map key (charts colour each method the same in every card). */
+  seriesColor(key: string): number;
 }
 
 export class Card implements GridHost {
@@ -65,6 +68,9 @@ export class Card implements GridHost {
   private readonly pinButton: HTMLButtonElement;
   private readonly wideButton: HTMLButtonElement;
   private readonly exportLink: HTMLAnchorElement;
+  private readonly charts: MetricCharts;
+  /** The sample a randomisation card's figure shows (null: the first shown). */
+  private cascadeChoice: number | null = null;
 
   constructor(
     readonly run: string,
@@ -84,6 +90,7 @@ export class Card implements GridHost {
     this.notices = h("div", { className: "tbs-notices" });
     this.problems = h("div", { className: "tbs-problems" });
     this.body = h("div", { className: "tbs-body" }, this.placeholder("Waiting to scroll into view…"));
+    this.charts = new MetricCharts({ tooltip: host.tooltip, seriesColor: (key) => host.seriesColor(key), pickStep: (i) => this.userMove(i) }, `${run}, ${tag}`);
     this.swatch = h("span", { className: "tbs-swatch", style: { background: host.runColor(run) }, attrs: { "aria-hidden": "true" } });
     this.pinButton = iconButton("pin", "Pin card to the top", () => host.togglePin(this), "tbs-pin");
     this.wideButton = iconButton("wide", "Wide card", () => host.toggleWide(this), "tbs-wide");
@@ -108,6 +115,7 @@ export class Card implements GridHost {
       h("div", { className: "tbs-step" }, h("label", { attrs: { for: sliderId }, text: "Step" }), this.stepText, this.slider, this.timeText),
       this.notices,
       this.problems,
+      this.charts.el,
       this.body,
     );
     this.syncActions();
@@ -119,8 +127,14 @@ export class Card implements GridHost {
    * the cards really near the screen start loading.
    */
   private placeholder(text: string): HTMLElement {
-    const rows = Math.max(1, Math.min(64, this.info.num_samples || 1));
-    const columns = Math.max(1, (this.info.map_keys?.length || 1) + 1);
+    let rows = Math.max(1, Math.min(64, this.info.num_samples || 1));
+    let columns = Math.max(1, (this.info.map_keys?.length || 1) + 1);
+    if (this.info.kind === "randomisation") {
+      // The figure: a row per stage (each key is listed once per stage), a column per key.
+      const keys = new Set(this.info.map_keys ?? []).size || 1;
+      columns = keys + 1;
+      rows = Math.max(1, Math.min(64, Math.round((this.info.map_keys?.length || 1) / keys)));
+    }
     return h("div", { className: "tbs-loading tbs-placeholder", text, style: { "aspect-ratio": `${columns + 0.8} / ${rows}` } });
   }
 
@@ -154,6 +168,26 @@ export class Card implements GridHost {
     this.host.openDialog(this, sample, column, "evolution");
   }
 
+  cascadeSample(): number | null {
+    return this.cascadeChoice;
+  }
+
+  setCascadeSample(sample: number): void {
+    this.cascadeChoice = sample;
+    this.redraw();
+    this.body.querySelector<HTMLSelectElement>(".tbs-cascade-sample")?.focus({ preventScroll: true });
+  }
+
+  /** The charts of the metrics over steps, when the settings show them and the step list is known. */
+  renderCharts(): void {
+    this.charts.el.style.minHeight = "";
+    if (!this.live || !this.cursor.known || !this.host.settings().charts) {
+      this.charts.clear();
+      return;
+    }
+    this.charts.update(this.cursor.steps, this.step);
+  }
+
   // ---- life cycle -------------------------------------------------------------------------------
 
   /** On or near the screen: fetch what is needed and draw. */
@@ -178,6 +212,7 @@ export class Card implements GridHost {
       }
     } else {
       if (this.stale) void this.loadSteps();
+      this.renderCharts();
       void this.loadCurrent();
     }
   }
@@ -188,9 +223,15 @@ export class Card implements GridHost {
     this.live = false;
     this.dirty = false;
     const height = this.body.offsetHeight;
+    const chartsHeight = this.charts.el.hidden ? 0 : this.charts.el.offsetHeight;
     this.loadToken++;
     this.data = null;
     this.dropGrid();
+    this.charts.clear();
+    if (chartsHeight > 0) {
+      this.charts.el.hidden = false;
+      this.charts.el.style.minHeight = `${chartsHeight}px`;
+    }
     if (height > 0) this.body.style.minHeight = `${height}px`;
     replaceChildren(this.body);
     replaceChildren(this.problems);
@@ -270,6 +311,7 @@ export class Card implements GridHost {
       this.updateSlider();
       this.renderNotices();
       if (!this.live) return;
+      this.renderCharts();
       const now = this.cursor.current;
       if (!now) {
         this.data = null;
@@ -329,6 +371,7 @@ export class Card implements GridHost {
     this.timeText.title = f ? `wall time ${f.wall_time}` : "";
     if (f) this.exportLink.href = exportUrl(this.run, this.tag, f.step);
     else this.exportLink.removeAttribute("href");
+    this.charts.mark(f ? f.step : null);
   }
 
   private renderNotices(): void {

@@ -1,5 +1,6 @@
 // A whole card as one PNG, drawn from what is on screen: backgrounds, the left marks of wrong rows,
-// every canvas at its place, and every visible text at its place (fillText, never HTML). Buttons and
+// every canvas at its place, every visible text at its place (fillText, never HTML), and the metric
+// charts (their lines, points and labels, with the colours they have on screen). Buttons, selects and
 // the slider stay out; the step number and wall time beside the slider are text and come along.
 
 import { download } from "../dom";
@@ -40,6 +41,10 @@ export function renderElement(root: HTMLElement, scale = Math.max(1, Math.min(2,
       ctx.drawImage(el, r.left, r.top, r.width, r.height);
       return;
     }
+    if (el instanceof SVGSVGElement) {
+      if (el.classList.contains("tbs-chart")) drawChart(ctx, el);
+      return;
+    }
     for (const node of el.childNodes) {
       if (node.nodeType === Node.TEXT_NODE) drawText(ctx, node as Text, style);
       else if (node instanceof Element) walk(node);
@@ -47,6 +52,93 @@ export function renderElement(root: HTMLElement, scale = Math.max(1, Math.min(2,
   };
   walk(root);
   return canvas;
+}
+
+/**
+ * Draws one of the dashboard's SVG charts (lines, paths, circles and text, in user units equal to CSS
+ * pixels) with the styles they are shown with. Hidden parts (the hover guide, a hidden marker) stay out.
+ */
+function drawChart(ctx: CanvasRenderingContext2D, svg: SVGSVGElement): void {
+  const box = svg.getBoundingClientRect();
+  const vb = svg.viewBox.baseVal;
+  const sx = vb && vb.width ? box.width / vb.width : 1;
+  const sy = vb && vb.height ? box.height / vb.height : 1;
+  ctx.save();
+  ctx.translate(box.left, box.top);
+  ctx.scale(sx, sy);
+  const num = (el: Element, name: string) => Number(el.getAttribute(name) ?? 0);
+  const paint = (el: SVGElement, shape: () => void, text = false) => {
+    const st = getComputedStyle(el);
+    if (st.visibility === "hidden" || st.display === "none" || el.getAttribute("visibility") === "hidden") return;
+    const fill = opaque(st.fill) && st.fill !== "none" ? st.fill : null;
+    const stroke = opaque(st.stroke) && st.stroke !== "none" ? st.stroke : null;
+    ctx.globalAlpha = Number(st.opacity) || 1;
+    ctx.lineWidth = parseFloat(st.strokeWidth) || 1;
+    ctx.setLineDash(st.strokeDasharray && st.strokeDasharray !== "none" ? st.strokeDasharray.split(/[ ,]+/).map(parseFloat) : []);
+    if (text) {
+      ctx.font = `${st.fontStyle} ${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+      ctx.fillStyle = fill ?? "#000";
+      shape();
+    } else {
+      ctx.beginPath();
+      shape();
+      if (fill) {
+        ctx.fillStyle = fill;
+        ctx.fill();
+      }
+      if (stroke) {
+        ctx.strokeStyle = stroke;
+        ctx.stroke();
+      }
+    }
+    ctx.globalAlpha = 1;
+    ctx.setLineDash([]);
+  };
+  for (const el of svg.querySelectorAll<SVGElement>("line, path, circle, text")) {
+    if (el.closest(".tbs-hover-dots") || el.classList.contains("tbs-guide")) continue;
+    if (el instanceof SVGLineElement) {
+      paint(el, () => {
+        ctx.moveTo(num(el, "x1"), num(el, "y1"));
+        ctx.lineTo(num(el, "x2"), num(el, "y2"));
+      });
+    } else if (el instanceof SVGPathElement) {
+      const path = new Path2D(el.getAttribute("d") ?? "");
+      const st = getComputedStyle(el);
+      if (st.visibility === "hidden") continue;
+      ctx.globalAlpha = Number(st.opacity) || 1;
+      ctx.lineWidth = parseFloat(st.strokeWidth) || 1;
+      ctx.lineJoin = "round";
+      if (opaque(st.stroke) && st.stroke !== "none") {
+        ctx.strokeStyle = st.stroke;
+        ctx.stroke(path);
+      }
+      if (opaque(st.fill) && st.fill !== "none") {
+        ctx.fillStyle = st.fill;
+        ctx.fill(path);
+      }
+      ctx.globalAlpha = 1;
+    } else if (el instanceof SVGCircleElement) {
+      paint(el, () => ctx.arc(num(el, "cx"), num(el, "cy"), num(el, "r"), 0, 2 * Math.PI));
+    } else if (el instanceof SVGTextElement) {
+      const anchor = el.getAttribute("text-anchor");
+      const rotate = /rotate\((-?[\d.]+)\)/.exec(el.getAttribute("transform") ?? "");
+      const translate = /translate\((-?[\d.]+)[ ,]+(-?[\d.]+)\)/.exec(el.getAttribute("transform") ?? "");
+      paint(
+        el,
+        () => {
+          ctx.save();
+          if (translate) ctx.translate(Number(translate[1]), Number(translate[2]));
+          if (rotate) ctx.rotate((Number(rotate[1]) * Math.PI) / 180);
+          ctx.textAlign = anchor === "middle" ? "center" : anchor === "end" ? "right" : "left";
+          ctx.textBaseline = el.getAttribute("dominant-baseline") === "middle" ? "middle" : "alphabetic";
+          ctx.fillText(el.textContent ?? "", num(el, "x"), num(el, "y"));
+          ctx.restore();
+        },
+        true,
+      );
+    }
+  }
+  ctx.restore();
 }
 
 function opaque(color: string): string | null {

@@ -9,8 +9,10 @@
 import type { Block } from "../data/block";
 import type { Picture } from "../data/blobs";
 import { className, isWrong, type StepData } from "../data/step_data";
-import { h, icon } from "../dom";
+import { h, icon, uid } from "../dom";
+import { cascadeLayout, type CascadeLayout } from "../model/cascade";
 import { shownSamples } from "../model/layout";
+import { arrangeSamples, describeMetric, directionText, formatMetric, KNOWN_MAP_METRICS, metricMeta, sampleValue } from "../model/metrics";
 import type { DisplayRange } from "../render/normalise";
 import { groupRanges, spanOf, TilePainter, type BlockGroup, type Extrema } from "../render/pipeline";
 import { formatValue } from "../render/pixels";
@@ -28,6 +30,9 @@ export interface GridHost {
   extrema(key: string, stage: string): Extrema;
   openTile(sample: number, column: number): void;
   openEvolution(sample: number, column: number): void;
+  /** The sample a randomisation card shows (its own choice; null: the first shown). */
+  cascadeSample(): number | null;
+  setCascadeSample(sample: number): void;
 }
 
 interface MapTile {
@@ -41,6 +46,8 @@ interface MapTile {
   rangeLabel: HTMLElement | null;
   name: string;
   range: DisplayRange | null;
+  /** The metric values under the tile (ρ in the randomisation figure); null when none are logged. */
+  metrics: HTMLElement | null;
 }
 
 interface ColumnHead {
@@ -48,6 +55,14 @@ interface ColumnHead {
   lo: HTMLElement;
   hi: HTMLElement;
   box: HTMLElement;
+  /** The map columns (indices of the step's maps) whose ranges the bar spans. */
+  columns: number[];
+}
+
+/** Which samples a grid shows, in which order, and what a metric sort or filter did to them. */
+interface Shown {
+  samples: number[];
+  note: string | null;
 }
 
 function zoomOf(s: Settings): number | null {
@@ -74,16 +89,23 @@ export class GridView {
   private readonly structure: string;
   private data: StepData;
   private samples: number[];
+  private note: string | null;
+  /** The randomisation figure's rows and columns; null for other grids. */
+  private cascade: CascadeLayout | null = null;
+  /** What the randomisation figure's sample bar says of the sample shown. */
+  private cascadeFacts: HTMLElement | null = null;
 
   constructor(
     data: StepData,
     private readonly host: GridHost,
   ) {
     this.data = data;
-    this.samples = this.pickSamples(data);
-    this.structure = GridView.structureOf(data, host, this.samples);
+    const shown = this.pickSamples(data);
+    this.samples = shown.samples;
+    this.note = shown.note;
+    this.structure = GridView.structureOf(data, host, shown);
     this.canvas = h("canvas", { className: "tbs-grid-canvas", attrs: { "aria-hidden": "true" } });
-    this.el = data.activations ? this.buildActivations() : this.buildMaps();
+    this.el = data.activations ? this.buildActivations() : isCascade(data) ? this.buildCascade() : this.buildMaps();
     this.el.addEventListener("mousemove", (e) => this.onHover(e));
     this.el.addEventListener("mouseleave", () => host.tooltip.hide());
     if (typeof ResizeObserver !== "undefined") {
@@ -109,35 +131,52 @@ export class GridView {
   }
 
   /** What decides the grid's elements: a new step with the same structure reuses them. */
-  static structureOf(data: StepData, host: GridHost, samples: number[]): string {
+  static structureOf(data: StepData, host: GridHost, shown: Shown): string {
     const s = host.settings();
     return JSON.stringify([
-      data.maps.map((m) => [m.name, m.info.height, m.info.width]),
+      data.frame.kind,
+      data.maps.map((m) => [m.name, m.info.height, m.info.width, Object.keys(m.info.metrics ?? {})]),
       data.activations ? [data.activations.info.channels, data.activations.info.height, data.activations.info.width] : null,
       data.images.map((im) => (im ? [im.width, im.height] : null)),
-      samples,
+      shown.samples,
+      shown.note,
       s.view === "side",
       s.zoom,
     ]);
   }
 
-  private pickSamples(data: StepData): number[] {
+  /**
+   * The samples to show: those the picker and "only wrong predictions" leave, then sorted and
+   * filtered by a metric (map grids); the randomisation figure shows one of them.
+   */
+  private pickSamples(data: StepData): Shown {
     const s = this.host.settings();
-    return shownSamples(data.numSamples, this.host.pickedSamples(), s.onlyWrong, (i) => isWrong(data.frame.samples[i]));
+    const base = shownSamples(data.numSamples, this.host.pickedSamples(), s.onlyWrong, (i) => isWrong(data.frame.samples[i]));
+    if (data.activations) return { samples: base, note: null };
+    if (isCascade(data)) {
+      const chosen = this.host.cascadeSample();
+      return { samples: base.length ? [chosen !== null && base.includes(chosen) ? chosen : base[0]] : [], note: null };
+    }
+    return arrangeSamples(base, data.maps, { metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed });
   }
 
   /** Shows `data` in this grid's elements when its structure is the same; false when a new grid is needed. */
   update(data: StepData): boolean {
-    const samples = this.pickSamples(data);
-    if (GridView.structureOf(data, this.host, samples) !== this.structure) return false;
+    const shown = this.pickSamples(data);
+    if (GridView.structureOf(data, this.host, shown) !== this.structure) return false;
     this.data = data;
-    this.samples = samples;
-    for (const tile of this.tiles) tile.painter = new TilePainter(this.blockOf(tile.sample, tile.column)!, data.images[tile.sample] ?? null);
-    for (const row of this.el.querySelectorAll<HTMLElement>("tbody > tr")) {
+    this.samples = shown.samples;
+    if (this.cascade) this.cascade = cascadeLayout(data.frame.maps, data.frame.randomisation);
+    for (const tile of this.tiles) {
+      tile.painter = new TilePainter(this.blockOf(tile.sample, tile.column)!, data.images[tile.sample] ?? null);
+      this.fillMetrics(tile);
+    }
+    for (const row of this.el.querySelectorAll<HTMLElement>("tbody > tr[data-sample]")) {
       const i = Number(row.dataset.sample);
       row.replaceChild(this.rowLabel(i), row.firstElementChild!);
       row.classList.toggle("tbs-wrong", isWrong(data.frame.samples[i]));
     }
+    if (this.cascadeFacts && this.samples.length) this.cascadeFacts.replaceChildren(...this.sampleFacts(this.samples[0]));
     return true;
   }
 
@@ -156,8 +195,18 @@ export class GridView {
   private emptyNote(): HTMLElement | null {
     if (this.samples.length) return null;
     const s = this.host.settings();
-    const why = s.onlyWrong ? "No sample of this step has a wrong prediction" : "No sample of this step is among the samples picked";
+    const why =
+      s.onlyMissed && this.note && !this.note.startsWith("No map")
+        ? "No sample shown missed the pointing game"
+        : s.onlyWrong
+          ? "No sample of this step has a wrong prediction"
+          : "No sample of this step is among the samples picked";
     return h("div", { className: "tbs-loading tbs-nosamples", text: `${why} (${this.data.numSamples} samples).` });
+  }
+
+  /** What a metric sort or filter did to the rows, above them. */
+  private sortNote(): HTMLElement | null {
+    return this.note ? h("div", { className: "tbs-sortnote", attrs: { role: "note" }, text: this.note }) : null;
   }
 
   private gridClasses(extra = ""): string {
@@ -172,8 +221,8 @@ export class GridView {
     const side = s.view === "side";
     const hasImages = data.images.some((x) => x !== null);
     const showInput = hasImages && !side;
-    const heads = data.maps.map((m) => {
-      const head = this.columnHead();
+    const heads = data.maps.map((m, j) => {
+      const head = this.columnHead([j]);
       this.heads.push(head);
       const sub = [m.info.method && m.info.method !== m.info.key ? m.info.method : "", m.info.layer && !m.info.key.includes(m.info.layer) ? `@ ${m.info.layer}` : ""]
         .filter(Boolean)
@@ -193,19 +242,103 @@ export class GridView {
       const cells: HTMLElement[] = [];
       if (showInput) cells.push(h("td", null, picture ? this.inputTile(i, picture, zoom) : null));
       data.maps.forEach((m, j) => {
-        cells.push(h("td", null, this.mapTile(i, j, m.name, new TilePainter(m.blocks[i], picture), picture, zoom, true)));
+        cells.push(h("td", null, this.mapTile(i, j, m.name, new TilePainter(m.blocks[i], picture), picture, zoom, { evolution: true, metrics: hasMetrics(m) })));
       });
       body.appendChild(h("tr", { className: isWrong(data.frame.samples[i]) ? "tbs-wrong" : "", attrs: { "data-sample": i } }, this.rowLabel(i), ...cells));
     }
     const head = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })), showInput ? h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })) : null, ...heads);
-    return h("div", { className: "tbs-grid-wrap" }, this.canvas, h("table", { className: this.gridClasses() }, h("thead", null, head), body), this.emptyNote());
+    return h("div", { className: "tbs-grid-wrap" }, this.sortNote(), this.canvas, h("table", { className: this.gridClasses() }, h("thead", null, head), body), this.emptyNote());
+  }
+
+  /**
+   * The randomisation test as in Adebayo et al.'s Figure 2, for one sample: rows are the original
+   * model and each stage (layers re-initialised from the output back), columns the methods; each
+   * cell is that stage's map under the display settings, with its Spearman ρ to the original's.
+   */
+  private buildCascade(): HTMLElement {
+    const data = this.data;
+    const s = this.host.settings();
+    const layout = cascadeLayout(data.frame.maps, data.frame.randomisation);
+    this.cascade = layout;
+    const zoom = zoomOf(s);
+    const side = s.view === "side";
+    const i = this.samples[0];
+    const bar = this.cascadeBar();
+    if (i === undefined) return h("div", { className: "tbs-grid-wrap tbs-cascade-wrap" }, bar, this.emptyNote());
+    const picture = data.images[i] ?? null;
+    const showInput = picture !== null && !side;
+    const heads = layout.keys.map((key) => {
+      const head = this.columnHead(layout.stages.map((st) => layout.cell(key, st.stage)).filter((c) => c >= 0));
+      this.heads.push(head);
+      return h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: key }), head.box);
+    });
+    const body = h("tbody");
+    layout.stages.forEach((stage, row) => {
+      const label = h(
+        "th",
+        { className: "tbs-rowlabel", attrs: { scope: "row" } },
+        h("b", { text: stage.label }),
+        h("div", { className: "tbs-col-sub", text: stage.detail }),
+      );
+      const cells: HTMLElement[] = [];
+      if (showInput) cells.push(h("td", null, row === 0 ? this.inputTile(i, picture!, zoom) : null));
+      for (const key of layout.keys) {
+        const j = layout.cell(key, stage.stage);
+        const m = data.maps[j];
+        if (!m) {
+          cells.push(h("td", { className: "tbs-muted tbs-small", text: "not logged" }));
+          continue;
+        }
+        cells.push(h("td", null, this.mapTile(i, j, m.name, new TilePainter(m.blocks[i], picture), picture, zoom, { evolution: false, metrics: true })));
+      }
+      body.appendChild(h("tr", { attrs: { "data-stage": stage.stage } }, label, ...cells));
+    });
+    const head = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "model" })), showInput ? h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })) : null, ...heads);
+    const order = layout.order === "cascading" ? "cascading: each row re-initialises one more layer, from the output back" : layout.order === "independent" ? "independent: each row re-initialises one layer alone" : "";
+    const caption = h("div", { className: "tbs-cascade-caption" }, `ρ: Spearman rank correlation of each map with the original model's${order ? ` (${order})` : ""}. Maps that stay alike once the weights are random (high ρ) fail the sanity check.`);
+    return h("div", { className: "tbs-grid-wrap tbs-cascade-wrap" }, bar, this.canvas, h("table", { className: this.gridClasses(" tbs-cascade"), attrs: { "data-sample": i } }, h("thead", null, head), body), caption);
+  }
+
+  /** The randomisation figure's sample picker and the facts of the sample shown. */
+  private cascadeBar(): HTMLElement {
+    const data = this.data;
+    const s = this.host.settings();
+    const base = shownSamples(data.numSamples, this.host.pickedSamples(), s.onlyWrong, (k) => isWrong(data.frame.samples[k]));
+    const id = uid("cascade-sample");
+    const select = h("select", {
+      className: "tbs-cascade-sample",
+      attrs: { id, "aria-label": "Sample of the randomisation figure" },
+      on: { change: () => this.host.setCascadeSample(Number(select.value)) },
+    });
+    for (const k of base) select.appendChild(h("option", { attrs: { value: k }, text: `#${k}` }));
+    if (this.samples.length) select.value = String(this.samples[0]);
+    select.disabled = base.length < 2;
+    this.cascadeFacts = h("span", { className: "tbs-cascade-facts" }, ...(this.samples.length ? this.sampleFacts(this.samples[0]) : []));
+    return h("div", { className: "tbs-cascade-bar" }, h("label", { attrs: { for: id }, text: "Sample" }), select, this.cascadeFacts);
+  }
+
+  /** One sample's label, prediction and score as text pieces (class names from the logs as text). */
+  private sampleFacts(i: number): (HTMLElement | string)[] {
+    const sample = this.data.frame.samples[i] ?? {};
+    const classes = this.host.classNames();
+    const out: (HTMLElement | string)[] = [];
+    const put = (name: string, value: string | null) => {
+      if (value === null) return;
+      if (out.length) out.push(" · ");
+      out.push(`${name} `, h("span", { className: "tbs-v", text: value }));
+    };
+    put("label", className(sample.label, classes));
+    put("pred", className(sample.prediction, classes));
+    put("score", typeof sample.score === "number" ? formatValue(sample.score) : null);
+    if (isWrong(sample)) out.push(" ", h("span", { className: "tbs-wrongmark", text: "✗ wrong" }));
+    return out;
   }
 
   private buildActivations(): HTMLElement {
     const data = this.data;
     const act = data.activations!;
     const info = act.info;
-    const head = this.columnHead();
+    const head = this.columnHead([0]);
     this.heads.push(head);
     const hasImages = data.images.some((x) => x !== null);
     const body = h("tbody");
@@ -215,7 +348,7 @@ export class GridView {
       const tiles = h("div", { className: "tbs-channels" });
       act.blocks[i].forEach((block, c) => {
         const index = info.channel_index[i]?.[c];
-        const tile = this.mapTile(i, c, `channel ${index}`, new TilePainter(block, null), null, zoom, false);
+        const tile = this.mapTile(i, c, `channel ${index}`, new TilePainter(block, null), null, zoom, { evolution: false, metrics: false });
         tile.classList.add("tbs-channel");
         tile.title = `channel ${index}, mean activation ${formatValue(info.channel_mean[i]?.[c] ?? NaN)}`;
         tile.appendChild(h("span", { className: "tbs-channel-index", text: `#${index}` }));
@@ -242,11 +375,11 @@ export class GridView {
     return h("div", { className: "tbs-grid-wrap" }, this.canvas, h("table", { className: this.gridClasses(" tbs-activations") }, h("thead", null, headRow), body), this.emptyNote());
   }
 
-  private columnHead(): ColumnHead {
+  private columnHead(columns: number[]): ColumnHead {
     const bar = colorbarStrip();
     const lo = h("span", { className: "tbs-cb-lo" });
     const hi = h("span", { className: "tbs-cb-hi" });
-    return { bar, lo, hi, box: h("div", { className: "tbs-colorbar" }, lo, bar, hi) };
+    return { bar, lo, hi, box: h("div", { className: "tbs-colorbar" }, lo, bar, hi), columns };
   }
 
   /** A box the size of a picture of `width` × `height` pixels (twice as wide side by side). */
@@ -276,12 +409,20 @@ export class GridView {
     return box;
   }
 
-  private mapTile(sample: number, column: number, name: string, painter: TilePainter, picture: Picture | null, zoom: number | null, withEvolution: boolean): HTMLElement {
+  /**
+   * A map tile's box. In map grids (`evolution`) it has the evolution button and the tile's own
+   * range under it; with `metrics`, the metric values under that (ρ in the randomisation figure).
+   */
+  private mapTile(sample: number, column: number, name: string, painter: TilePainter, picture: Picture | null, zoom: number | null, opts: { evolution: boolean; metrics: boolean }): HTMLElement {
     const pair = this.host.settings().view === "side" && picture !== null;
     const tile = this.box(`tbs-tile${picture ? " tbs-has-input" : ""}${pair ? " tbs-pair" : ""}`, painter.width, painter.height, zoom, pair);
     const tileIndex = this.tiles.length;
-    const rangeLabel = withEvolution ? h("div", { className: "tbs-tile-range" }) : null;
-    this.tiles.push({ sample, column, painter, box: tile, rangeLabel, name, range: null });
+    const boxed = opts.evolution || opts.metrics;
+    const rangeLabel = boxed ? h("div", { className: "tbs-tile-range" }) : null;
+    const metrics = opts.metrics ? h("div", { className: "tbs-tile-metrics", attrs: { "data-tile": tileIndex } }) : null;
+    const entry: MapTile = { sample, column, painter, box: tile, rangeLabel, name, range: null, metrics };
+    this.tiles.push(entry);
+    this.fillMetrics(entry);
     tile.tabIndex = 0;
     tile.setAttribute("role", "button");
     tile.setAttribute("aria-label", `Enlarge sample ${sample}, ${name}`);
@@ -291,22 +432,61 @@ export class GridView {
     const open = this.openHandlers(sample, column);
     tile.addEventListener("click", open.click);
     tile.addEventListener("keydown", open.keydown);
-    if (!withEvolution) return tile;
-    const evo = h("button", {
-      className: "tbs-evo",
-      title: `Evolution of sample ${sample} over every stored step`,
-      attrs: { type: "button", "aria-label": `Evolution of sample ${sample} over the steps, ${name}` },
-      on: {
-        click: (e) => {
-          e.stopPropagation();
-          this.host.openEvolution(sample, column);
+    if (!boxed) return tile;
+    if (opts.evolution) {
+      const evo = h("button", {
+        className: "tbs-evo",
+        title: `Evolution of sample ${sample} over every stored step`,
+        attrs: { type: "button", "aria-label": `Evolution of sample ${sample} over the steps, ${name}` },
+        on: {
+          click: (e) => {
+            e.stopPropagation();
+            this.host.openEvolution(sample, column);
+          },
+          keydown: (e) => e.stopPropagation(),
         },
-        keydown: (e) => e.stopPropagation(),
-      },
+      });
+      evo.appendChild(icon("evolution"));
+      tile.appendChild(evo);
+    }
+    return h("div", { className: "tbs-tile-box" }, tile, rangeLabel, metrics);
+  }
+
+  /**
+   * Writes a tile's metric values under it: short labels ("del 0.21 · pg ✓") for the eye, the full
+   * names, values and directions for screen readers; the hover read-out adds what each measures and its options. In the
+   * randomisation figure, the cell's Spearman ρ (or "original").
+   */
+  private fillMetrics(tile: MapTile): void {
+    const el = tile.metrics;
+    if (!el) return;
+    const m = this.data.maps[tile.column];
+    if (this.cascade) {
+      const stage = m?.info.stage ?? "";
+      if (!stage) {
+        el.replaceChildren(h("span", { className: "tbs-muted", text: "original" }));
+        return;
+      }
+      const rho = this.cascade.rho(m.info.key, stage, tile.sample);
+      const meta = metricMeta("spearman");
+      el.replaceChildren(
+        h("span", { className: "tbs-metric", attrs: { "data-metric": "spearman", role: "img", "aria-label": `${meta.full} ${rho === null ? "not logged" : String(rho)}` }, text: `ρ ${formatMetric(meta, rho)}` }),
+      );
+      return;
+    }
+    const names = metricNames(m?.info.metrics);
+    const parts: HTMLElement[] = [];
+    names.forEach((name, k) => {
+      const meta = metricMeta(name);
+      const v = sampleValue(m.info.metrics[name], tile.sample);
+      const miss = meta.hit && v !== null && v < 0.5;
+      if (k) parts.push(h("span", { className: "tbs-sep", attrs: { "aria-hidden": "true" }, text: " · " }));
+      // Short on screen; in full for screen readers (a labelled image of text, so that nothing hidden
+      // lies in the page for the card's PNG to draw).
+      const spoken = `${meta.full} ${meta.hit ? (v === null ? "not logged" : v >= 0.5 ? "hit" : "missed") : v === null ? "not logged" : String(v)}${meta.direction ? `, ${directionText(meta.direction)}` : ""}`;
+      parts.push(h("span", { className: `tbs-metric${miss ? " tbs-miss" : ""}`, attrs: { "data-metric": name, role: "img", "aria-label": spoken }, text: `${meta.short} ${formatMetric(meta, v)}` }));
     });
-    evo.appendChild(icon("evolution"));
-    tile.appendChild(evo);
-    return h("div", { className: "tbs-tile-box" }, tile, rangeLabel);
+    el.replaceChildren(...parts);
   }
 
   private openHandlers(sample: number, column: number) {
@@ -348,13 +528,15 @@ export class GridView {
     const ts = tileSettings(s);
     const rs = rangeSettings(s);
     const table = this.el.querySelector("table");
-    const classes = this.gridClasses(this.data.activations ? " tbs-activations" : "");
+    const classes = this.gridClasses(this.data.activations ? " tbs-activations" : this.cascade ? " tbs-cascade" : "");
     if (table && table.className !== classes) table.className = classes;
     const groups: { group: BlockGroup; extrema: () => Extrema }[] = this.data.activations
       ? [{ group: this.data.activations.group, extrema: () => this.host.extrema("activations", "") }]
       : this.data.maps.map((m) => ({ group: m.group, extrema: () => this.host.extrema(m.info.key, m.info.stage ?? "") }));
     const ranges = groups.map(({ group, extrema }) => groupRanges(group, rs, s.scope === "tag" ? extrema() : null));
     const perMap = s.scope === "map";
+    // In the randomisation figure each stage has its own range whatever the scope: every tile says its own.
+    const perTile = perMap || this.cascade !== null;
     const k = this.data.activations?.info.channels ?? 0;
     const ctx = this.prepareCanvas();
     const view: TileView = { view: s.view, opacity: s.opacity / 100, smooth: s.upsampling === "bilinear" };
@@ -371,14 +553,14 @@ export class GridView {
       const r = this.rects?.get(tile.box);
       if (ctx && r) drawTile(ctx, r, this.data.images[tile.sample] ?? null, tile.painter, range, view, ts);
       if (tile.rangeLabel) {
-        tile.rangeLabel.hidden = !perMap;
-        if (perMap) tile.rangeLabel.textContent = rangeText(range);
+        tile.rangeLabel.hidden = !perTile;
+        if (perTile) tile.rangeLabel.textContent = rangeText(range);
       }
     }
-    this.heads.forEach((head, j) => {
+    this.heads.forEach((head) => {
       paintColorbar(head.bar, s);
-      const columnRanges = ranges[j] ?? [];
-      if (perMap && columnRanges.length > 1) {
+      const columnRanges = head.columns.flatMap((c) => ranges[c] ?? []);
+      if (perTile && columnRanges.length > 1) {
         head.lo.textContent = "";
         head.hi.textContent = "";
         head.box.title = "Each map is scaled to its own range, written under it; hover a map for raw values.";
@@ -436,6 +618,14 @@ export class GridView {
 
   private onHover(e: MouseEvent): void {
     const target = e.target as Element;
+    const metricsEl = target.closest?.(".tbs-tile-metrics") as HTMLElement | null;
+    if (metricsEl) {
+      const tile = this.tiles[Number(metricsEl.dataset.tile)];
+      const lines = tile ? this.metricLines(tile) : [];
+      if (lines.length) this.host.tooltip.show(lines, e.clientX, e.clientY);
+      else this.host.tooltip.hide();
+      return;
+    }
     const tileEl = target.closest?.("[data-tile]") as HTMLElement | null;
     const tile = tileEl ? this.tiles[Number(tileEl.dataset.tile)] : undefined;
     if (!tile) {
@@ -457,6 +647,23 @@ export class GridView {
     this.host.tooltip.show(lines, e.clientX, e.clientY);
   }
 
+  /** The read-out of a tile's metrics: each in full, its value, direction and options. */
+  private metricLines(tile: MapTile): string[] {
+    const m = this.data.maps[tile.column];
+    if (!m) return [];
+    const lines = [`sample ${tile.sample} · ${tile.name}`];
+    if (this.cascade) {
+      if (!m.info.stage) return [...lines, "the original model's map: each ρ below compares with it"];
+      const r = this.data.frame.randomisation;
+      return [...lines, ...describeMetric("spearman", this.cascade.rho(m.info.key, m.info.stage, tile.sample), { ...(r?.options ?? {}), order: r?.order })];
+    }
+    for (const name of metricNames(m.info.metrics)) {
+      const metric = m.info.metrics[name];
+      lines.push(...describeMetric(name, sampleValue(metric, tile.sample), metric.options));
+    }
+    return lines;
+  }
+
   /** Map tiles (or channel tiles) drawn by this grid. */
   get tileCount(): number {
     return this.tiles.length;
@@ -466,6 +673,22 @@ export class GridView {
   get shownSamples(): readonly number[] {
     return this.samples;
   }
+}
+
+function isCascade(data: StepData): boolean {
+  return data.frame.kind === "randomisation" && !data.activations && data.maps.length > 0;
+}
+
+function hasMetrics(m: { info: { metrics?: Record<string, unknown> } }): boolean {
+  return Object.keys(m.info.metrics ?? {}).length > 0;
+}
+
+/** A map's metric names: the known ones in their usual order, then any other. */
+function metricNames(metrics: Record<string, unknown> | undefined): string[] {
+  const names = Object.keys(metrics ?? {});
+  const known: readonly string[] = KNOWN_MAP_METRICS;
+  const rank = (n: string) => (known.includes(n) ? known.indexOf(n) : known.length);
+  return names.sort((a, b) => rank(a) - rank(b));
 }
 
 export function optionsText(options: Record<string, unknown> | undefined): string {

@@ -2,6 +2,7 @@
 
 import { h, replaceChildren, uid } from "../dom";
 import { parseSamples } from "../model/layout";
+import { KNOWN_MAP_METRICS, sortLabel, sortOption, type SortOrder } from "../model/metrics";
 import { DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS } from "../render/colormaps";
 import { compileFilter, type Settings } from "../settings";
 
@@ -49,6 +50,9 @@ export class Sidebar {
   private runs: string[] = [];
   private shownSignature = "";
   private readonly boxes = new Map<string, HTMLInputElement>();
+  private sortSelect!: HTMLSelectElement;
+  private mapSelect!: HTMLSelectElement;
+  private mapKeys: string[] = [];
 
   constructor(private readonly host: SidebarHost) {
     this.runList = h("ul", { className: "tbs-runs", attrs: { "aria-label": "Runs" } });
@@ -84,6 +88,7 @@ export class Sidebar {
         this.checkbox("onlyWrong", "Only wrong predictions", "Show only the samples whose prediction differs from their label"),
         this.samplePicker(s.samples),
       ),
+      h("section", { className: "tbs-section" }, h("h2", { text: "Metrics" }), ...this.metricControls()),
       h(
         "section",
         { className: "tbs-section" },
@@ -176,7 +181,67 @@ export class Sidebar {
     return h("div", { className: "tbs-field" }, h("label", { attrs: { for: id }, text: "Cards per page" }), input);
   }
 
-  private checkbox(key: "linkSteps" | "onlyWrong", label: string, description: string): HTMLElement {
+  /**
+   * Sorting and filtering every card's samples by a metric of one map, and the charts over steps.
+   * One sort select holds metric and order ("Worst deletion AUC first (highest)").
+   */
+  private metricControls(): HTMLElement[] {
+    const sortId = uid("sort");
+    this.sortSelect = h("select", {
+      attrs: { id: sortId, "data-setting": "sort" },
+      on: {
+        change: () => {
+          const [metric, order] = JSON.parse(this.sortSelect.value) as [string, SortOrder];
+          this.host.update({ sortMetric: metric, sortOrder: order });
+        },
+      },
+    });
+    const mapId = uid("metricmap");
+    this.mapSelect = h("select", {
+      attrs: { id: mapId, "data-setting": "metricMap" },
+      on: { change: () => this.host.update({ metricMap: this.mapSelect.value }) },
+    });
+    this.fillSortOptions();
+    this.fillMapOptions();
+    return [
+      h("div", { className: "tbs-field" }, h("label", { attrs: { for: sortId }, text: "Sort samples" }), this.sortSelect),
+      h("div", { className: "tbs-field", title: "The map whose metric values sort the samples and pick the pointing-game misses" }, h("label", { attrs: { for: mapId }, text: "Metric of map" }), this.mapSelect),
+      this.checkbox("onlyMissed", "Only pointing-game misses", "Show only the samples whose map (the one chosen above) missed the pointing game"),
+      this.checkbox("charts", "Charts over steps", "In each card that logs metrics, a chart of each metric's mean over the stored steps"),
+    ];
+  }
+
+  private fillSortOptions(): void {
+    const s = this.host.settings();
+    const metrics: string[] = [...KNOWN_MAP_METRICS];
+    if (s.sortMetric && !metrics.includes(s.sortMetric)) metrics.push(s.sortMetric);
+    const options = [h("option", { attrs: { value: JSON.stringify(["", "worst"]) }, text: "In sample order" })];
+    for (const metric of metrics) {
+      for (const order of ["worst", "best"] as const) {
+        options.push(h("option", { attrs: { value: JSON.stringify([metric, order]), title: sortLabel(metric, order) }, text: sortOption(metric, order) }));
+      }
+    }
+    this.sortSelect.replaceChildren(...options);
+    this.sortSelect.value = JSON.stringify(s.sortMetric ? [s.sortMetric, s.sortOrder] : ["", "worst"]);
+    this.sortSelect.title = s.sortMetric ? `Samples in every card: ${sortLabel(s.sortMetric, s.sortOrder)}` : "Samples in every card in their own order";
+  }
+
+  private fillMapOptions(): void {
+    const s = this.host.settings();
+    const keys = [...this.mapKeys];
+    if (s.metricMap && !keys.includes(s.metricMap)) keys.push(s.metricMap);
+    this.mapSelect.replaceChildren(h("option", { attrs: { value: "" }, text: "First map that logs it" }), ...keys.map((k) => h("option", { attrs: { value: k }, text: k })));
+    this.mapSelect.value = s.metricMap;
+  }
+
+  /** The map keys the tags hold, for the map whose metrics sort and filter. */
+  setMapKeys(keys: readonly string[]): void {
+    if (JSON.stringify(keys) === JSON.stringify(this.mapKeys)) return;
+    this.mapKeys = [...keys];
+    this.fillMapOptions();
+  }
+
+  private checkbox(key: "linkSteps" | "onlyWrong" | "onlyMissed" | "charts", label: string, description: string): HTMLElement {
     const id = uid(key);
     const box = h("input", {
       attrs: { type: "checkbox", id, "data-setting": key, "aria-description": description },
@@ -255,6 +320,9 @@ export class Sidebar {
       else if (control.value !== String(value)) control.value = String(value);
     }
     this.opacityOut.value = `${s.opacity}%`;
+    const sortValue = JSON.stringify(s.sortMetric ? [s.sortMetric, s.sortOrder] : ["", "worst"]);
+    if (this.sortSelect.value !== sortValue) this.fillSortOptions();
+    if (this.mapSelect.value !== s.metricMap) this.fillMapOptions();
     const opacity = this.controls.get("opacity") as HTMLInputElement;
     opacity.disabled = s.view !== "overlay";
     this.syncClip();

@@ -43,3 +43,25 @@ export class RunColors {
     return dark ? c.dark : c.light;
   }
 }
+
+/**
+ * Method (map key) colours of the metric charts: a palette index per key in the order keys first
+ * appear (tb_saliency's palette of ten, in styles.ts as tbs-s0 … tbs-s9, light and dark). A key keeps
+ * its index when others appear later.
+ */
+export class MethodColors {
+  private readonly ids = new Map<string, number>();
+
+  assign(order: readonly string[]): void {
+    for (const key of order) if (!this.ids.has(key)) this.ids.set(key, this.ids.size);
+  }
+
+  color(key: string): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(key, id);
+    }
+    return id % 10;
+  }
+}

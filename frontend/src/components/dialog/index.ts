@@ -1,11 +1,11 @@
-// The enlarged view of a tile: a modal dialog with three tabs (enlarged, evolution over the steps,
-// every map compared across runs) that the arrow keys step through: ← → maps, ↑ ↓ samples,
+// The enlarged view of a tile: a modal dialog with four tabs (enlarged, the sample's deletion and
+// insertion curves, evolution over the steps, every map compared across runs) that the arrow keys step through: ← → maps, ↑ ↓ samples,
 // PgUp PgDn (or Shift+← →) steps.
 
 import type { StepEntry } from "../../api";
 import { h, iconButton, replaceChildren } from "../../dom";
 import type { DialogTab } from "../card";
-import { compareView, enlargedView, evolutionView, type Place, type ViewHost } from "./views";
+import { compareView, curvesView, enlargedView, evolutionView, type Place, type ViewHost } from "./views";
 
 export interface DialogSource {
   run: string;
@@ -17,6 +17,7 @@ export interface DialogSource {
 
 const TABS: [DialogTab, string][] = [
   ["enlarged", "Enlarged"],
+  ["curves", "Deletion & insertion"],
   ["evolution", "Evolution"],
   ["compare", "Compare runs"],
 ];
@@ -36,7 +37,8 @@ export function openDialog(host: ViewHost, source: DialogSource, sample: number,
   const title = h("h2");
   const content = h("div", { className: "tbs-dialog-content", attrs: { role: "tabpanel" } });
   const close = () => dialog.close();
-  const tabButtons = TABS.map(([id, label]) =>
+  // Deletion and insertion curves belong to saliency maps (activations and the randomisation test have none).
+  const tabButtons = TABS.filter(([id]) => id !== "curves" || source.kind === "saliency").map(([id, label]) =>
     h("button", {
       text: label,
       attrs: { type: "button", role: "tab", "aria-selected": "false", "data-tab": id },
@@ -70,6 +72,8 @@ export function openDialog(host: ViewHost, source: DialogSource, sample: number,
       if (current === "enlarged") {
         const column = data.maps[place.column];
         view = enlargedView(place, data, column ? extrema(column.info.key, column.info.stage ?? "") : null, classNames, host);
+      } else if (current === "curves") {
+        view = curvesView(place, data, classNames, host);
       } else if (current === "evolution") {
         view = await evolutionView(place, host, isCurrent);
       } else {

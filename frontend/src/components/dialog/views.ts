@@ -11,6 +11,9 @@ import type { DisplayRange } from "../../render/normalise";
 import { groupRanges, TilePainter, type Extrema } from "../../render/pipeline";
 import { formatValue, type View } from "../../render/pixels";
 import type { Settings } from "../../settings";
+import { niceDomain, niceTicks } from "../../model/chart";
+import { curveAxisLabel, curveMetrics, describeMetric, directionText, formatMetricLong, metricMeta, metricOptionsText, sampleCurves, sampleValue } from "../../model/metrics";
+import { legend, LineChart } from "../chart";
 import { compositeCanvas, inputCanvas as underCanvas, mapTileParts, paintLayer, rangeSettings, rangeText, tileSettings, viewClass, type TileParts } from "../tiles";
 import type { Tooltip } from "../tooltip";
 
@@ -23,6 +26,8 @@ export interface ViewHost {
   stepsOf(run: string, tag: string): Promise<{ steps: StepEntry[]; extrema: (key: string, stage: string) => Extrema; classNames: readonly string[] }>;
   /** Runs on screen (selected, matching the filter) that log `tag`, in run order. */
   shownRuns(tag: string): string[];
+  /** The palette index of a map key, as in the cards' charts. */
+  seriesColor(key: string): number;
 }
 
 export interface Place {
@@ -111,10 +116,14 @@ export function enlargedView(place: Place, data: StepData, extrema: Extrema | nu
     }
   }
   const facts = sampleFacts(data, place.sample, classes);
+  const metrics = column ? Object.entries(column.info.metrics ?? {}) : [];
   return h(
     "div",
     { className: "tbs-enlarged" },
     h("p", { className: "tbs-muted", text: [`sample ${place.sample}`, column ? column.name : "", `step ${data.frame.step}`, facts].filter(Boolean).join(" · ") }),
+    metrics.length
+      ? h("ul", { className: "tbs-metric-list", attrs: { "aria-label": "Metrics of this map" } }, ...metrics.map(([name, m]) => h("li", { attrs: { "data-metric": name }, text: describeMetric(name, sampleValue(m, place.sample), m.options).map((l) => l.trim()).join(" — ") })))
+      : null,
     h("div", { className: "tbs-figures" }, ...figures),
   );
 }
@@ -251,4 +260,67 @@ export async function compareView(place: Place, names: readonly string[], host: 
     h("p", { className: "tbs-muted", text: `Sample ${place.sample} at step ${place.step} in each shown run; rows are runs, columns every map.` }),
     h("div", { className: "tbs-scroll" }, h("table", { className: "tbs-grid tbs-compare" }, columnHeads(names, place.column, withInput), body)),
   );
+}
+
+/** What the x axis of a curve counts. */
+function curveXLabel(metric: string): string {
+  if (metric === "deletion") return "fraction of pixels removed (k / steps)";
+  if (metric === "insertion") return "fraction of pixels inserted (k / steps)";
+  return "k / steps";
+}
+
+/**
+ * Deletion and insertion: one sample's curves at one step, one chart per metric, one line per map
+ * that logged it (the map chosen drawn thicker, first in the legend), each map's AUC in the legend.
+ * The y axis is what was logged: the target's probability, or that divided by the clean input's
+ * (relative=True), or the raw score.
+ */
+export function curvesView(place: Place, data: StepData, classes: readonly string[], host: ViewHost): HTMLElement {
+  const facts = sampleFacts(data, place.sample, classes);
+  const intro = h("p", { className: "tbs-muted", text: [`sample ${place.sample}`, `step ${data.frame.step}`, facts].filter(Boolean).join(" · ") });
+  const metrics = curveMetrics(data.maps);
+  if (!metrics.length) {
+    return h(
+      "div",
+      { className: "tbs-curves-view" },
+      intro,
+      h("div", { className: "tbs-loading tbs-nocurves", text: 'No deletion or insertion curve was logged with this step: log_saliency(..., metrics=["deletion", "insertion"]) logs them.' }),
+    );
+  }
+  const figures = metrics.map((metric) => {
+    const meta = metricMeta(metric);
+    const curves = sampleCurves(data.maps, metric, place.sample);
+    const chosen = curves.find((c) => c.column === place.column) ?? null;
+    const options = (chosen ?? curves[0])?.options ?? {};
+    let lo = 0;
+    let hi = 0;
+    for (const c of curves) for (const p of c.points) (lo = Math.min(lo, p.y)), (hi = Math.max(hi, p.y));
+    const yDomain = niceDomain(lo, hi, [0, 1]);
+    const moved = metric === "insertion" ? "inserted" : "removed";
+    const chart = new LineChart({
+      ariaLabel: `${meta.full} curves of sample ${place.sample}: ${curves.map((c) => `${c.name} AUC ${formatMetricLong(meta, c.auc)}`).join(", ")}`,
+      xLabel: curveXLabel(metric),
+      yLabel: curveAxisLabel(options),
+      series: curves.map((c) => ({ key: c.name, label: c.name, color: host.seriesColor(c.key), points: c.points, emphasis: c.column === place.column })),
+      xDomain: [0, 1],
+      yDomain,
+      xTicks: niceTicks(0, 1, 5),
+      yTicks: niceTicks(yDomain[0], yDomain[1], 4),
+      formatX: (x) => `${Number((x * 100).toFixed(1))} % of pixels ${moved}`,
+      formatY: (y) => Number(y.toPrecision(4)).toString(),
+      tooltip: host.tooltip,
+      width: 420,
+      height: 250,
+    });
+    const ordered = chosen ? [chosen, ...curves.filter((c) => c !== chosen)] : curves;
+    const optionText = metricOptionsText(metric, options);
+    return h(
+      "figure",
+      { className: "tbs-chart-box", attrs: { "data-metric": metric } },
+      h("figcaption", { className: "tbs-chart-title" }, h("b", { text: meta.full }), h("span", { className: "tbs-muted", text: ` · ${directionText(meta.direction)}${optionText ? ` · ${optionText}` : ""}` })),
+      chart.el,
+      legend(ordered.map((c) => ({ key: c.name, label: `${c.name} · AUC ${formatMetricLong(meta, c.auc)}`, color: host.seriesColor(c.key), emphasis: c === chosen }))),
+    );
+  });
+  return h("div", { className: "tbs-curves-view" }, intro, h("div", { className: "tbs-curves" }, ...figures));
 }
