@@ -87,7 +87,8 @@ def write(logdir):
     }
     values = []
     for tag, header in cases.items():
-        blobs = (MAP_BLOB, MAP_BLOB) if tag == "duplicate_keys" else (MAP_BLOB,)
+        blobs = {"duplicate_keys": (MAP_BLOB, MAP_BLOB),
+                 "overflowing_metric_mean": (np.zeros((2, 1, 1), "<f2").tobytes(),)}.get(tag, (MAP_BLOB,))
         # The overflowing mean has no index entry: /steps then derives the step's facts from its header.
         values += _frame(tag, header, blobs=blobs, index=None if tag == "overflowing_metric_mean" else _index())
     # TensorBoard itself cannot decode these blob sequences (the Python loader fails in read_blob;
