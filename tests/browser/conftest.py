@@ -305,32 +305,36 @@ class Tab:
             }"""
         )
 
-    def wait_tile_changed(self, tile, before, what="the tile did not change", timeout_ms=10_000):
-        """The tile's pixels once they differ from `before`."""
+    def wait_until(self, condition, what, timeout_ms=10_000):
+        """The first truthy value of `condition()`, polled every 100 ms; `what` is the failure message."""
         waited = 0
         while waited < timeout_ms:
-            now = self.tile_pixels(tile)
-            if now["hash"] != before["hash"]:
-                return now
+            value = condition()
+            if value:
+                return value
             self.page.wait_for_timeout(100)
             waited += 100
         raise AssertionError(what)
+
+    def wait_tile_changed(self, tile, before, what="the tile did not change", timeout_ms=10_000):
+        """The tile's pixels once they differ from `before`."""
+        return self._wait_for_new_pixels(lambda: self.tile_pixels(tile), before, what, timeout_ms)
+
+    def wait_until_changed(self, locator, before, what="the canvas did not change", timeout_ms=10_000):
+        """The canvas's pixels once they differ from `before` (a redraw happens on the next frame)."""
+        return self._wait_for_new_pixels(lambda: self.pixels(locator), before, what, timeout_ms)
+
+    def _wait_for_new_pixels(self, read, before, what, timeout_ms):
+        def changed():
+            now = read()
+            return now if now["hash"] != before["hash"] else None
+
+        return self.wait_until(changed, what, timeout_ms)
 
     def settled(self, timeout_ms=20_000):
         """Waits until every live card has drawn its step (or shown why not)."""
         self.frame.wait_for_function("() => window.tbsDebug && tbsDebug.liveCards() > 0 && tbsDebug.loadingCards() === 0",
                                      timeout=timeout_ms)
-
-    def wait_until_changed(self, locator, before, what="the canvas did not change", timeout_ms=10_000):
-        """The canvas's pixels once they differ from `before` (a redraw happens on the next frame)."""
-        waited = 0
-        while waited < timeout_ms:
-            now = self.pixels(locator)
-            if now["hash"] != before["hash"]:
-                return now
-            self.page.wait_for_timeout(100)
-            waited += 100
-        raise AssertionError(what)
 
 
 def css_escape(text):

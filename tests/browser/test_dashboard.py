@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.conftest import DEMO_RUNS, DEMO_STEPS, EVIL, copy_screenshot
+from tests.browser.conftest import DEMO_RUNS, DEMO_STEPS, EVIL, copy_screenshot, plugin_frame
 
 
 def step_of(card):
@@ -130,12 +130,7 @@ def test_settings_persist_across_reloads(open_tab, demo_url):
     tab.frame.get_by_label("View").select_option("masked")
     tab.frame.get_by_label("Colormap").select_option("magma")
     tab.page.reload()
-    frame = None
-    for _ in range(100):
-        frame = next((f for f in tab.page.frames if "plugin_entry.html" in f.url), None)
-        if frame:
-            break
-        tab.page.wait_for_timeout(100)
+    frame = plugin_frame(tab.page)
     frame.locator(".tbs-card").first.wait_for(timeout=20_000)
     assert frame.get_by_label("View").input_value() == "masked"
     assert frame.get_by_label("Colormap").input_value() == "magma"
@@ -176,9 +171,9 @@ def test_untrusted_names_render_as_text(open_tab, evil_url):
     assert EVIL in tab.frame.locator(".tbs-runs").inner_text()
     assert tab.frame.evaluate("document.querySelectorAll('img').length") == 0, "no element was made from log text"
     assert tab.frame.evaluate("[...document.querySelectorAll('b')].filter(b => b.textContent === 'bold').length") == 0
-    tab.page.wait_for_timeout(300)
-    assert tab.dialogs == [], "no script ran"
+    # Every live card has drawn its frame, so any script the names could have smuggled in has had its chance.
     tab.settled()
+    assert tab.dialogs == [], "no script ran"
     assert tab.tile_pixels(tab.tile(card, 0, 0))["variance"] > 10, "maps render under --load_fast=true too"
 
 

@@ -39,15 +39,14 @@ def test_hover_read_out_floats_beside_the_cursor_inside_the_viewport(open_tab, d
     lb = last_tile.bounding_box()
     x, y = lb["x"] + lb["width"] - 2, lb["y"] + lb["height"] - 2
     tab.page.mouse.move(x, y)
-    tab.page.wait_for_timeout(100)
+    tab.wait_until(lambda: "sample 3" in tooltip.inner_text(), "the read-out follows the cursor to sample 3")
     tip = tooltip.bounding_box()
     viewport = tab.page.viewport_size
     assert tip["x"] + tip["width"] <= viewport["width"] and tip["y"] + tip["height"] <= viewport["height"], tip
     assert tip["x"] + tip["width"] <= x + 1, "to the left of the cursor when there is no room on the right"
     assert "sample 3" in tooltip.inner_text()
     tab.page.mouse.move(5, 5)
-    tab.page.wait_for_timeout(100)
-    assert not tooltip.is_visible()
+    tooltip.wait_for(state="hidden")
 
 
 def test_colour_bars_label_the_range_each_tile_is_drawn_with(open_tab, demo_url):
@@ -82,8 +81,7 @@ def test_the_percentile_applies_as_it_is_typed(open_tab, demo_url):
     field.click()
     field.press("End")
     field.press("Backspace")  # "9": not a percentile the clipping takes (50–100): nothing redraws
-    tab.page.wait_for_timeout(200)
-    assert field.get_attribute("aria-invalid") == "true"
+    tab.wait_until(lambda: field.get_attribute("aria-invalid") == "true", "9 is marked as no percentile")
     before = tab.tile_pixels(tile)
     field.press("0")  # "90", without Enter or leaving the field
     after = tab.wait_tile_changed(tile, before, "typing 90 did not redraw")

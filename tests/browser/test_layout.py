@@ -25,9 +25,8 @@ def test_cards_flow_in_a_responsive_grid_of_tag_groups(open_tab, grid_url):
     assert first == [(tag, run) for tag in sorted(t for t in GRID_TAGS if t.startswith("train/")) for run in GRID_RUNS]
     # A narrow window has one card per row.
     tab.page.set_viewport_size({"width": 900, "height": 1000})
-    tab.page.wait_for_timeout(300)
-    tops = [round(train.nth(i).bounding_box()["y"]) for i in range(2)]
-    assert tops[0] < tops[1], tops
+    tab.wait_until(lambda: round(train.nth(0).bounding_box()["y"]) < round(train.nth(1).bounding_box()["y"]),
+                   "at 900 px wide, the second card moves below the first")
 
 
 def test_a_group_collapses_and_stays_collapsed(open_tab, grid_url):

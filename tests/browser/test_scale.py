@@ -40,20 +40,21 @@ def test_only_cards_near_the_screen_are_drawn_and_the_rest_are_released(open_tab
 def test_a_display_change_colours_each_visible_tile_once_and_opacity_none(open_tab, grid_url):
     tab = open_tab(grid_url, viewport=(1000, 700))
     tab.settled()
+    # A quiet spell: the count below must include no paint still queued from the first layout.
     tab.page.wait_for_timeout(500)
     visible = debug(tab, "visibleTiles")
     assert 0 < visible < debug(tab, "liveTiles"), "some live cards are off screen"
     before = debug(tab, "layerPaints")
     tab.frame.get_by_label("Colormap").select_option("magma")
     tab.frame.wait_for_function(f"() => tbsDebug.layerPaints() >= {before + visible}")
+    # What must not happen (a paint of an off-screen card) can only be shown by waiting for it.
     tab.page.wait_for_timeout(500)
     assert debug(tab, "layerPaints") - before == visible, "each tile of a card on screen once, and no other"
     # A card scrolled into view is drawn with the new colours before it is seen.
     below = tab.frame.locator(".tbs-card").nth(4)
     below.scroll_into_view_if_needed()
     tab.settled()
-    tab.page.wait_for_timeout(300)
-    assert debug(tab, "layerPaints") > before + visible
+    tab.wait_until(lambda: debug(tab, "layerPaints") > before + visible, "the card scrolled into view is painted")
     assert tab.tile_pixels(tab.tile(below, 0, 0))["variance"] > 10
     # Opacity is compositing: the colours stay, the browser blends them again.
     tile = tab.tile(below, 0, 0)
