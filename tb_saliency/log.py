@@ -240,11 +240,13 @@ def log_saliency(
     metric_target = explanation.targets if explanation.targets is not None else target
     scalars = {}
     columns = []
+    per_column = {}
+    if plan is not None:
+        per_column = plan.map_metrics(model, inputs, {r.key: r.values for r in explanation.maps.values()},
+                                      metric_target)
     for result in explanation.maps.values():
-        computed = []
-        if plan is not None:
-            computed, means = plan.map_metrics(model, inputs, result.values, metric_target)
-            scalars.update({f"{tag}/{name}/{result.key}": mean for name, mean in means.items()})
+        computed, means = per_column.get(result.key, ([], {}))
+        scalars.update({f"{tag}/{name}/{result.key}": mean for name, mean in means.items()})
         columns.append(stored_format.MapColumn(
             key=result.key,
             method=result.method,

@@ -133,28 +133,36 @@ class MetricPlan:
         return {} if self.boxes is None else {"boxes": self.boxes, "size": self.size}
 
     def map_metrics(self, model, inputs, maps, target):
-        """Each MAP_METRICS metric of one map column: [format.MetricValues], and {name: mean}."""
-        computed, means = [], {}
+        """Each MAP_METRICS metric of every map column ({key: N×h×w}): {key: ([format.MetricValues],
+        {name: mean})}. Deletion and insertion score all columns together, sharing their clean and
+        baseline passes."""
+        computed = {key: ([], {}) for key in maps}
         for name, options in self.options.items():
             if name == "randomisation":
                 continue
             if name in ("deletion", "insertion"):
-                result = _FUNCTIONS[name](model, inputs, maps, target=target, **options)
-                values, curve = result.auc, result.curve
+                games = _FUNCTIONS[name](model, inputs, maps, target=target, **options)
+                results = {key: (game, game.auc, game.curve) for key, game in games.items()}
             elif name == "pointing_game":
-                result = _FUNCTIONS[name](maps, self.masks, **self._regions(), **options)
-                values, curve = result.hits.double(), None
+                results = {}
+                for key, values in maps.items():
+                    result = _FUNCTIONS[name](values, self.masks, **self._regions(), **options)
+                    results[key] = (result, result.hits.double(), None)
             else:
-                result = _FUNCTIONS[name](maps, self.masks, **self._regions())
-                values, curve = result.energy, None
-            values = values.detach().double().cpu()
-            computed.append(stored_format.MetricValues(
-                name=name, values=values.numpy(),
-                curve=None if curve is None else curve.detach().double().cpu().numpy(),
-                options=_json_ready(result.options),
-            ))
-            means[name] = float(values.mean())
-        return computed, means
+                results = {}
+                for key, values in maps.items():
+                    result = _FUNCTIONS[name](values, self.masks, **self._regions())
+                    results[key] = (result, result.energy, None)
+            for key, (result, values, curve) in results.items():
+                values = values.detach().double().cpu()
+                stored, means = computed[key]
+                stored.append(stored_format.MetricValues(
+                    name=name, values=values.numpy(),
+                    curve=None if curve is None else curve.detach().double().cpu().numpy(),
+                    options=_json_ready(result.options),
+                ))
+                means[name] = float(values.mean())
+        return computed
 
 
 def _check_randomisation(model, options, engine_options):

@@ -3,6 +3,8 @@ the most salient pixels are removed, or rises as they are put back."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 import torch.nn.functional as F
 
@@ -53,7 +55,10 @@ def deletion(
         model: a torch.nn.Module returning N×C class scores (logits); it runs in eval mode under
             no_grad and is left exactly as it was (parameters, buffers, .grad, modes, hooks, RNG).
         inputs: a floating-point batch N×C×H×W (or N×H×W).
-        maps: N×h×w saliency maps (N×1×h×w accepted), tensor or array, any resolution.
+        maps: N×h×w saliency maps (N×1×h×w accepted), tensor or array, any resolution; or a dict
+            {key: such maps}, as `tb_saliency.attribute` returns, scored together: the clean and the
+            baseline passes are shared, and the perturbed copies of every map stack into the same
+            passes.
         target: None (the class predicted on the clean inputs), an int, N ints, or a callable
             outputs -> Tensor[N]; the same classes score every step. A callable target's output has
             no softmax: it needs score="raw", and then is the curve itself (return a probability
@@ -78,7 +83,7 @@ def deletion(
             copy of the batch runs per pass. 64 MiB by default; on a GPU a larger bound saves launches.
 
     Returns a `PerturbationCurve` (curve N×(steps+1), auc N, on the inputs' device; float32, or
-    float64 for float64 inputs).
+    float64 for float64 inputs); for a dict of maps, {key: PerturbationCurve}.
     """
     return _game("deletion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative,
                  memory_limit)
@@ -116,7 +121,13 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
     model = check_module(model)
     x = check_images(inputs)
     check_inputs_match_model(model, x)
-    maps = check_maps(maps, x.shape[0])
+    keyed = isinstance(maps, Mapping)
+    if keyed:
+        if not maps:
+            raise ValueError("maps: expected one map per sample, or a dict {key: maps}; got an empty dict")
+        maps = {key: check_maps(value, x.shape[0], f"maps[{key!r}]") for key, value in maps.items()}
+    else:
+        maps = {None: check_maps(maps, x.shape[0])}
     steps = check_int("steps", steps, 1)
     baseline = OPTIONS["baseline"].check("baseline", baseline)
     blur_sigma = OPTIONS["blur_sigma"].check("blur_sigma", blur_sigma)
@@ -144,8 +155,16 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
         generator = torch.Generator(device=x.device)
         seed = generator.seed() if seed is None else generator.manual_seed(seed).initial_seed()
     x0, baseline_record = make_baseline(baseline, x, blur_sigma=blur_sigma, generator=generator)
-    rank = pixel_ranks(maps.to(x.device), (height, width))
+    ranks = torch.stack([pixel_ranks(m.to(x.device), (height, width)) for m in maps.values()])
     pixels = torch.arange(steps + 1, device=x.device) * (height * width) // steps
+    # Both ends of every curve are map-independent: the clean input, and the baseline (every pixel
+    # deleted, or none inserted). Only the steps between depend on the map.
+    clean_at, baseline_at = (0, steps) if kind == "deletion" else (steps, 0)
+    interior = steps - 1
+    # The perturbed rows, stacked into passes: the baseline once, then each map's interior steps.
+    row_map = torch.cat([torch.zeros(1, dtype=torch.long),
+                         torch.arange(len(maps)).repeat_interleave(interior)]).to(x.device)
+    row_pixels = torch.cat([pixels[baseline_at : baseline_at + 1], pixels[1:steps].repeat(len(maps))])
 
     with untouched(model, gradients=False):
         meter = ActivationMeter()
@@ -155,7 +174,8 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
         scorer = Scorer(target_spec, outputs, n)
         # A relative curve divides by the clean probability, which float32 rounds to 0 once a logit
         # trails the largest by about 104: in float64 that takes a gap of about 745.
-        read = _reader(scorer, score, outputs, n, torch.float64 if relative else dtype)
+        value_dtype = torch.float64 if relative else dtype
+        read = _reader(scorer, score, outputs, n, value_dtype)
         clean = read(outputs, 1)
         if relative and bool((clean == 0).any()):
             samples = (clean == 0).nonzero().flatten().tolist()
@@ -165,32 +185,23 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
                 "predicted class (target=None) or pass relative=False"
             )
 
-        # Deletion perturbs steps 1..steps, insertion 0..steps-1: the other end is the clean pass.
-        first = 1 if kind == "deletion" else 0
-        total = steps
+        total = int(row_map.shape[0])
         chunk = copies_per_chunk(meter.bytes, memory_limit, total, scorer.max_copies)
         channel_axis = (slice(None), slice(None), None) if x.dim() == 4 else (slice(None), slice(None))
         keep, put = (x, x0) if kind == "deletion" else (x0, x)
-        curve = torch.empty(n, steps + 1, dtype=torch.float64 if relative else dtype, device=x.device)
-        curve[:, 0 if kind == "deletion" else steps] = clean
+        row_values = torch.empty(total, n, dtype=value_dtype, device=x.device)
         for start, stop in chunk_ranges(total, chunk):
-            counts = pixels[first + start : first + stop]
-            # masked[k, n, pixel]: the pixel is deleted (inserted) at step first + start + k.
-            masked = (rank.unsqueeze(0) < counts.view(-1, 1, 1)).view(stop - start, n, height, width)
+            # masked[k, n, pixel]: row k has deleted (inserted) the pixel.
+            masked = (ranks[row_map[start:stop]] < row_pixels[start:stop].view(-1, 1, 1))
+            masked = masked.view(stop - start, n, height, width)
             rows = torch.where(masked[channel_axis], put.unsqueeze(0), keep.unsqueeze(0))
-            values = read(model(rows.reshape(-1, *x.shape[1:])), stop - start)
-            curve[:, first + start : first + stop] = values.view(stop - start, n).t()
+            row_values[start:stop] = read(model(rows.reshape(-1, *x.shape[1:])), stop - start).view(stop - start, n)
 
-    if relative:
-        curve = curve / clean.unsqueeze(1)
-    auc = torch.trapezoid(curve, dx=1.0 / steps, dim=1)
     options = {
         "steps": steps,
         "score": score,
         "relative": relative,
         "order": "descending, ties by pixel index",
-        "upsampling": "bilinear, align_corners=False" if tuple(maps.shape[1:]) != (height, width) else "none",
-        "map_size": [int(maps.shape[1]), int(maps.shape[2])],
         "memory_limit": memory_limit,
         "copies_per_pass": chunk,
         "model_mode": "eval",
@@ -198,14 +209,28 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
     }
     if baseline_record["baseline"] == "uniform":
         options["seed"] = seed
-    return PerturbationCurve(
-        kind=kind,
-        curve=curve,
-        auc=auc,
-        pixels=pixels,
-        targets=scorer.targets,
-        options=options,
-    )
+    curves = {}
+    for index, (key, map_values) in enumerate(maps.items()):
+        curve = torch.empty(n, steps + 1, dtype=value_dtype, device=x.device)
+        curve[:, clean_at] = clean
+        curve[:, baseline_at] = row_values[0]
+        curve[:, 1:steps] = row_values[1 + index * interior : 1 + (index + 1) * interior].t()
+        if relative:
+            curve = curve / clean.unsqueeze(1)
+        curves[key] = PerturbationCurve(
+            kind=kind,
+            curve=curve,
+            auc=torch.trapezoid(curve, dx=1.0 / steps, dim=1),
+            pixels=pixels,
+            targets=scorer.targets,
+            options={
+                **options,
+                "upsampling": "bilinear, align_corners=False"
+                if tuple(map_values.shape[1:]) != (height, width) else "none",
+                "map_size": [int(map_values.shape[1]), int(map_values.shape[2])],
+            },
+        )
+    return curves if keyed else curves[None]
 
 
 def pixel_ranks(maps: torch.Tensor, size) -> torch.Tensor:

@@ -159,6 +159,37 @@ def test_chunks_give_identical_curves_and_cost_exactly_steps_plus_one_passes():
         assert torch.equal(small.curve, large.curve) and torch.equal(small.auc, large.auc)
 
 
+def test_a_dict_of_maps_shares_the_clean_and_baseline_passes_and_gives_each_maps_own_curve():
+    model, x = Counting(conv_net().eval()), images()
+    generator = torch.Generator().manual_seed(3)
+    maps = {"gradient": torch.rand(3, 12, 12, generator=generator), "gradcam": torch.rand(3, 3, 3, generator=generator)}
+    for metric in (deletion, insertion):
+        alone = {key: metric(model, x, value, steps=10) for key, value in maps.items()}
+        for limit, passes in ((1, 1 + 1 + 2 * 9), (2**40, 1 + 1)):
+            model.calls.clear()
+            together = metric(model, x, maps, steps=10, memory_limit=limit)
+            # One clean pass, one baseline row, and each map's 9 interior steps: 21 rows where two
+            # calls would run 22.
+            assert len(model.calls) == passes and sum(model.calls) == (2 + 2 * 9) * 3
+            assert list(together) == list(maps)
+            for key in maps:
+                # Equal up to the rounding of a differently stacked batch.
+                torch.testing.assert_close(together[key].curve, alone[key].curve,
+                                           msg=f"{metric.__name__} of {key}, memory_limit={limit}")
+                torch.testing.assert_close(together[key].auc, alone[key].auc)
+                assert together[key].options["map_size"] == list(maps[key].shape[1:])
+        assert together["gradcam"].options["upsampling"].startswith("bilinear")
+        assert together["gradient"].options["upsampling"] == "none"
+
+
+def test_a_dict_of_maps_names_the_entry_that_is_wrong():
+    model, x = conv_net().eval(), images()
+    with pytest.raises(ValueError, match=r"maps: .* got an empty dict"):
+        deletion(model, x, {})
+    with pytest.raises(ValueError, match=r"maps\['gradcam'\]: expected 3 maps \(one per input\), got 2"):
+        insertion(model, x, {"gradient": torch.rand(3, 4, 4), "gradcam": torch.rand(2, 4, 4)})
+
+
 def test_uniform_baseline_is_seeded_and_leaves_the_global_rng_alone():
     model, x = conv_net().eval(), images()
     maps = torch.rand(3, 6, 6, generator=torch.Generator().manual_seed(1))
