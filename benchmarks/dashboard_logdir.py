@@ -16,6 +16,10 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from tests.support.probes import coloured_shapes  # noqa: E402
+
 RUNS = 6
 TAGS = [f"{group}/probe{i}" for group in ("train", "val") for i in range(4)]
 STEPS = list(range(0, 200, 10))  # 20 steps
@@ -23,27 +27,6 @@ SAMPLES = 8
 SIZE = 64
 CAM = 8
 PARAMS = {"runs": RUNS, "tags": TAGS, "steps": STEPS, "samples": SAMPLES, "size": SIZE, "cam": CAM, "version": 1}
-
-
-def _probe(rng):
-    """Eight coloured shapes on a dark ground, and the centre of each."""
-    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
-    images = np.full((SAMPLES, 3, SIZE, SIZE), 0.08, np.float32)
-    centres = []
-    for i in range(SAMPLES):
-        cy, cx = rng.integers(SIZE // 4, 3 * SIZE // 4, size=2)
-        r = SIZE // 6
-        kind = i % 3
-        if kind == 0:
-            mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
-        elif kind == 1:
-            mask = (abs(yy - cy) <= r) & (abs(xx - cx) <= r)
-        else:
-            mask = (yy - cy <= r) & (yy - cy >= -r) & (abs(xx - cx) <= (yy - cy + r) / 2)
-        images[i, kind][mask] = 0.95
-        images[i, (kind + 1) % 3][mask] = 0.35
-        centres.append((cy, cx))
-    return images, centres
 
 
 def _maps(rng, centres, focus):
@@ -98,7 +81,7 @@ def write(logdir):
     for r in range(RUNS):
         run = f"run{r}"
         rng = np.random.default_rng(r)
-        images, centres = _probe(rng)
+        images, centres = coloured_shapes(SAMPLES, SIZE, rng)
         labels = [i % 3 for i in range(SAMPLES)]
         writer = SummaryWriter(str(logdir / run))
         try:

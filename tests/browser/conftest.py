@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
+from tests.support.probes import coloured_shapes
 from tests.support.tensorboard import tensorboard
 
 CHROMIUM = os.environ.get("TB_SALIENCY_CHROMIUM", "/usr/bin/chromium")
@@ -24,27 +25,6 @@ DEMO_RUNS = ("cnn-small", "cnn-wide")
 CLASSES = ["circle", "square", "triangle"]
 
 
-def _shapes(count, size, rng):
-    """Coloured discs, squares and triangles on a dark ground, and the centre of each."""
-    yy, xx = np.mgrid[0:size, 0:size]
-    images = np.full((count, 3, size, size), 0.08, np.float32)
-    centres = []
-    for i in range(count):
-        cy, cx = rng.integers(size // 4, 3 * size // 4, size=2)
-        r = size // 6
-        kind = i % 3
-        if kind == 0:
-            mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
-        elif kind == 1:
-            mask = (abs(yy - cy) <= r) & (abs(xx - cx) <= r)
-        else:
-            mask = (yy - cy <= r) & (yy - cy >= -r) & (abs(xx - cx) <= (yy - cy + r) / 2)
-        images[i, kind][mask] = 0.95
-        images[i, (kind + 1) % 3][mask] = 0.35
-        centres.append((cy, cx))
-    return images, centres
-
-
 def write_demo_logdir(logdir):
     """Two runs whose maps focus on the shapes as 'training' goes on: demo-like data to look at."""
     from tb_saliency import SummaryWriter
@@ -52,7 +32,7 @@ def write_demo_logdir(logdir):
     size, count, cam = 48, 4, 6
     for seed, run in enumerate(DEMO_RUNS):
         rng = np.random.default_rng(seed)
-        images, centres = _shapes(count, size, rng)
+        images, centres = coloured_shapes(count, size, rng)
         yy, xx = np.mgrid[0:size, 0:size]
         cy_cam, cx_cam = np.mgrid[0:cam, 0:cam]
         writer = SummaryWriter(f"{logdir}/{run}")
@@ -83,7 +63,7 @@ def write_evil_logdir(logdir):
     from tb_saliency import SummaryWriter
 
     rng = np.random.default_rng(3)
-    images, _ = _shapes(2, 16, rng)
+    images, _ = coloured_shapes(2, 16, rng)
     writer = SummaryWriter(f"{logdir}/{EVIL}")
     try:
         for step in (0, 1):
@@ -122,11 +102,16 @@ def chromium():
             browser.close()
 
 
+def loaded_once(logdir, **options):
+    """The Python loader, having read the whole logdir before it serves (a fixed logdir needs no reloads)."""
+    return tensorboard(logdir, load_fast=False, reload_interval=0, extra_args=["--reload_task=blocking"], **options)
+
+
 @pytest.fixture(scope="session")
 def demo_url(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("demo")
     write_demo_logdir(logdir)
-    with tensorboard(logdir, load_fast=False, reload_interval=0, extra_args=["--reload_task=blocking"]) as url:
+    with loaded_once(logdir) as url:
         yield url
 
 
@@ -219,7 +204,7 @@ def write_grid_logdir(logdir):
 def grid_url(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("grid")
     write_grid_logdir(logdir)
-    with tensorboard(logdir, load_fast=False, reload_interval=0, extra_args=["--reload_task=blocking"]) as url:
+    with loaded_once(logdir) as url:
         yield url
 
 
@@ -228,8 +213,7 @@ def keep_all_url(tmp_path_factory):
     """The demo logdir with every step kept (--samples_per_plugin=saliency=0)."""
     logdir = tmp_path_factory.mktemp("keepall")
     write_demo_logdir(logdir)
-    with tensorboard(logdir, load_fast=False, samples_per_plugin="saliency=0", reload_interval=0,
-                     extra_args=["--reload_task=blocking"]) as url:
+    with loaded_once(logdir, samples_per_plugin="saliency=0") as url:
         yield url
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import copy_screenshot, plugin_frame
+from tests.browser.conftest import copy_screenshot, loaded_once, plugin_frame
 from tests.browser.metrics_logdir import (
     CORRELATIONS,
     DELETION,
@@ -18,15 +18,13 @@ from tests.browser.metrics_logdir import (
     deletion_at,
     write_metrics_logdir,
 )
-from tests.support.tensorboard import tensorboard
 
 
 @pytest.fixture(scope="module")
 def metrics_site(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("metrics")
     layers = write_metrics_logdir(logdir)
-    with tensorboard(logdir, load_fast=False, samples_per_plugin="saliency=0", reload_interval=0,
-                     extra_args=["--reload_task=blocking"]) as url:
+    with loaded_once(logdir, samples_per_plugin="saliency=0") as url:
         yield url, layers
 
 
