@@ -11,14 +11,10 @@ from typing import Mapping
 import numpy as np
 
 from tb_saliency import format as stored_format
+from tb_saliency.value_checks import check_int, describe
 
 MAP_DTYPES = tuple(stored_format.DTYPES)
 INT64 = (-(2**63), 2**63 - 1)
-
-
-def describe(value, limit=80):
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def to_numpy(value, name):
@@ -212,6 +208,4 @@ def maps_over_images(images, maps, *, method, labels, predictions, scores, names
 
 
 def check_max_channels(max_channels):
-    if isinstance(max_channels, bool) or not isinstance(max_channels, numbers.Integral) or max_channels < 1:
-        raise ValueError(f"max_channels: expected an int >= 1, got {describe(max_channels)}")
-    return int(max_channels)
+    return check_int("max_channels", max_channels, 1)

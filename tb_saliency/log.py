@@ -31,6 +31,7 @@ from tensorboard.compat.proto import summary_pb2
 
 from tb_saliency import arguments, attribution
 from tb_saliency import format as stored_format
+from tb_saliency.value_checks import describe
 
 # Probe sets whose images a writer remembers, to store a repeated set once (see _place_images).
 _REMEMBERED_IMAGE_SETS = 4096
@@ -353,7 +354,7 @@ def _display_images(inputs, images, mean, std, denormalize):
         if mean is not None or std is not None:
             raise ValueError("denormalize, mean/std: give one way to de-normalise, not both")
         if not callable(denormalize):
-            raise TypeError(f"denormalize: expected a function, got {arguments.describe(denormalize)}")
+            raise TypeError(f"denormalize: expected a function, got {describe(denormalize)}")
         with torch.no_grad():
             shown = denormalize(inputs.detach())
         display = arguments.display_images(shown, argument="denormalize(inputs)", transformed=True)

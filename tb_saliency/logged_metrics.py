@@ -23,6 +23,9 @@ from tb_saliency import format as stored_format
 from tb_saliency import metrics as saliency_metrics
 from tb_saliency.attribution.options import OPTIONS as ENGINE_OPTIONS
 from tb_saliency.metrics import checks
+from tb_saliency.metrics.perturbation import SCORES
+from tb_saliency.metrics.randomisation import ORDERS
+from tb_saliency.value_checks import check_bool, check_choice, check_int, check_nonnegative
 
 MAP_METRICS = ("deletion", "insertion", "pointing_game", "energy_pointing_game")
 NAMES = (*MAP_METRICS, "randomisation")
@@ -32,13 +35,13 @@ RANDOMISATION_TAG_SUFFIX = "/randomisation"
 
 def _perturbation_options(name, value):
     checks_by_option = {
-        "steps": lambda v: checks.check_int("steps", v, 1),
+        "steps": lambda v: check_int("steps", v, 1),
         "baseline": lambda v: ENGINE_OPTIONS["baseline"].check("baseline", v),
         "blur_sigma": lambda v: ENGINE_OPTIONS["blur_sigma"].check("blur_sigma", v),
         "seed": lambda v: ENGINE_OPTIONS["seed"].check("seed", v),
-        "score": lambda v: checks.check_choice("score", v, ("probability", "raw")),
-        "relative": lambda v: checks.check_bool("relative", v),
-        "memory_limit": lambda v: checks.check_int("memory_limit", v, 1),
+        "score": lambda v: check_choice("score", v, SCORES),
+        "relative": lambda v: check_bool("relative", v),
+        "memory_limit": lambda v: check_int("memory_limit", v, 1),
     }
     return checks_by_option[name](value)
 
@@ -47,12 +50,12 @@ def _perturbation_options(name, value):
 _OPTION_CHECKS = {
     "deletion": _perturbation_options,
     "insertion": _perturbation_options,
-    "pointing_game": lambda name, value: checks.check_nonnegative("tolerance", value),
+    "pointing_game": lambda name, value: check_nonnegative("tolerance", value),
     "energy_pointing_game": None,
     "randomisation": lambda name, value: {
-        "order": lambda v: checks.check_choice("order", v, ("cascading", "independent")),
-        "absolute": lambda v: checks.check_bool("absolute", v),
-        "reinit_seed": lambda v: checks.check_int("reinit_seed", v, 0),
+        "order": lambda v: check_choice("order", v, ORDERS),
+        "absolute": lambda v: check_bool("absolute", v),
+        "reinit_seed": lambda v: check_int("reinit_seed", v, 0),
         "layers": lambda v: v,  # checked against the model by the metric, before it runs
     }[name](value),
 }

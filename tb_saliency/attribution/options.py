@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import torch
 
+from tb_saliency.value_checks import check_bool, check_choice, check_int, check_nonnegative, describe
+
 from .catalog import CAM_METHODS, CHUNKED_METHODS, INPUT_METHODS
 from .quadrature import MIN_STEPS, RULES as IG_RULES
 
@@ -24,20 +26,8 @@ CHANNEL_REDUCTIONS = ("signed_sum", "abs_sum", "max_abs")
 RESHAPES = ("vit", "tokens")
 
 
-def describe(value: Any) -> str:
-    if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _int_at_least(low: int) -> Callable:
-    def check(name, value):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"{name}: expected an int >= {low}, got {describe(value)}")
-        return int(value)
-
-    return check
+    return lambda name, value: check_int(name, value, low)
 
 
 # Each copy costs one forward and backward pass of the whole batch. Beyond this many the maps no
@@ -55,12 +45,6 @@ def _copies(name, value):
     return int(value)
 
 
-def _finite_at_least_zero(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value < float("inf")):
-        raise ValueError(f"{name}: expected a finite number >= 0, got {describe(value)}")
-    return float(value)
-
-
 def _optional_positive(name, value):
     if value is None:
         return None
@@ -70,18 +54,7 @@ def _optional_positive(name, value):
 
 
 def _choice(choices) -> Callable:
-    def check(name, value):
-        if not isinstance(value, str) or value not in choices:
-            raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {describe(value)}")
-        return value
-
-    return check
-
-
-def _bool(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name}: expected True or False, got {describe(value)}")
-    return value
+    return lambda name, value: check_choice(name, value, choices)
 
 
 def _seed(name, value):
@@ -153,7 +126,7 @@ OPTIONS = {
     "smoothgrad_noise": OptionSpec(
         0.15,
         _SMOOTHGRAD,
-        _finite_at_least_zero,
+        check_nonnegative,
         "noise standard deviation: a fraction of each sample's value range (max - min) when "
         "smoothgrad_noise_type='relative', the σ itself when 'absolute'",
     ),
@@ -185,7 +158,7 @@ OPTIONS = {
         "and device: float64 inputs get other noise than float32 ones, so their maps differ by more than rounding",
     ),
     "generator": OptionSpec(None, _NOISY, _generator, "a torch.Generator on the inputs' device, used instead of seed"),
-    "cam_relu": OptionSpec(True, CAM_METHODS, _bool, "apply each CAM method's final ReLU; False keeps the signed map"),
+    "cam_relu": OptionSpec(True, CAM_METHODS, check_bool, "apply each CAM method's final ReLU; False keeps the signed map"),
     "reshape": OptionSpec(
         None,
         CAM_METHODS,

@@ -10,6 +10,7 @@ import torch
 
 from tb_saliency import arguments, log
 from tb_saliency.attribution import checks, options
+from tb_saliency.value_checks import describe
 
 # Arguments of log_saliency that the callback fills in itself.
 _RESERVED = ("writer", "tag", "model", "inputs", "global_step", "walltime")
@@ -28,7 +29,7 @@ def check_every(value, name):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: expected an int >= 1 or None, got {arguments.describe(value)}")
+        raise ValueError(f"{name}: expected an int >= 1 or None, got {describe(value)}")
     return int(value)
 
 

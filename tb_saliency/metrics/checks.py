@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from tb_saliency.attribution.checks import check_batch
-from tb_saliency.attribution.options import describe
+from tb_saliency.value_checks import describe
 
 
 def as_tensor(value, name: str) -> torch.Tensor:
@@ -148,27 +148,3 @@ def _check_size(size):
             f"size: expected the image size (H, W) as two ints >= 1 (needed with boxes), got {describe(size)}"
         )
     return int(size[0]), int(size[1])
-
-
-def check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name}: expected an int >= {low}, got {describe(value)}")
-    return int(value)
-
-
-def check_nonnegative(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value < float("inf")):
-        raise ValueError(f"{name}: expected a finite number >= 0, got {describe(value)}")
-    return float(value)
-
-
-def check_choice(name: str, value, choices) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {describe(value)}")
-    return value
-
-
-def check_bool(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name}: expected True or False, got {describe(value)}")
-    return value

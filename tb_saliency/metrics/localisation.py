@@ -7,7 +7,9 @@ import torch
 
 from tb_saliency.attribution.reductions import safe_divide
 
-from .checks import check_boxes, check_masks, check_maps, check_nonnegative
+from tb_saliency.value_checks import check_nonnegative
+
+from .checks import check_boxes, check_masks, check_maps
 from .perturbation import upsample
 from .results import EnergyResult, PointingResult
 

@@ -15,8 +15,9 @@ from tb_saliency.attribution.passes import chunk_ranges, copies_per_chunk
 from tb_saliency.attribution.reductions import accumulation_dtype
 from tb_saliency.attribution.safety import untouched
 from tb_saliency.attribution.targets import Scorer, check_target, find_logits
+from tb_saliency.value_checks import check_bool, check_choice, check_int
 
-from .checks import check_bool, check_choice, check_images, check_int, check_maps
+from .checks import check_images, check_maps
 from .memory import ActivationMeter
 from .results import PerturbationCurve
 

@@ -15,7 +15,7 @@ from tb_saliency.attribution.options import resolve_options
 from tb_saliency.attribution.safety import untouched
 from tb_saliency.attribution.targets import check_target
 
-from .checks import check_bool, check_choice, check_int
+from tb_saliency.value_checks import check_bool, check_choice, check_int
 from .ranks import spearman
 from .results import RandomisationResult
 

@@ -98,7 +98,6 @@ def test_the_enlarged_view_steps_through_maps_samples_and_steps_with_the_keys(op
     tab.tile(card, 0, 0).click()
     dialog = tab.frame.locator("dialog.tbs-dialog")
     dialog.wait_for()
-    title = dialog.locator("h2")
 
     def shows(text):
         tab.frame.wait_for_function("(t) => document.querySelector('dialog.tbs-dialog h2').textContent.includes(t)", arg=text)
