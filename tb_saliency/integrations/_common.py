@@ -4,6 +4,7 @@ ranks that must compute."""
 
 import inspect
 import numbers
+from collections.abc import Mapping
 
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
 import torch
@@ -36,17 +37,22 @@ def check_every(value, name):
 class Probe:
     """A fixed batch and the `log_saliency` arguments to log it with.
 
-    `inputs` is a tensor, or a pair (inputs, labels) as a dataset yields it; the labels are shown
-    beside the predictions (`labels=`), not attributed (the target stays `target=`, by default the
-    predicted class).
+    `inputs` is a tensor, a pair (inputs, labels) as a dataset yields it, or a Hugging Face batch: a
+    dict {"pixel_values": N×C×H×W, "labels": N} as a collator makes it, or a list of dataset
+    examples {"pixel_values": C×H×W, "label(s)": int}. The labels are shown beside the predictions
+    (`labels=`), not attributed (the target stays `target=`, by default the predicted class).
     """
 
     def __init__(self, owner, inputs, tag, kwargs):
         self.owner = owner
+        if isinstance(inputs, Mapping) or (
+                isinstance(inputs, (tuple, list)) and inputs and all(isinstance(i, Mapping) for i in inputs)):
+            inputs = examples_batch(inputs)
         if isinstance(inputs, (tuple, list)):
             if len(inputs) != 2 or not isinstance(inputs[0], torch.Tensor):
                 raise TypeError(
-                    f"inputs: expected a tensor batch or a pair (inputs, labels), got a {type(inputs).__name__} "
+                    f"inputs: expected a tensor batch, a pair (inputs, labels) or a dict with 'pixel_values', got a "
+                    f"{type(inputs).__name__} "
                     f"of {len(inputs)} items" + ("" if len(inputs) != 2 else f" starting with {type(inputs[0]).__name__}")
                 )
             inputs, labels = inputs
@@ -54,7 +60,10 @@ class Probe:
                 raise TypeError("labels: given twice, as the second item of inputs and as labels=")
             kwargs = {**kwargs, "labels": labels}
         if not isinstance(inputs, torch.Tensor):
-            raise TypeError(f"inputs: expected a tensor batch or a pair (inputs, labels), got {type(inputs).__name__}")
+            raise TypeError(
+                f"inputs: expected a tensor batch, a pair (inputs, labels) or a dict with 'pixel_values', got "
+                f"{type(inputs).__name__}"
+            )
         if inputs.dim() < 1 or inputs.shape[0] < 1:
             raise ValueError(f"inputs: expected a batch of at least one sample, got shape {tuple(inputs.shape)}")
         for name in _RESERVED:
@@ -98,6 +107,64 @@ class Probe:
         compute only) at `step`."""
         inputs, kwargs = self.on(*placement(model))
         return log.log_saliency(writer, self.tag, model, inputs, global_step=step, **kwargs)
+
+
+# The keys of a Hugging Face image batch: the model's input, and the labels under either of the names
+# datasets ("label") and collators ("labels") give them.
+_PIXELS = "pixel_values"
+_LABEL_KEYS = ("labels", "label")
+
+
+def examples_batch(batch):
+    """A Hugging Face batch as a pair (pixel_values, labels), or pixel_values alone: a dict of
+    columns {"pixel_values": N×C×H×W, "labels": N}, or a list of examples, each {"pixel_values": C×H×W,
+    "label(s)": int}, stacked. The model is called as model(pixel_values), so a key it would miss is
+    an error rather than silently dropped."""
+    if isinstance(batch, Mapping) and isinstance(batch.get(_PIXELS), (list, tuple)):
+        # Columns as lists (a dataset sliced without with_format("torch")): the same as its examples.
+        count = len(batch[_PIXELS])
+        for key, column in batch.items():
+            if not isinstance(column, (list, tuple, torch.Tensor)) or len(column) != count:
+                raise ValueError(f"inputs[{key!r}]: expected one value per example ({count}), got {describe(column)}")
+        return examples_batch([{key: column[i] for key, column in batch.items()} for i in range(count)])
+    rows = [batch] if isinstance(batch, Mapping) else list(batch)
+    where = "inputs" if isinstance(batch, Mapping) else "inputs[{}]"
+    pixels, labels = [], []
+    for index, row in enumerate(rows):
+        name = where.format(index)
+        keys = list(row)
+        if _PIXELS not in row:
+            raise TypeError(f"{name}: expected a dict with 'pixel_values' (a Hugging Face image batch), got keys {keys}")
+        label_keys = [k for k in _LABEL_KEYS if k in row]
+        others = [k for k in keys if k != _PIXELS and k not in _LABEL_KEYS]
+        if others or len(label_keys) > 1:
+            extra = others or label_keys
+            raise TypeError(
+                f"{name}: the model is called as model(pixel_values), so {', '.join(map(repr, extra))} would not "
+                f"reach it; give a dict of 'pixel_values' and 'labels' (or the pixel_values tensor alone)"
+            )
+        value = row[_PIXELS]
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(
+                f"{name}['pixel_values']: expected a tensor (give the dataset its image transform, or "
+                f"with_format('torch')), got {type(value).__name__}"
+            )
+        pixels.append(value)
+        labels.append(row[label_keys[0]] if label_keys else None)
+    if isinstance(batch, Mapping):
+        pixels, labels = pixels[0], labels[0]
+    else:
+        shapes = {tuple(p.shape) for p in pixels}
+        if len(shapes) != 1:
+            raise ValueError(f"inputs: the examples' pixel_values differ in shape ({sorted(shapes)}); they must stack")
+        pixels = torch.stack(pixels)
+        if any(label is None for label in labels):
+            if any(label is not None for label in labels):
+                raise ValueError("inputs: some examples have labels and some do not")
+            labels = None
+        else:
+            labels = torch.stack([torch.as_tensor(label) for label in labels])
+    return pixels if labels is None else (pixels, labels)
 
 
 def is_sharded(model):

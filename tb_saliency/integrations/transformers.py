@@ -5,7 +5,7 @@
 
     args = TrainingArguments("out", report_to=["tensorboard"], logging_steps=50)
     trainer = Trainer(model, args, train_dataset=train, callbacks=[
-        SaliencyCallback(probe_pixels, methods=["gradient", "gradcam"], layer="vit.layernorm", reshape="vit")])
+        SaliencyCallback(train[:8], methods=["gradient", "gradcam"], layer="vit.layernorm", reshape="vit")])
     trainer.train()
 
 The frames are written through the `SummaryWriter` of the Trainer's own `TensorBoardCallback`
@@ -31,9 +31,11 @@ class SaliencyCallback(transformers.TrainerCallback):
     be without the callback (parameters, gradients, modes, the RNG).
 
     Args:
-      inputs: the probe: an N×C×H×W tensor (`pixel_values`), or a pair (inputs, labels); the labels
-        are shown beside the predictions. Moved to the model's device when logged. The model is
-        called as `model(inputs)`: the inputs are its first positional argument.
+      inputs: the probe: an N×C×H×W tensor (`pixel_values`), a pair (inputs, labels), a batch
+        {"pixel_values": ..., "labels": ...} as the data collator makes it, or a list of dataset
+        examples (`[train_dataset[i] for i in range(8)]`), stacked; labels are shown beside the
+        predictions. Moved to the model's device when logged. The model is called as
+        `model(pixel_values)`: the inputs are its first positional argument.
       tag: the TensorBoard tag of the frames.
       every_n_steps: log after every n-th optimizer step (`state.global_step % n == 0`); None (the
         default) logs at the Trainer's own `logging_steps`, so every frame has its `train/loss`.

@@ -88,7 +88,6 @@ config = ViTConfig(image_size=16, patch_size=4, hidden_size=16, num_hidden_layer
 vit = ViTForImageClassification(config)
 pixels, labels = torch.rand(136, 3, 16, 16), torch.randint(0, 3, (136,))
 train_dataset = [{"pixel_values": p, "labels": l} for p, l in zip(pixels, labels)]
-probe_pixels = pixels[:4]
 """
 
 # Makes `import torch` fail, as on a machine without it.
@@ -176,6 +175,7 @@ def test_transformers(tmp_path):
     frames = tb_saliency.read(run)
     assert [(f.tag, f.step) for f in frames] == [("saliency", 50)]
     assert frames[0].maps["gradcam"].shape == (4, 4, 4) and frames[0].maps["gradient"].shape == (4, 16, 16)
+    assert frames[0].labels is not None and len(frames[0].labels) == 4
     assert [step for step, _ in summary_values(run, "train/loss")] == [50]
 
 

@@ -44,7 +44,8 @@ def test_log_writes_one_frame_at_the_step(tmp_path):
 
 
 @pytest.mark.parametrize("inputs, kwargs, error, message", [
-    ([PROBE], {}, TypeError, r"inputs: expected a tensor batch or a pair \(inputs, labels\), got a list of 1 items"),
+    ([PROBE], {}, TypeError, r"inputs: expected a tensor batch, a pair \(inputs, labels\) or a dict with "
+                             r"'pixel_values', got a list of 1 items"),
     ((PROBE, [0, 1, 2], 3), {}, TypeError, "got a tuple of 3 items"),
     (("x", [0]), {}, TypeError, "got a tuple of 2 items starting with str"),
     (np.zeros((3, 3, 4, 4)), {}, TypeError, "got ndarray"),
@@ -62,6 +63,38 @@ def test_log_writes_one_frame_at_the_step(tmp_path):
 def test_bad_arguments_fail_when_the_callback_is_made(inputs, kwargs, error, message):
     with pytest.raises(error, match=message):
         _probe(inputs, **kwargs)
+
+
+def test_a_hugging_face_batch_a_dict_of_columns_or_a_list_of_examples_gives_pixels_and_labels():
+    labels = torch.tensor([0, 1, 2])
+    examples = [{"pixel_values": PROBE[i], "label": int(labels[i])} for i in range(3)]
+    for given in ({"pixel_values": PROBE, "labels": labels},               # what a collator makes
+                  examples,                                                # dataset rows
+                  {"pixel_values": list(PROBE), "label": labels.tolist()}):  # columns as lists
+        probe = _probe(given)
+        assert torch.equal(probe.inputs, PROBE) and probe.kwargs["labels"].tolist() == [0, 1, 2]
+    probe = _probe({"pixel_values": PROBE})
+    assert torch.equal(probe.inputs, PROBE) and "labels" not in probe.kwargs
+
+
+@pytest.mark.parametrize("inputs, error, message", [
+    ({"image": PROBE}, TypeError, r"inputs: expected a dict with 'pixel_values' .*, got keys \['image'\]"),
+    ({"pixel_values": PROBE, "attention_mask": PROBE}, TypeError,
+     r"inputs: the model is called as model\(pixel_values\), so 'attention_mask' would not reach it"),
+    ({"pixel_values": PROBE, "label": [0, 1, 2], "labels": [0, 1, 2]}, TypeError, r"so 'labels', 'label' would not"),
+    ([{"pixel_values": PROBE[0]}, {"pixel_values": "img.png"}], TypeError,
+     r"inputs\[1\]\['pixel_values'\]: expected a tensor \(give the dataset its image transform"),
+    ([{"pixel_values": PROBE[0]}, {"pixel_values": PROBE[1, :, :8]}], ValueError,
+     r"the examples' pixel_values differ in shape"),
+    ([{"pixel_values": PROBE[0], "label": 1}, {"pixel_values": PROBE[1]}], ValueError,
+     "some examples have labels and some do not"),
+    ({"pixel_values": list(PROBE), "label": [0, 1]}, ValueError,
+     r"inputs\['label'\]: expected one value per example \(3\), got \[0, 1\]"),
+    ({"pixel_values": PROBE, "labels": [0, 1]}, ValueError, r"labels: expected one value per sample \(3\)"),
+])
+def test_a_hugging_face_batch_that_cannot_be_the_probe_says_why(inputs, error, message):
+    with pytest.raises(error, match=message):
+        _probe(inputs)
 
 
 def test_bad_tag_and_schedule():

@@ -5,6 +5,7 @@ its steps, and trained weights bit-identical with and without the callback."""
 import glob
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -84,10 +85,16 @@ def test_frames_beside_train_loss_and_training_unchanged(tmp_path):
 def test_every_n_steps_and_a_target_of_ones_own(tmp_path):
     from tb_saliency.integrations.transformers import SaliencyCallback
 
-    callback = SaliencyCallback(PROBE, tag="probe/class0", every_n_steps=3, methods="gradient",
+    # The probe as a user picks it: a few examples of the training set, as the Trainer's dataset yields them.
+    examples = _dataset()[:3]
+    callback = SaliencyCallback(examples, tag="probe/class0", every_n_steps=3, methods="gradient",
                                 target=lambda outputs: outputs.logits[:, 0])
     _train(tmp_path, [callback])
-    assert [(f.tag, f.step) for f in tb_saliency.read(tmp_path)] == [("probe/class0", 3), ("probe/class0", 6)]
+    frames = tb_saliency.read(tmp_path)
+    assert [(f.tag, f.step) for f in frames] == [("probe/class0", 3), ("probe/class0", 6)]
+    assert frames[0].labels == [int(e["labels"]) for e in examples]
+    expected = (torch.stack([e["pixel_values"] for e in examples]).permute(0, 2, 3, 1) * 255).round()
+    np.testing.assert_allclose(frames[0].images, expected.numpy(), atol=1)
 
 
 def test_without_tensorboard_in_report_to_training_fails_before_the_first_step(tmp_path):
@@ -106,8 +113,8 @@ def test_without_tensorboard_in_report_to_training_fails_before_the_first_step(t
 def test_arguments_are_checked_when_the_callback_is_made():
     from tb_saliency.integrations.transformers import SaliencyCallback
 
-    with pytest.raises(TypeError, match=r"inputs: expected a tensor batch or a pair \(inputs, labels\), got dict"):
-        SaliencyCallback({"pixel_values": PROBE})
+    with pytest.raises(TypeError, match=r"inputs: the model is called as model\(pixel_values\), so 'input_ids'"):
+        SaliencyCallback({"pixel_values": PROBE, "input_ids": PROBE_LABELS})
     with pytest.raises(ValueError, match="labels: expected one value per sample .3., got shape .2,."):
         SaliencyCallback((PROBE, torch.tensor([0, 1])))
     with pytest.raises(TypeError, match="labels: given twice"):
