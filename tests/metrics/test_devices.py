@@ -25,6 +25,9 @@ def test_perturbation_games_stay_on_the_meta_device(metric):
     result = metric(model, images().to("meta"), maps, steps=3, baseline=0.0, memory_limit=1)
     assert result.curve.device.type == "meta" and result.auc.device.type == "meta"
     assert result.curve.shape == (3, 4) and result.targets.device.type == "meta"
+    several = metric(model, images().to("meta"), {"a": maps, "b": maps.flip(-1)}, steps=3, baseline=0.0)
+    assert {key: (r.curve.device.type, tuple(r.curve.shape)) for key, r in several.items()} == \
+        {"a": ("meta", (3, 4)), "b": ("meta", (3, 4))}
 
 
 @needs_cuda
