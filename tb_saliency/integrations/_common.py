@@ -117,54 +117,88 @@ _LABEL_KEYS = ("labels", "label")
 
 def examples_batch(batch):
     """A Hugging Face batch as a pair (pixel_values, labels), or pixel_values alone: a dict of
-    columns {"pixel_values": N×C×H×W, "labels": N}, or a list of examples, each {"pixel_values": C×H×W,
-    "label(s)": int}, stacked. The model is called as model(pixel_values), so a key it would miss is
-    an error rather than silently dropped."""
-    if isinstance(batch, Mapping) and isinstance(batch.get(_PIXELS), (list, tuple)):
+    columns {"pixel_values": N×C×H×W, "labels": N} (columns may be lists), or a list of examples,
+    each {"pixel_values": C×H×W, "label(s)": int}, stacked. The model is called as
+    model(pixel_values), so a key it would miss is an error rather than silently dropped. Labels are
+    passed on as they come, for `labels=` to check."""
+    if isinstance(batch, Mapping):
+        _check_keys(batch, "inputs")
+        pixels = batch[_PIXELS]
+        if isinstance(pixels, torch.Tensor):
+            label_keys = [k for k in _LABEL_KEYS if k in batch]
+            if pixels.dim() == 3 and label_keys and _is_one_label(batch[label_keys[0]]):
+                raise ValueError(
+                    f"inputs: one example ('pixel_values' of shape {tuple(pixels.shape)} and a single label); "
+                    f"give a batch of them: a list of examples, or a slice such as dataset[:1]"
+                )
+            return (pixels, batch[label_keys[0]]) if label_keys else pixels
         # Columns as lists (a dataset sliced without with_format("torch")): the same as its examples.
-        count = len(batch[_PIXELS])
+        count = _column_length(pixels, "inputs['pixel_values']")
         for key, column in batch.items():
-            if not isinstance(column, (list, tuple, torch.Tensor)) or len(column) != count:
+            if _column_length(column, f"inputs[{key!r}]") != count:
                 raise ValueError(f"inputs[{key!r}]: expected one value per example ({count}), got {describe(column)}")
-        return examples_batch([{key: column[i] for key, column in batch.items()} for i in range(count)])
-    rows = [batch] if isinstance(batch, Mapping) else list(batch)
-    where = "inputs" if isinstance(batch, Mapping) else "inputs[{}]"
+        rows = [{key: column[i] for key, column in batch.items()} for i in range(count)]
+        return _stack_examples(rows, row_name=lambda i: "inputs", pixels_name=lambda i: f"inputs['pixel_values'][{i}]")
+    return _stack_examples(list(batch), row_name=lambda i: f"inputs[{i}]",
+                           pixels_name=lambda i: f"inputs[{i}]['pixel_values']")
+
+
+def _check_keys(row, name):
+    keys = list(row)
+    if _PIXELS not in row:
+        raise TypeError(f"{name}: expected a dict with 'pixel_values' (a Hugging Face image batch), got keys {keys}")
+    label_keys = [k for k in _LABEL_KEYS if k in row]
+    extra = [k for k in keys if k != _PIXELS and k not in _LABEL_KEYS] or (label_keys if len(label_keys) > 1 else [])
+    if extra:
+        raise TypeError(
+            f"{name}: the model is called as model(pixel_values), so {', '.join(map(repr, extra))} would not "
+            f"reach it; give a dict of 'pixel_values' and 'labels' (or the pixel_values tensor alone)"
+        )
+
+
+def _is_one_label(value):
+    return isinstance(value, numbers.Integral) or (hasattr(value, "shape") and tuple(value.shape) == ())
+
+
+def _column_length(column, name):
+    if isinstance(column, (str, bytes, Mapping)) or not hasattr(column, "__len__") or (
+            hasattr(column, "shape") and tuple(column.shape) == ()):
+        raise TypeError(f"{name}: expected a column of one value per example, got {describe(column)}")
+    if len(column) == 0:
+        raise ValueError(f"{name}: expected at least one example, got an empty column")
+    return len(column)
+
+
+def _stack_examples(rows, row_name, pixels_name):
+    """Examples (dicts of one sample each) as pixel_values N×C×H×W, with their labels if they have any;
+    `row_name(i)` and `pixels_name(i)` say where example i came from, for messages."""
     pixels, labels = [], []
     for index, row in enumerate(rows):
-        name = where.format(index)
-        keys = list(row)
-        if _PIXELS not in row:
-            raise TypeError(f"{name}: expected a dict with 'pixel_values' (a Hugging Face image batch), got keys {keys}")
-        label_keys = [k for k in _LABEL_KEYS if k in row]
-        others = [k for k in keys if k != _PIXELS and k not in _LABEL_KEYS]
-        if others or len(label_keys) > 1:
-            extra = others or label_keys
-            raise TypeError(
-                f"{name}: the model is called as model(pixel_values), so {', '.join(map(repr, extra))} would not "
-                f"reach it; give a dict of 'pixel_values' and 'labels' (or the pixel_values tensor alone)"
-            )
+        _check_keys(row, row_name(index))
         value = row[_PIXELS]
         if not isinstance(value, torch.Tensor):
             raise TypeError(
-                f"{name}['pixel_values']: expected a tensor (give the dataset its image transform, or "
+                f"{pixels_name(index)}: expected a tensor (give the dataset its image transform, or "
                 f"with_format('torch')), got {type(value).__name__}"
             )
+        if value.dim() == 4:
+            raise ValueError(
+                f"{pixels_name(index)}: expected one example's pixel_values (C×H×W), got shape "
+                f"{tuple(value.shape)}, a batch: give the batch dict itself, not a list holding it"
+            )
         pixels.append(value)
+        label_keys = [k for k in _LABEL_KEYS if k in row]
         labels.append(row[label_keys[0]] if label_keys else None)
-    if isinstance(batch, Mapping):
-        pixels, labels = pixels[0], labels[0]
-    else:
-        shapes = {tuple(p.shape) for p in pixels}
-        if len(shapes) != 1:
-            raise ValueError(f"inputs: the examples' pixel_values differ in shape ({sorted(shapes)}); they must stack")
-        pixels = torch.stack(pixels)
-        if any(label is None for label in labels):
-            if any(label is not None for label in labels):
-                raise ValueError("inputs: some examples have labels and some do not")
-            labels = None
-        else:
-            labels = torch.stack([torch.as_tensor(label) for label in labels])
-    return pixels if labels is None else (pixels, labels)
+    shapes = {tuple(p.shape) for p in pixels}
+    if len(shapes) != 1:
+        raise ValueError(f"inputs: the examples' pixel_values differ in shape ({sorted(shapes)}); they must stack")
+    if any(label is None for label in labels):
+        if any(label is not None for label in labels):
+            raise ValueError("inputs: some examples have labels and some do not")
+        return torch.stack(pixels)
+    # One number per example (0-d tensors as numbers); labels= checks what they are.
+    labels = [label.item() if isinstance(label, torch.Tensor) and label.dim() == 0 else label for label in labels]
+    return torch.stack(pixels), labels
 
 
 def is_sharded(model):

@@ -72,7 +72,11 @@ def test_a_hugging_face_batch_a_dict_of_columns_or_a_list_of_examples_gives_pixe
                   examples,                                                # dataset rows
                   {"pixel_values": list(PROBE), "label": labels.tolist()}):  # columns as lists
         probe = _probe(given)
-        assert torch.equal(probe.inputs, PROBE) and probe.kwargs["labels"].tolist() == [0, 1, 2]
+        assert torch.equal(probe.inputs, PROBE) and np.asarray(probe.kwargs["labels"]).tolist() == [0, 1, 2]
+    # Labels as datasets give them: 0-d tensors, NumPy ints; and a NumPy column.
+    probe = _probe([{"pixel_values": PROBE[i], "labels": [torch.tensor(0), np.int64(1), 2][i]} for i in range(3)])
+    assert probe.kwargs["labels"] == [0, 1, 2]
+    assert _probe({"pixel_values": list(PROBE), "label": np.array([0, 1, 2])}).kwargs["labels"] == [0, 1, 2]
     probe = _probe({"pixel_values": PROBE})
     assert torch.equal(probe.inputs, PROBE) and "labels" not in probe.kwargs
 
@@ -91,6 +95,17 @@ def test_a_hugging_face_batch_a_dict_of_columns_or_a_list_of_examples_gives_pixe
     ({"pixel_values": list(PROBE), "label": [0, 1]}, ValueError,
      r"inputs\['label'\]: expected one value per example \(3\), got \[0, 1\]"),
     ({"pixel_values": PROBE, "labels": [0, 1]}, ValueError, r"labels: expected one value per sample \(3\)"),
+    ([{"pixel_values": PROBE[i], "label": "cat"} for i in range(3)], TypeError, "labels: "),
+    ([{"pixel_values": PROBE}], ValueError,
+     r"inputs\[0\]\['pixel_values'\]: expected one example's pixel_values \(C×H×W\), got shape \(3, 3, 16, 16\), "
+     r"a batch: give the batch dict itself"),
+    ({"pixel_values": list(PROBE), "label": torch.tensor(1)}, TypeError,
+     r"inputs\['label'\]: expected a column of one value per example, got a tensor of shape \(\)"),
+    ({"pixel_values": []}, ValueError, r"inputs\['pixel_values'\]: expected at least one example, got an empty column"),
+    ({"pixel_values": [[0.0, 1.0], [1.0, 0.0]]}, TypeError,
+     r"inputs\['pixel_values'\]\[0\]: expected a tensor \(give the dataset its image transform"),
+    ({"pixel_values": PROBE[0], "label": 1}, ValueError,
+     r"inputs: one example \('pixel_values' of shape \(3, 16, 16\) and a single label\); give a batch of them"),
 ])
 def test_a_hugging_face_batch_that_cannot_be_the_probe_says_why(inputs, error, message):
     with pytest.raises(error, match=message):
