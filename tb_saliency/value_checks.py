@@ -3,12 +3,14 @@ writer and the callbacks, so that one kind of mistake reads the same everywhere:
 name, what was expected, what came. No torch: the viewer side imports it too."""
 
 import numbers
+import sys
 
 
 def describe(value, limit: int = 80) -> str:
     """What came, short enough for a message: a tensor by its shape and dtype (its values would be
     unreadable), anything else by its repr, cut at `limit` characters."""
-    if type(value).__module__.startswith("torch") and hasattr(value, "shape") and hasattr(value, "dtype"):
+    torch = sys.modules.get("torch")  # a tensor exists only where torch is loaded; never import it here
+    if torch is not None and isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -163,8 +163,7 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
     clean_at, baseline_at = (0, steps) if kind == "deletion" else (steps, 0)
     interior = steps - 1
     # The perturbed rows, stacked into passes: the baseline once, then each map's interior steps.
-    row_map = torch.cat([torch.zeros(1, dtype=torch.long),
-                         torch.arange(len(maps)).repeat_interleave(interior)]).to(x.device)
+    row_map_list = [0] + [index for index in range(len(maps)) for _ in range(interior)]
     row_pixels = torch.cat([pixels[baseline_at : baseline_at + 1], pixels[1:steps].repeat(len(maps))])
 
     with untouched(model, gradients=False):
@@ -186,14 +185,17 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
                 "predicted class (target=None) or pass relative=False"
             )
 
-        total = int(row_map.shape[0])
+        total = len(row_map_list)
         chunk = copies_per_chunk(meter.bytes, memory_limit, total, scorer.max_copies)
         channel_axis = (slice(None), slice(None), None) if x.dim() == 4 else (slice(None), slice(None))
         keep, put = (x, x0) if kind == "deletion" else (x0, x)
         row_values = torch.empty(total, n, dtype=value_dtype, device=x.device)
         for start, stop in chunk_ranges(total, chunk):
-            # masked[k, n, pixel]: row k has deleted (inserted) the pixel.
-            masked = (ranks[row_map[start:stop]] < row_pixels[start:stop].view(-1, 1, 1))
+            # masked[k, n, pixel]: row k has deleted (inserted) the pixel. Compared row by row, so that
+            # no copy of the ranks (8 bytes a pixel) is made beside the inputs the memory bound counts.
+            masked = torch.empty(stop - start, n, height * width, dtype=torch.bool, device=x.device)
+            for k, row in enumerate(range(start, stop)):
+                torch.lt(ranks[row_map_list[row]], row_pixels[row], out=masked[k])
             masked = masked.view(stop - start, n, height, width)
             rows = torch.where(masked[channel_axis], put.unsqueeze(0), keep.unsqueeze(0))
             row_values[start:stop] = read(model(rows.reshape(-1, *x.shape[1:])), stop - start).view(stop - start, n)
