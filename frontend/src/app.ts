@@ -236,7 +236,10 @@ export class App implements CardHost, SidebarHost, ViewHost {
 
   openDialog(card: Card, sample: number, column: number, tab: DialogTab): void {
     this.tooltip.hide();
-    openDialog(this, { run: card.run, tag: card.tag, kind: card.info.kind, steps: card.cursor.steps, index: card.cursor.index }, sample, column, tab);
+    openDialog(this, {
+      run: card.run, tag: card.tag, kind: card.info.kind, steps: card.cursor.steps, index: card.cursor.index,
+      order: card.shownSamples(),
+    }, sample, column, tab);
   }
 
   async stepsOf(run: string, tag: string) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildGroups, cardKey, groupOf, pageOf, parseSamples, shownSamples } from "../src/model/layout";
-import { RunColors, TB_PALETTE } from "../src/model/run_colors";
+import { MethodColors, RunColors, TB_PALETTE, distinctSlots } from "../src/model/run_colors";
 
 test("tag groups are TensorBoard's: the prefix before the first '/'", () => {
   assert.equal(groupOf("train/probe/gradcam"), "train");
@@ -52,4 +52,15 @@ test("run colours: TensorBoard's palette in its run order, light or dark, stable
   assert.equal(colors.id("new"), 3);
   for (let i = 0; i < 10; i++) colors.id(`r${i}`);
   assert.equal(colors.color("r4", false), TB_PALETTE[(4 + 4) % 7].light, "the palette wraps around");
+});
+
+test("one chart never draws two keys in one colour while palette slots remain", () => {
+  const methods = new MethodColors();
+  const keys = Array.from({ length: 12 }, (_, i) => `method${i}`);
+  methods.assign(keys);
+  // method0 and method10 share slot 0 across the experiment; a chart of both moves the later one.
+  const slots = distinctSlots(["method0", "method10", "method1"], (k) => methods.color(k));
+  assert.deepEqual([...slots.entries()], [["method0", 0], ["method10", 2], ["method1", 1]]);
+  // Keys that do not collide keep their own slots, so a key looks the same in every chart.
+  assert.deepEqual([...distinctSlots(["method3", "method1"], (k) => methods.color(k)).values()], [3, 1]);
 });

@@ -20,6 +20,7 @@ import {
   metricMeta,
   metricOptionsText,
   metricsOverSteps,
+  nextSample,
   orderSamples,
   sampleCurves,
   sortLabel,
@@ -117,6 +118,11 @@ test("sorting and filtering pick the chosen map's metric, or the first map that 
   assert.match(arrangeSamples([0], maps, { ...base, metric: "insertion" }).note!, /logs the insertion AUC: samples in their order/);
   // A step without any metric says nothing (its tiles have no metric row either).
   assert.deepEqual(arrangeSamples([1, 0], [column("gradient", {})], { ...base, metric: "deletion", onlyMissed: true }), { samples: [1, 0], note: null });
+  // Unless other steps of its tag log metrics: then it says why nothing is sorted or filtered.
+  assert.deepEqual(arrangeSamples([1, 0], [column("gradient", {})], { ...base, onlyMissed: true, tagLogsMetrics: true }),
+                   { samples: [1, 0], note: "This step logs no metrics: every sample shown, in order." });
+  assert.equal(arrangeSamples([1, 0], [column("gradient", {})], { ...base, tagLogsMetrics: true }).note, null,
+               "nothing asked, nothing said");
   // Randomised stages are not the map of the card.
   assert.equal(metricColumn([column("gradcam", { deletion: metric("deletion", [1]) }, "head")], "deletion", ""), null);
 });
@@ -133,6 +139,12 @@ test("means over steps from the step list's index: one line per map key, steps w
   ]);
   const gapped = metricsOverSteps([{ ...steps[0], index: null }, steps[1]]);
   assert.deepEqual(gapped[0].lines.get("")![0].points.map((p) => [p.x, p.index]), [[15, 1]]);
+  // A step written twice (a resumed run, Python loader) is one point: its first entry's, the frame served.
+  const resumed = metricsOverSteps([steps[0], steps[1], { ...steps[0], index: steps[1].index }]);
+  assert.deepEqual(resumed[0].lines.get("")![0].points, [
+    { x: 5, y: 0.375, index: 0 },
+    { x: 15, y: 1.375, index: 1 },
+  ]);
 });
 
 test("a randomisation tag's step list gives one Spearman line per stage", () => {
@@ -211,4 +223,25 @@ test("chart scales: round ticks, bounded metrics keep their bounds, steps stay i
   assert.equal(tickText(300, [0, 100]), "300");
   assert.equal(tickText(1, [0.8, 1]), "1.0", "one number of decimals on an axis");
   assert.equal(tickText(0, [0, 0.5, 1]), "0.0");
+});
+
+test("tick labels in exponent form stay distinct: steps in the millions, a metric that barely moves", () => {
+  for (const ticks of [niceTicks(2_500_000, 2_600_000), niceTicks(999_000, 1_001_000), niceTicks(0.21, 0.21015),
+                       niceTicks(1e-5, 3e-5)]) {
+    const labels = ticks.map((v) => tickText(v, ticks));
+    assert.equal(new Set(labels).size, labels.length, labels.join(" "));
+  }
+  assert.equal(tickText(2_550_000, [2_500_000, 2_550_000]), "2.55e+6");
+  assert.equal(tickText(2e-5, [1e-5, 2e-5]), "2.0e-5");
+});
+
+test("↑ ↓ in the enlarged view follow the card's order of samples, and indices outside it", () => {
+  const order = [3, 0, 2]; // worst deletion first, sample 1 filtered out
+  assert.equal(nextSample(3, 1, 4, order), 0);
+  assert.equal(nextSample(0, 1, 4, order), 2);
+  assert.equal(nextSample(2, 1, 4, order), 2, "stops at the end of the card's order");
+  assert.equal(nextSample(3, -1, 4, order), 3, "and at its start");
+  assert.equal(nextSample(1, 1, 4, order), 2, "a sample the card does not show moves by index");
+  assert.equal(nextSample(0, 1, 4, null), 1);
+  assert.equal(nextSample(3, 1, 4, null), 3);
 });

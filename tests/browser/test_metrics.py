@@ -153,6 +153,13 @@ def test_samples_sort_and_filter_by_a_metric_with_the_other_filters_and_persist(
     assert rows(card) == [1, 3, 0, 2]
     assert json.loads(frame.get_by_label("Sort samples").input_value()) == ["deletion", "worst"]
     assert frame.get_by_label("Metric of map").input_value() == "gradcam"
+    # The enlarged view's ↓ walks the samples in the card's order: 1, then 3 (not 2).
+    card.locator("tbody tr[data-sample='1'] .tbs-tile").first.click()
+    title = frame.locator("dialog.tbs-dialog h2")
+    title.filter(has_text="sample 1").wait_for()
+    tab.page.keyboard.press("ArrowDown")
+    title.filter(has_text="sample 3").wait_for()
+    tab.page.keyboard.press("Escape")
     # A metric the chosen map does not log leaves the samples in their order, and says so.
     sort_by(tab, "energy_pointing_game")
     frame.locator(".tbs-card[data-run=alpha][data-tag=probe] .tbs-sortnote").filter(has_text="energy").wait_for()

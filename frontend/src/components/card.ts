@@ -168,6 +168,11 @@ export class Card implements GridHost {
     this.host.openDialog(this, sample, column, "evolution");
   }
 
+  /** The samples the card shows, in its order (null before its grid is drawn). */
+  shownSamples(): readonly number[] | null {
+    return this.grid ? this.grid.samples : null;
+  }
+
   cascadeSample(): number | null {
     return this.cascadeChoice;
   }
@@ -176,6 +181,10 @@ export class Card implements GridHost {
     this.cascadeChoice = sample;
     this.redraw();
     this.body.querySelector<HTMLSelectElement>(".tbs-cascade-sample")?.focus({ preventScroll: true });
+  }
+
+  tagLogsMetrics(): boolean {
+    return this.cursor.steps.some((entry) => entry.index?.arrays.some((a) => !a.stage && a.metrics && Object.keys(a.metrics).length > 0));
   }
 
   /** The charts of the metrics over steps, when the settings show them and the step list is known. */

@@ -33,6 +33,8 @@ export interface GridHost {
   /** The sample a randomisation card shows (its own choice; null: the first shown). */
   cascadeSample(): number | null;
   setCascadeSample(sample: number): void;
+  /** Whether any stored step of the tag logs metrics of its maps. */
+  tagLogsMetrics(): boolean;
 }
 
 interface MapTile {
@@ -88,7 +90,8 @@ export class GridView {
   private repaintQueued = false;
   private readonly structure: string;
   private data: StepData;
-  private samples: number[];
+  /** The samples shown, in the order shown (sorted or filtered by a metric). */
+  samples: number[];
   private note: string | null;
   /** The randomisation figure's rows and columns; null for other grids. */
   private cascade: CascadeLayout | null = null;
@@ -157,7 +160,10 @@ export class GridView {
       const chosen = this.host.cascadeSample();
       return { samples: base.length ? [chosen !== null && base.includes(chosen) ? chosen : base[0]] : [], note: null };
     }
-    return arrangeSamples(base, data.maps, { metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed });
+    return arrangeSamples(base, data.maps, {
+      metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed,
+      tagLogsMetrics: this.host.tagLogsMetrics(),
+    });
   }
 
   /** Shows `data` in this grid's elements when its structure is the same; false when a new grid is needed. */

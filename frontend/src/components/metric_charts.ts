@@ -7,6 +7,7 @@ import type { StepEntry } from "../api";
 import { h, replaceChildren, uid } from "../dom";
 import { integerTicks, niceDomain, niceTicks, stepDomain } from "../model/chart";
 import { directionText, metricMeta, metricsOverSteps, type MetricOverSteps } from "../model/metrics";
+import { distinctSlots } from "../model/run_colors";
 import { legend, LineChart } from "./chart";
 import type { Tooltip } from "./tooltip";
 
@@ -67,14 +68,19 @@ export class MetricCharts {
     const stages = [...new Set(series.flatMap((s) => s.stages))].filter((s) => s !== "");
     if (this.stage !== null && !stages.includes(this.stage)) this.stage = null;
     const stage = stages.length ? (this.stage ?? stages[stages.length - 1]) : "";
-    const indexOf = new Map(steps.map((s, i) => [s.step, i]));
+    // The first entry of a repeated step: the frame /frame serves for it, and the point drawn.
+    const indexOf = new Map<number, number>();
+    steps.forEach((s, i) => {
+      if (!indexOf.has(s.step)) indexOf.set(s.step, i);
+    });
     const keys: string[] = [];
+    for (const s of series) for (const l of s.lines.get(stage) ?? s.lines.get("") ?? []) if (!keys.includes(l.key)) keys.push(l.key);
+    const colors = distinctSlots(keys, (key) => this.host.seriesColor(key));
     const charts: HTMLElement[] = [];
     this.charts = [];
     for (const s of series) {
       const lines = s.lines.get(stage) ?? s.lines.get("") ?? [];
       if (!lines.length) continue;
-      for (const l of lines) if (!keys.includes(l.key)) keys.push(l.key);
       const meta = metricMeta(s.metric);
       let lo = Infinity;
       let hi = -Infinity;
@@ -92,7 +98,7 @@ export class MetricCharts {
         ariaLabel: `${title}, mean over samples, over ${new Set(xs).size} steps; ${lines.map((l) => `${l.key} ${l.points[l.points.length - 1].y.toPrecision(3)} at step ${l.points[l.points.length - 1].x}`).join(", ")}`,
         xLabel: "step",
         yLabel: meta.axis,
-        series: lines.map((l) => ({ key: l.key, label: l.key, color: this.host.seriesColor(l.key), points: l.points })),
+        series: lines.map((l) => ({ key: l.key, label: l.key, color: colors.get(l.key)!, points: l.points })),
         xDomain,
         yDomain,
         xTicks: integerTicks(xDomain[0], xDomain[1], 4),
@@ -140,7 +146,7 @@ export class MetricCharts {
       this.el,
       h("div", { className: "tbs-charts-head" }, ...head, h("span", { className: "tbs-spacer" }), picker),
       h("div", { className: "tbs-chart-row" }, ...charts),
-      legend(keys.map((key) => ({ key, label: key, color: this.host.seriesColor(key) }))),
+      legend(keys.map((key) => ({ key, label: key, color: colors.get(key)! }))),
     );
     this.el.hidden = charts.length === 0;
   }

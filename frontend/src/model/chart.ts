@@ -100,11 +100,16 @@ export function nearestIndex(xs: readonly number[], x: number): number {
   return best;
 }
 
-/** A tick label with the decimals the spacing of the ticks needs (0.2 0.4 … 1.0; 100 200 300). */
+/** A tick label with the decimals the spacing of the ticks needs (0.2 0.4 … 1.0; 100 200 300), so
+ * that neighbouring ticks never read the same, in exponent form too (2.55e+6 2.56e+6). */
 export function tickText(v: number, ticks: readonly number[]): string {
   const spacing = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : Math.abs(v) || 1;
   const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3 || spacing < 1e-4)) return v.toExponential(1);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3 || spacing < 1e-4)) {
+    // The mantissa's decimals: as many as the ticks' spacing is below the value's magnitude.
+    const digits = Math.ceil(Math.log10(a / spacing) - 1e-9);
+    return v.toExponential(Math.min(12, Math.max(1, digits)));
+  }
   let decimals = 0;
   while (decimals < 6 && Math.abs(Math.round(spacing * 10 ** decimals) - spacing * 10 ** decimals) > 1e-6) decimals++;
   return v.toFixed(decimals);

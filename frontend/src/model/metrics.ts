@@ -182,6 +182,8 @@ export interface MetricArrangement {
   map: string;
   /** Only samples that missed the pointing game (of that map). */
   onlyMissed: boolean;
+  /** Whether other steps of the tag log metrics: then a step without any says why nothing is sorted. */
+  tagLogsMetrics?: boolean;
 }
 
 /** Whether the worst of `meta` is its highest value (unknown directions: highest first as "worst"). */
@@ -223,6 +225,14 @@ export function orderSamples(samples: readonly number[], value: (i: number) => n
   return keyed.map((k) => k.s);
 }
 
+/** The sample ↑ (d = -1) or ↓ (d = 1) moves to: the neighbour in the card's order while the sample is
+ * in it, else the neighbouring index; it stops at either end. */
+export function nextSample(sample: number, d: number, numSamples: number, order: readonly number[] | null): number {
+  const at = order ? order.indexOf(sample) : -1;
+  if (order && at >= 0) return order[Math.max(0, Math.min(order.length - 1, at + d))];
+  return Math.max(0, Math.min(numSamples - 1, sample + d));
+}
+
 /**
  * The samples a card shows once a metric sorts or filters them, and a line saying what was done
  * (or why nothing could be: no map of the step logs the metric). `base` is what the sample picker
@@ -230,8 +240,12 @@ export function orderSamples(samples: readonly number[], value: (i: number) => n
  */
 export function arrangeSamples<T extends HasMetrics>(base: readonly number[], maps: readonly T[], a: MetricArrangement): { samples: number[]; note: string | null } {
   let samples = base.slice();
-  // A step without any metric has nothing to sort or filter by, and its tiles show no metric row: it says nothing.
-  if (!maps.some((m) => !m.info.stage && Object.keys(m.info.metrics ?? {}).length > 0)) return { samples, note: null };
+  // A step without any metric has nothing to sort or filter by. In a tag that never logs one that goes
+  // without saying; in one that logs them at other steps, the card says so.
+  if (!maps.some((m) => !m.info.stage && Object.keys(m.info.metrics ?? {}).length > 0)) {
+    const asked = a.onlyMissed || a.metric !== "";
+    return { samples, note: asked && a.tagLogsMetrics ? "This step logs no metrics: every sample shown, in order." : null };
+  }
   const notes: string[] = [];
   const name = (m: T) => (a.map ? a.map : m.info.key);
   if (a.onlyMissed) {
@@ -287,11 +301,12 @@ export interface MetricOverSteps {
 
 /**
  * The metrics of a step list as lines over steps, from each step's index (the mean over samples of
- * each metric of each map; "spearman" per randomisation stage). Steps without an index are skipped;
- * no header is read. Metrics in the order first seen.
+ * each metric of each map; "spearman" per randomisation stage). Steps without an index are skipped,
+ * and a repeated step counts once, as its first entry; no header is read. Metrics in the order first seen.
  */
 export function metricsOverSteps(steps: readonly StepEntry[]): MetricOverSteps[] {
   const out = new Map<string, { stages: string[]; lines: Map<string, Map<string, StepLine>> }>();
+  const seen = new Map<StepLine, Set<number>>();
   steps.forEach((entry, index) => {
     for (const array of entry.index?.arrays ?? []) {
       if (!array.metrics) continue;
@@ -307,6 +322,12 @@ export function metricsOverSteps(steps: readonly StepEntry[]): MetricOverSteps[]
         }
         let line = byKey.get(array.key);
         if (!line) byKey.set(array.key, (line = { key: array.key, points: [] }));
+        // A step written twice (a resumed run, under the Python loader) is served as its first frame:
+        // one point per step, that frame's.
+        let steps = seen.get(line);
+        if (!steps) seen.set(line, (steps = new Set()));
+        if (steps.has(entry.step)) continue;
+        steps.add(entry.step);
         line.points.push({ x: entry.step, y, index });
       }
     }

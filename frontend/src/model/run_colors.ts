@@ -44,6 +44,43 @@ export class RunColors {
   }
 }
 
+/** Palette slots of the metric charts (tbs-s0 … tbs-s9). */
+export const SERIES_SLOTS = 10;
+
+/**
+ * The colours of the keys one chart shows: each key's own slot (`slotOf`), unless an earlier key of
+ * the chart has it (two of more than ten keys across the experiment share a slot): then a slot that
+ * no key of the chart owns, so that no two lines of one chart look alike while slots remain, and
+ * every key that can keep its own colour (the same in every chart) does.
+ */
+export function distinctSlots(keys: readonly string[], slotOf: (key: string) => number): Map<string, number> {
+  const unique = [...new Set(keys)];
+  const own = new Map<string, number>();
+  const taken = new Set<number>();
+  const moved: string[] = [];
+  for (const key of unique) {
+    const slot = slotOf(key);
+    if (taken.has(slot)) {
+      moved.push(key);
+    } else {
+      own.set(key, slot);
+      taken.add(slot);
+    }
+  }
+  for (const key of moved) {
+    let slot = slotOf(key);
+    for (let s = 0; s < SERIES_SLOTS; s++) {
+      if (!taken.has(s)) {
+        slot = s;
+        break;
+      }
+    }
+    own.set(key, slot);
+    taken.add(slot);
+  }
+  return new Map(unique.map((key) => [key, own.get(key)!]));
+}
+
 /**
  * Method (map key) colours of the metric charts: a palette index per key in the order keys first
  * appear (tb_saliency's palette of ten, in styles.ts as tbs-s0 … tbs-s9, light and dark). A key keeps
@@ -62,6 +99,6 @@ export class MethodColors {
       id = this.ids.size;
       this.ids.set(key, id);
     }
-    return id % 10;
+    return id % SERIES_SLOTS;
   }
 }

@@ -5,6 +5,7 @@
 import type { StepEntry } from "../../api";
 import { h, iconButton, replaceChildren } from "../../dom";
 import type { DialogTab } from "../card";
+import { nextSample } from "../../model/metrics";
 import { compareView, curvesView, enlargedView, evolutionView, type Place, type ViewHost } from "./views";
 
 export interface DialogSource {
@@ -13,6 +14,8 @@ export interface DialogSource {
   kind: import("../../api").Kind;
   steps: StepEntry[];
   index: number;
+  /** The samples in the card's order (sorted or filtered by a metric), which ↑ ↓ follow; null: 0, 1, … */
+  order?: readonly number[] | null;
 }
 
 const TABS: [DialogTab, string][] = [
@@ -107,7 +110,7 @@ export function openDialog(host: ViewHost, source: DialogSource, sample: number,
       place.column = (((place.column < 0 ? 0 : place.column) + d) % names.length + names.length) % names.length;
     } else if (e.key === "ArrowUp" || e.key === "ArrowDown") {
       const d = e.key === "ArrowUp" ? -1 : 1;
-      place.sample = Math.max(0, Math.min(numSamples - 1, place.sample + d));
+      place.sample = nextSample(place.sample, d, numSamples, source.order ?? null);
     } else {
       handled = false;
     }

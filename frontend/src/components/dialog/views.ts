@@ -13,6 +13,7 @@ import { formatValue, type View } from "../../render/pixels";
 import type { Settings } from "../../settings";
 import { niceDomain, niceTicks } from "../../model/chart";
 import { curveAxisLabel, curveMetrics, describeMetric, directionText, formatMetricLong, metricMeta, metricOptionsText, sampleCurves, sampleValue } from "../../model/metrics";
+import { distinctSlots } from "../../model/run_colors";
 import { legend, LineChart } from "../chart";
 import { compositeCanvas, inputCanvas as underCanvas, mapTileParts, paintLayer, rangeSettings, rangeText, tileSettings, viewClass, type TileParts } from "../tiles";
 import type { Tooltip } from "../tooltip";
@@ -290,6 +291,7 @@ export function curvesView(place: Place, data: StepData, classes: readonly strin
   const figures = metrics.map((metric) => {
     const meta = metricMeta(metric);
     const curves = sampleCurves(data.maps, metric, place.sample);
+    const colors = distinctSlots(curves.map((c) => c.key), (key) => host.seriesColor(key));
     const chosen = curves.find((c) => c.column === place.column) ?? null;
     const options = (chosen ?? curves[0])?.options ?? {};
     let lo = 0;
@@ -301,7 +303,7 @@ export function curvesView(place: Place, data: StepData, classes: readonly strin
       ariaLabel: `${meta.full} curves of sample ${place.sample}: ${curves.map((c) => `${c.name} AUC ${formatMetricLong(meta, c.auc)}`).join(", ")}`,
       xLabel: curveXLabel(metric),
       yLabel: curveAxisLabel(options),
-      series: curves.map((c) => ({ key: c.name, label: c.name, color: host.seriesColor(c.key), points: c.points, emphasis: c.column === place.column })),
+      series: curves.map((c) => ({ key: c.name, label: c.name, color: colors.get(c.key)!, points: c.points, emphasis: c.column === place.column })),
       xDomain: [0, 1],
       yDomain,
       xTicks: niceTicks(0, 1, 5),
@@ -319,7 +321,7 @@ export function curvesView(place: Place, data: StepData, classes: readonly strin
       { className: "tbs-chart-box", attrs: { "data-metric": metric } },
       h("figcaption", { className: "tbs-chart-title" }, h("b", { text: meta.full }), h("span", { className: "tbs-muted", text: ` · ${directionText(meta.direction)}${optionText ? ` · ${optionText}` : ""}` })),
       chart.el,
-      legend(ordered.map((c) => ({ key: c.name, label: `${c.name} · AUC ${formatMetricLong(meta, c.auc)}`, color: host.seriesColor(c.key), emphasis: c === chosen }))),
+      legend(ordered.map((c) => ({ key: c.name, label: `${c.name} · AUC ${formatMetricLong(meta, c.auc)}`, color: colors.get(c.key)!, emphasis: c === chosen }))),
     );
   });
   return h("div", { className: "tbs-curves-view" }, intro, h("div", { className: "tbs-curves" }, ...figures));
