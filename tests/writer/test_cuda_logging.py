@@ -50,7 +50,9 @@ def test_frames_and_metrics_from_a_cuda_model_equal_the_cpus(tmp_path):
             np.testing.assert_allclose(cascade_cuda["correlations"][key][stage], rho, atol=1e-3)
 
 
-def test_the_lightning_callback_on_a_gpu_trainer(tmp_path):
+@pytest.mark.parametrize("strategy", ["auto", "fsdp"])
+def test_the_lightning_callback_on_a_gpu_trainer(tmp_path, strategy):
+    # "fsdp": Lightning's FSDP strategy, which needs CUDA (NCCL), on the one GPU of a device check.
     import lightning as L
 
     from tb_saliency.integrations.lightning import SaliencyCallback
@@ -75,9 +77,13 @@ def test_the_lightning_callback_on_a_gpu_trainer(tmp_path):
     data = torch.utils.data.TensorDataset(torch.rand(16, 3, 16, 16), torch.arange(16) % 3)
     callback = SaliencyCallback((IMAGES, torch.tensor([0, 1, 2])), methods=["gradient", "gradcam"],
                                 layer="net.features.3", every_n_steps=2)
-    trainer = L.Trainer(accelerator="gpu", devices=1, max_steps=4, default_root_dir=str(tmp_path),
+    trainer = L.Trainer(accelerator="gpu", devices=1, strategy=strategy, max_steps=4, default_root_dir=str(tmp_path),
                         callbacks=[callback], enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(Classifier(), torch.utils.data.DataLoader(data, batch_size=4))
+    try:
+        trainer.fit(Classifier(), torch.utils.data.DataLoader(data, batch_size=4))
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
     frames = tb_saliency.read(tmp_path / "lightning_logs")
     assert [f.step for f in frames] == [2, 4]
     assert frames[-1].maps["gradcam"].shape == (3, 8, 8)
