@@ -192,6 +192,11 @@ export class LineChart {
     this.spec.tooltip.show(lines, e.clientX, e.clientY);
   }
 
+  /** Before the chart leaves the page: its read-out goes with it (no mouseleave comes for a removed element). */
+  dispose(): void {
+    if (this.el.matches(":hover")) this.endHover();
+  }
+
   private endHover(): void {
     this.guide.setAttribute("visibility", "hidden");
     this.hoverDots.replaceChildren();

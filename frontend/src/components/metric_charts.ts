@@ -58,6 +58,7 @@ export class MetricCharts {
 
   /** Drops the charts (a released card, or charts switched off). */
   clear(): void {
+    for (const c of this.charts) c.dispose();
     this.charts = [];
     this.signature = "";
     replaceChildren(this.el);
@@ -77,6 +78,7 @@ export class MetricCharts {
     for (const s of series) for (const l of s.lines.get(stage) ?? s.lines.get("") ?? []) if (!keys.includes(l.key)) keys.push(l.key);
     const colors = distinctSlots(keys, (key) => this.host.seriesColor(key));
     const charts: HTMLElement[] = [];
+    for (const c of this.charts) c.dispose();
     this.charts = [];
     for (const s of series) {
       const lines = s.lines.get(stage) ?? s.lines.get("") ?? [];
