@@ -17,28 +17,11 @@ pytestmark = pytest.mark.distributed
 LIGHTNING_SCRIPT = """
 import torch
 import lightning.pytorch as L
-from torch import nn
 from tb_saliency.integrations.lightning import SaliencyCallback
-from tests.support.logdirs import TinyNet
+from tests.support.frameworks import lightning_classifier
 from tests.support.ranks import exit_now
 
-
-class Classifier(L.LightningModule):
-    def __init__(self):
-        super().__init__()
-        self.net = TinyNet()
-
-    def forward(self, x):
-        return self.net(x)
-
-    def training_step(self, batch, batch_idx):
-        inputs, labels = batch
-        loss = nn.functional.cross_entropy(self(inputs), labels)
-        self.log("train_loss", loss)
-        return loss
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=0.1)
+Classifier = lightning_classifier(L)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,16 @@ def _save(folder, name, rank, value):
     torch.save(value, os.path.join(folder, f"{name}.rank{rank}.pt"))
 
 
+def _save_beside_a_plain_run(folder, rank, model, plain, maps=None):
+    """Trains `plain` (the same model, wrapped the same way) without logging, and saves both states
+    (a DDP wrapper's as its module's) and the maps logged, for the test to compare."""
+    _train(plain, plain.parameters(), rank)
+    for name, trained in (("logged", model), ("plain", plain)):
+        _save(folder, name, rank, _state(trained.module if isinstance(trained, DistributedDataParallel) else trained))
+    if maps is not None:
+        _save(folder, "maps", rank, maps)
+
+
 def ddp_rank_zero_alone(rank, world_size, folder):
     """Rank zero calls log_saliency with the DDP wrapper while the other rank goes on training."""
     writer = TorchWriter(os.path.join(folder, "rank0")) if rank == 0 else None
@@ -89,11 +99,7 @@ def ddp_rank_zero_alone(rank, world_size, folder):
     _train(model, model.parameters(), rank, log)
     if writer is not None:
         writer.close()
-    plain = DistributedDataParallel(_new_model())
-    _train(plain, plain.parameters(), rank)
-    _save(folder, "logged", rank, _state(model.module))
-    _save(folder, "plain", rank, _state(plain.module))
-    _save(folder, "maps", rank, maps)
+    _save_beside_a_plain_run(folder, rank, model, DistributedDataParallel(_new_model()), maps)
 
 
 def every_rank_calls(rank, world_size, folder):
@@ -116,11 +122,7 @@ def every_rank_calls(rank, world_size, folder):
     for writer in writers.values():
         if writer is not None:
             writer.close()
-    plain = DistributedDataParallel(_new_model())
-    _train(plain, plain.parameters(), rank)
-    _save(folder, "logged", rank, _state(model.module))
-    _save(folder, "plain", rank, _state(plain.module))
-    _save(folder, "maps", rank, maps)
+    _save_beside_a_plain_run(folder, rank, model, DistributedDataParallel(_new_model()), maps)
 
 
 def _fsdp2(model):
@@ -159,11 +161,7 @@ def fsdp_every_rank_computes(rank, world_size, folder, version):
     _train(model, model.parameters(), rank, log)
     if writer is not None:
         writer.close()
-    plain, _ = shard(_new_model())
-    _train(plain, plain.parameters(), rank)
-    _save(folder, "logged", rank, _state(model))
-    _save(folder, "plain", rank, _state(plain))
-    _save(folder, "maps", rank, maps)
+    _save_beside_a_plain_run(folder, rank, model, shard(_new_model())[0], maps)
 
 
 def callbacks_with_fsdp(rank, world_size, folder):
@@ -210,7 +208,4 @@ def callbacks_with_fsdp(rank, world_size, folder):
     _train(model, model.parameters(), rank, log)
     handler.on_train_end(args, state, control)
     logger.finalize("success")
-    plain, _ = _fsdp2(_new_model())
-    _train(plain, plain.parameters(), rank)
-    _save(folder, "logged", rank, _state(model))
-    _save(folder, "plain", rank, _state(plain))
+    _save_beside_a_plain_run(folder, rank, model, _fsdp2(_new_model())[0])

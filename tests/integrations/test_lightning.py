@@ -8,10 +8,9 @@ import os
 
 import pytest
 import torch
-from torch import nn
 
 import tb_saliency
-from tests.support.logdirs import TinyNet
+from tests.support.frameworks import lightning_classifier
 
 pytestmark = pytest.mark.training
 
@@ -25,23 +24,7 @@ def _framework(namespace):
     L = importlib.import_module(namespace)
     from tb_saliency.integrations.lightning import SaliencyCallback
 
-    class Classifier(L.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.net = TinyNet()  # BatchNorm and Dropout
-
-        def forward(self, x):
-            return self.net(x)
-
-        def training_step(self, batch, batch_idx):
-            inputs, labels = batch
-            loss = nn.functional.cross_entropy(self(inputs), labels)
-            self.log("train_loss", loss)
-            return loss
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
-
+    Classifier = lightning_classifier(L, momentum=0.9)
     return L, Classifier, SaliencyCallback
 
 

@@ -56,23 +56,9 @@ def test_the_lightning_callback_on_a_gpu_trainer(tmp_path, strategy):
     import lightning as L
 
     from tb_saliency.integrations.lightning import SaliencyCallback
+    from tests.support.frameworks import lightning_classifier
 
-    class Classifier(L.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.net = TinyNet()
-
-        def forward(self, x):
-            return self.net(x)
-
-        def training_step(self, batch, _):
-            x, y = batch
-            loss = torch.nn.functional.cross_entropy(self(x), y)
-            self.log("train_loss", loss)
-            return loss
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=0.1)
+    Classifier = lightning_classifier(L)
 
     data = torch.utils.data.TensorDataset(torch.rand(16, 3, 16, 16), torch.arange(16) % 3)
     callback = SaliencyCallback((IMAGES, torch.tensor([0, 1, 2])), methods=["gradient", "gradcam"],
