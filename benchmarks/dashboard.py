@@ -239,14 +239,20 @@ def summarise(samples):
     }
 
 
-def run_saliency(browser, url):
+def open_tab_timed(browser, url, tab, painted):
+    """A fresh page on TensorBoard, and the ms from clicking `tab` to its first card painted."""
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(INIT_SCRIPT)
     page = context.new_page()
     page.goto(url)
-    page.get_by_text(re.compile(r"^\s*saliency\s*$", re.I)).first.wait_for(state="attached", timeout=60_000)
+    page.get_by_text(re.compile(rf"^\s*{tab}\s*$", re.I)).first.wait_for(state="attached", timeout=60_000)
     page.wait_for_timeout(1000)
-    result = {"first_card_ms": click_tab_and_time(page, "saliency", SALIENCY_PAINTED)}
+    return context, page, click_tab_and_time(page, tab, painted)
+
+
+def run_saliency(browser, url):
+    context, page, first_card_ms = open_tab_timed(browser, url, "saliency", SALIENCY_PAINTED)
+    result = {"first_card_ms": first_card_ms}
     frame = plugin_frame(page)
     settle(frame)
     result["display_first_page"] = {k: summarise(v) for k, v in display_changes(frame).items()}
@@ -271,13 +277,8 @@ def run_saliency(browser, url):
 
 
 def run_images(browser, url):
-    context = browser.new_context(viewport=VIEWPORT)
-    context.add_init_script(INIT_SCRIPT)
-    page = context.new_page()
-    page.goto(url)
-    page.get_by_text(re.compile(r"^\s*images\s*$", re.I)).first.wait_for(state="attached", timeout=60_000)
-    page.wait_for_timeout(1000)
-    result = {"first_card_ms": click_tab_and_time(page, "images", IMAGES_PAINTED)}
+    context, page, first_card_ms = open_tab_timed(browser, url, "images", IMAGES_PAINTED)
+    result = {"first_card_ms": first_card_ms}
     page.wait_for_timeout(2000)
     # Brightness: input to the next frame (the image's CSS filter changes in the handler).
     slider = page.locator("#brightness-slider, paper-slider").first

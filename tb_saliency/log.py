@@ -241,10 +241,10 @@ def log_saliency(
     metric_target = explanation.targets if explanation.targets is not None else target
     scalars = {}
     columns = []
+    raw_maps = {key: result.values for key, result in explanation.maps.items()}
     per_column = {}
     if plan is not None:
-        per_column = plan.map_metrics(model, inputs, {r.key: r.values for r in explanation.maps.values()},
-                                      metric_target)
+        per_column = plan.map_metrics(model, inputs, raw_maps, metric_target)
     for result in explanation.maps.values():
         computed, means = per_column.get(result.key, ([], {}))
         scalars.update({f"{tag}/{name}/{result.key}": mean for name, mean in means.items()})
@@ -277,7 +277,7 @@ def log_saliency(
     if cascade is not None:
         frames.append(cascade.saliency(display, facts, cascade_columns, randomisation=randomisation))
     _write(sink, frames, scalars)
-    return {key: result.values for key, result in explanation.maps.items()}
+    return raw_maps
 
 
 def log_activations(
@@ -410,12 +410,19 @@ def _write(sink, frames, scalars=None):
         return
     state = sink.state
     with state.lock:
-        saved = ({tag: dataclasses.replace(t, steps=set(t.steps)) for tag, t in state.tags.items()},
-                 collections.OrderedDict(state.image_sets))
+        # Only the frames' own tags can change: those are saved, not the memory of every tag.
+        saved_tags = {frame.tag: state.tags.get(frame.tag) for frame in frames}
+        saved_tags = {tag: None if t is None else dataclasses.replace(t, steps=set(t.steps)) for tag, t in saved_tags.items()}
+        saved_images = collections.OrderedDict(state.image_sets)
         try:
             summaries = [summary for frame in frames for summary in _summaries(state, frame)]
         except BaseException:
-            state.tags, state.image_sets = saved
+            for tag, t in saved_tags.items():
+                if t is None:
+                    state.tags.pop(tag, None)
+                else:
+                    state.tags[tag] = t
+            state.image_sets = saved_images
             raise
         if scalars:
             summaries.append((summary_pb2.Summary(value=[
@@ -437,7 +444,7 @@ def _summaries(state, frame):
         images=frame.display,
         shared_images_key=shared_key,
         frames_written=(known.frames if known else 0) + 1,
-        steps_written=len((known.steps if known else set()) | {step}),
+        steps_written=(len(known.steps) + (step not in known.steps)) if known else 1,
         # TensorBoard keeps the first metadata of a tag only, so it is written once.
         summary_metadata=None if known else stored_format.create_summary_metadata(
             frame.kind, map_keys=frame.map_keys, class_names=frame.class_names, num_samples=len(frame.facts)),

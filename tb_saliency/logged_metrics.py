@@ -33,31 +33,27 @@ NEEDS_REGIONS = ("pointing_game", "energy_pointing_game")
 RANDOMISATION_TAG_SUFFIX = "/randomisation"
 
 
-def _perturbation_options(name, value):
-    checks_by_option = {
-        "steps": lambda v: check_int("steps", v, 1),
-        "baseline": lambda v: ENGINE_OPTIONS["baseline"].check("baseline", v),
-        "blur_sigma": lambda v: ENGINE_OPTIONS["blur_sigma"].check("blur_sigma", v),
-        "seed": lambda v: ENGINE_OPTIONS["seed"].check("seed", v),
-        "score": lambda v: check_choice("score", v, SCORES),
-        "relative": lambda v: check_bool("relative", v),
-        "memory_limit": lambda v: check_int("memory_limit", v, 1),
-    }
-    return checks_by_option[name](value)
-
-
+_PERTURBATION_CHECKS = {
+    "steps": lambda v: check_int("steps", v, 1),
+    "baseline": lambda v: ENGINE_OPTIONS["baseline"].check("baseline", v),
+    "blur_sigma": lambda v: ENGINE_OPTIONS["blur_sigma"].check("blur_sigma", v),
+    "seed": lambda v: ENGINE_OPTIONS["seed"].check("seed", v),
+    "score": lambda v: check_choice("score", v, SCORES),
+    "relative": lambda v: check_bool("relative", v),
+    "memory_limit": lambda v: check_int("memory_limit", v, 1),
+}
 # Per metric: the options a user may give it, each checked as the metric itself would.
 _OPTION_CHECKS = {
-    "deletion": _perturbation_options,
-    "insertion": _perturbation_options,
-    "pointing_game": lambda name, value: check_nonnegative("tolerance", value),
-    "energy_pointing_game": None,
-    "randomisation": lambda name, value: {
+    "deletion": _PERTURBATION_CHECKS,
+    "insertion": _PERTURBATION_CHECKS,
+    "pointing_game": {"tolerance": lambda v: check_nonnegative("tolerance", v)},
+    "energy_pointing_game": {},
+    "randomisation": {
         "order": lambda v: check_choice("order", v, ORDERS),
         "absolute": lambda v: check_bool("absolute", v),
         "reinit_seed": lambda v: check_int("reinit_seed", v, 0),
         "layers": lambda v: v,  # checked against the model by the metric, before it runs
-    }[name](value),
+    },
 }
 _FUNCTIONS = {
     "deletion": saliency_metrics.deletion,
@@ -67,7 +63,7 @@ _FUNCTIONS = {
     "randomisation": saliency_metrics.randomisation,
 }
 # Arguments a logged call sets itself; the rest of each function's keyword arguments are its options.
-_SET_BY_THE_CALL = {"model", "inputs", "maps", "masks", "boxes", "size", "target", "methods", "layer", "options"}
+_SET_BY_THE_CALL = {"model", "inputs", "maps", "masks", "boxes", "size", "target", "methods", "layer", "options", "original"}
 
 
 def _accepted(name):
@@ -146,16 +142,11 @@ class MetricPlan:
             if name in ("deletion", "insertion"):
                 games = _FUNCTIONS[name](model, inputs, maps, target=target, **options)
                 results = {key: (game, game.auc, game.curve) for key, game in games.items()}
-            elif name == "pointing_game":
+            else:  # the pointing games: masks carry their size, boxes come with it
                 results = {}
                 for key, values in maps.items():
                     result = _FUNCTIONS[name](values, self.masks, **self._regions(), **options)
-                    results[key] = (result, result.hits.double(), None)
-            else:
-                results = {}
-                for key, values in maps.items():
-                    result = _FUNCTIONS[name](values, self.masks, **self._regions())
-                    results[key] = (result, result.energy, None)
+                    results[key] = (result, result.hits.double() if name == "pointing_game" else result.energy, None)
             for key, (result, values, curve) in results.items():
                 values = values.detach().double().cpu()
                 stored, means = computed[key]
@@ -212,7 +203,7 @@ def _named_options(metrics):
                     f"metrics[{name!r}]: unknown option {option!r}; {name} takes "
                     f"{', '.join(accepted) if accepted else 'no options'}"
                 )
-            checked[option] = _OPTION_CHECKS[name](option, value) if option != "layers" else value
+            checked[option] = _OPTION_CHECKS[name][option](value)
         options[name] = checked
     return options
 

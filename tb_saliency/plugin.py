@@ -254,12 +254,15 @@ class SaliencyPlugin(base_plugin.TBPlugin):
     def _frame_tag(self, ctx, experiment, run, tag):
         """(_Series, parsed metadata) of a tag that holds frames, or None."""
         series = self._list(ctx, experiment, run, [tag]).get(tag)
-        if series is None or tag.startswith(metadata.RESERVED_TAG_PREFIX):
-            return None
-        info = self._plugin_info(series.time_series)
-        if info["kind"] not in (*stored_format.FRAME_KINDS, "unknown"):
-            return None
-        return series, info
+        info = None if series is None else self._frame_info(tag, series.time_series)
+        return None if info is None else (series, info)
+
+    def _frame_info(self, tag, time_series):
+        """Parsed metadata of a tag that holds frames (or whose metadata cannot be read), else None."""
+        if tag.startswith(metadata.RESERVED_TAG_PREFIX):
+            return None  # shared probe images and step indexes
+        info = self._plugin_info(time_series)
+        return info if info["kind"] in (*stored_format.FRAME_KINDS, "unknown") else None
 
     # /tags ----------------------------------------------------------------------------------------
 
@@ -272,10 +275,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         runs, run_errors = {}, {}
         for run, tags in listing.items():
             for tag, series in tags.items():
-                if tag.startswith(metadata.RESERVED_TAG_PREFIX):
-                    continue  # shared probe images (and anything else this plugin writes beside tags)
-                info = self._plugin_info(series)
-                if info["kind"] not in (*stored_format.FRAME_KINDS, "unknown"):
+                info = self._frame_info(tag, series)
+                if info is None:
                     continue
                 entry = {
                     "kind": info["kind"],
@@ -291,8 +292,9 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                 if error:
                     entry["error"] = error
                 runs.setdefault(run, {})[tag] = entry
-            if run in runs and self._unservable(run):
-                run_errors[run] = self._unservable(run)
+            run_error = self._unservable(run) if run in runs else None
+            if run_error:
+                run_errors[run] = run_error
         self._forget_all_but(listing)
         return _json_response(request, {
             "runs": runs,
@@ -647,7 +649,7 @@ def _written(facts):
     `tb_saliency.summary` alone, which has no memory across calls, store 0)."""
     if not facts["frames_written"]:
         return None
-    return {"frames": facts["frames_written"], "steps": facts["steps_written"] or facts["frames_written"]}
+    return {"frames": facts["frames_written"], "steps": facts["steps_written"]}
 
 
 def _public_index(described):

@@ -136,9 +136,6 @@ def _collect(event, kinds, class_names, latest, inputs, wanted_tag):
             latest[(value.tag, event.step)] = (event.wall_time, list(tensor_util.make_ndarray(value.tensor).reshape(-1)))
 
 
-_float32_if_it_fits = stored_format.narrowest_float
-
-
 def _metric(described):
     """A metric of one map: per-sample `values`, the per-sample `curve` (N×K) of a curve metric or
     None, and the `options` it ran with."""
@@ -156,7 +153,7 @@ def _randomisation(header, decoded):
     maps = {}
     for described, values in zip(header["maps"], decoded.maps.values()):
         if described["stage"]:
-            maps.setdefault(described["key"], {})[described["stage"]] = _float32_if_it_fits(values)
+            maps.setdefault(described["key"], {})[described["stage"]] = stored_format.narrowest_float(values)
     correlations = {}
     for c in block["correlations"]:
         correlations.setdefault(c["key"], {})[c["stage"]] = np.asarray(c["values"])
@@ -183,12 +180,12 @@ def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs, decoded_
     # The original model's maps (stage "") are the frame's maps; a randomisation frame's stages go
     # to its `randomisation` entry.
     originals = [(block, values) for block, values in zip(header["maps"], decoded.maps.values()) if not block["stage"]]
-    maps = {block["key"]: _float32_if_it_fits(values) for block, values in originals}
+    maps = {block["key"]: stored_format.narrowest_float(values) for block, values in originals}
     activations = None
     if header["activations"] is not None:
         a = header["activations"]
         activations = Activations(
-            layer=a["layer"], values=_float32_if_it_fits(decoded.activations),
+            layer=a["layer"], values=stored_format.narrowest_float(decoded.activations),
             channel_index=np.asarray(a["channel_index"], np.int64),
             channel_mean=np.asarray(a["channel_mean"], np.float64), total_channels=a["total_channels"],
         )

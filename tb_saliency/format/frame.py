@@ -212,16 +212,22 @@ def _add_map(header, blobs, column: MapColumn, dtype):
         )
 
 
-def _frame_summary(tag, kind, header, blobs, summary_metadata):
+def _frame_value(tag, serialised, blobs, summary_metadata):
+    value = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor([serialised, *blobs]))
+    if summary_metadata is not None:
+        value.metadata.CopyFrom(summary_metadata)
+    return value
+
+
+def _frame_summary(tag, header, blobs, summary_metadata):
     """The frame's value and its INDEX value, in one `Summary`. Metadata (which TensorBoard keeps
     from the first value of a tag only) goes on both when `summary_metadata` is given."""
     serialised = header.SerializeToString()
-    frame = summary_pb2.Summary.Value(tag=tag, tensor=_string_tensor([serialised, *blobs]))
+    frame = _frame_value(tag, serialised, blobs, summary_metadata)
     # The index is derived from the header as a reader describes it, so writer and reader agree.
     described = describe_header(serialised, len(blobs) + 1)
     index = summary_pb2.Summary.Value(tag=metadata.index_tag(tag), tensor=frame_index.index_tensor(described))
     if summary_metadata is not None:
-        frame.metadata.CopyFrom(summary_metadata)
         index.metadata.CopyFrom(metadata.create_summary_metadata("index"))
     return summary_pb2.Summary(value=[frame, index])
 
@@ -258,7 +264,7 @@ def saliency_summary(
             block.correlations.add(
                 key=key, stage=stage, values=_finite_doubles(values, f"randomisation[{key!r}, {stage!r}]")
             )
-    return _frame_summary(tag, kind, header, blobs, summary_metadata)
+    return _frame_summary(tag, header, blobs, summary_metadata)
 
 
 def activations_summary(
@@ -291,7 +297,7 @@ def activations_summary(
             **_array_fields(values, dtype, blobs, "activations"),
         )
     )
-    return _frame_summary(tag, "activations", header, blobs, summary_metadata)
+    return _frame_summary(tag, header, blobs, summary_metadata)
 
 
 def inputs_tag(key):
@@ -304,10 +310,7 @@ def inputs_summary(key, images: DisplayImages, summary_metadata=None):
     header = _frame_header("inputs", [SampleFacts()] * images.count, 1, 1)
     blobs = []
     _attach_images(header, blobs, images, None)
-    value = summary_pb2.Summary.Value(tag=inputs_tag(key), tensor=_string_tensor([header.SerializeToString(), *blobs]))
-    if summary_metadata is not None:
-        value.metadata.CopyFrom(summary_metadata)
-    return summary_pb2.Summary(value=[value])
+    return summary_pb2.Summary(value=[_frame_value(inputs_tag(key), header.SerializeToString(), blobs, summary_metadata)])
 
 
 # Reading ------------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 this package and the dashboard alike: per-sample arrays of float16 or float32, each sample divided by
 its peak magnitude, whose raw values are the stored ones times the sample's `scale`."""
 
-import functools
 import json
 import pathlib
 
@@ -13,13 +12,8 @@ from tb_saliency.format.errors import FormatError
 LAYOUT_FILE = pathlib.Path(__file__).resolve().parent.parent / "proto" / "layout.json"
 
 
-@functools.lru_cache(maxsize=1)
-def layout():
-    return json.loads(LAYOUT_FILE.read_text(encoding="utf-8"))
-
-
 def _dtypes():
-    spec = layout()
+    spec = json.loads(LAYOUT_FILE.read_text(encoding="utf-8"))
     order = {"little": "<", "big": ">"}[spec["byte_order"]]
     return {name: np.dtype(f"{order}f{d['bytes']}") for name, d in spec["dtypes"].items()}
 

@@ -12,16 +12,15 @@ One class serves both namespaces: it subclasses the `Callback` of `lightning.pyt
 `pytorch_lightning`, whichever are installed, so either Trainer accepts it.
 """
 
+import functools
 import importlib
 from typing import Optional
 
 from tb_saliency.integrations import _common
 
-_TENSORBOARD_LOGGERS = (
-    # (package, module holding TensorBoardLogger): the fabric class both Trainers' loggers derive from.
-    ("lightning", "lightning.fabric.loggers.tensorboard"),
-    ("pytorch_lightning", "lightning_fabric.loggers.tensorboard"),
-)
+# The modules of the fabric TensorBoardLogger that both Trainers' loggers derive from (lightning's,
+# pytorch_lightning's).
+_TENSORBOARD_LOGGERS = ("lightning.fabric.loggers.tensorboard", "lightning_fabric.loggers.tensorboard")
 _DEFAULT = object()
 
 
@@ -39,9 +38,10 @@ def _callback_bases():
     return tuple(bases)
 
 
+@functools.cache
 def _tensorboard_logger_classes():
     classes = []
-    for _, module in _TENSORBOARD_LOGGERS:
+    for module in _TENSORBOARD_LOGGERS:
         try:
             classes.append(importlib.import_module(module).TensorBoardLogger)
         except ImportError:

@@ -69,7 +69,7 @@ class RunWriter:
         """A saliency frame of `maps` ({key: N×h×w} or a list of `format.MapColumn`) over `images`."""
         display = arguments.display_images(images)
         columns = maps if isinstance(maps, list) else arguments.map_columns(maps, "custom", display.count)
-        facts = self._facts(display.count, labels, predictions, scores, class_names)
+        facts = arguments.given_facts(display.count, labels, predictions, scores, class_names)
         self._write(tag, "saliency", step, wall_time, display, share_images, [c.key for c in columns],
                     class_names, len(facts), lambda **common: stored_format.saliency_summary(
                         tag, samples=facts, maps=columns, dtype=dtype, **common))
@@ -85,7 +85,7 @@ class RunWriter:
         channels = stored_format.ActivationChannels(
             layer=layer, values=kept, channel_index=index, channel_mean=means, total_channels=values.shape[1],
             options={"max_channels": max_channels, "order": "mean_activation_descending"})
-        facts = self._facts(display.count, labels, None, None, class_names)
+        facts = arguments.given_facts(display.count, labels, None, None, class_names)
         self._write(tag, "activations", step, wall_time, display, share_images, [], class_names, len(facts),
                     lambda **common: stored_format.activations_summary(
                         tag, samples=facts, activations=channels, dtype=dtype, **common))
@@ -101,15 +101,6 @@ class RunWriter:
             tag=tag, metadata=image_metadata.create_summary_metadata(display_name=tag, description=""),
             tensor=string_tensor([str(width).encode(), str(height).encode(), *pngs]))
         self.summary(summary_pb2.Summary(value=[value]), step, wall_time)
-
-    @staticmethod
-    def _facts(count, labels, predictions, scores, class_names):
-        return arguments.sample_facts(
-            count,
-            labels=arguments.per_sample(labels, "labels", count, "class", class_names),
-            predictions=arguments.per_sample(predictions, "predictions", count, "class", class_names),
-            scores=arguments.per_sample(scores, "scores", count, "number"),
-        )
 
     def _write(self, tag, kind, step, wall_time, display, share_images, map_keys, class_names, count, build):
         known = self._tags.get(tag)
@@ -129,7 +120,7 @@ class RunWriter:
         summary = build(
             images=display, shared_images_key=shared_key,
             frames_written=(known.frames if known else 0) + 1,
-            steps_written=len((known.steps if known else set()) | {step}),
+            steps_written=(len(known.steps) + (step not in known.steps)) if known else 1,
             summary_metadata=None if known else stored_format.create_summary_metadata(
                 kind, map_keys=map_keys, class_names=list(class_names), num_samples=count))
         self.summary(summary, step, wall_time)

@@ -115,6 +115,8 @@ class _Refuses(TinyNet):
     (dict(masks=MASKS), ValueError, r"masks: only the pointing games use them; add metrics="),
     (dict(metrics=["delete"]), ValueError, r"metrics: unknown metric 'delete'; known metrics: deletion, insertion"),
     (dict(metrics={"deletion": {"step": 3}}), ValueError, r"metrics\['deletion'\]: unknown option 'step'; deletion takes steps"),
+    (dict(metrics={"randomisation": {"original": None}}), ValueError,
+     r"metrics\['randomisation'\]: unknown option 'original'"),
     (dict(metrics={"deletion": {"steps": 0}}), ValueError, r"steps: expected an int >= 1, got 0"),
     (dict(metrics={"pointing_game": {"tolerance": -1}}, masks=MASKS), ValueError, r"tolerance: expected a finite number >= 0"),
     (dict(metrics=["energy_pointing_game"], masks=MASKS[:2]), ValueError, r"masks"),
