@@ -10,22 +10,16 @@ import type * as Schema from "./api_types";
 export type TagsResponse = Schema.Tags;
 export type TagInfo = Schema.TagEntry;
 export type Kind = Schema.TagKind;
-export type FrameKind = Schema.FrameKind;
 export type Sampling = Schema.SamplingLimit;
 export type StepsResponse = Schema.Steps;
 export type StepEntry = Schema.StepEntry;
-export type StepIndex = Schema.Index;
-export type IndexedArray = Schema.IndexedArray;
-export type Range = Schema.Range;
 export type FrameResponse = Schema.FrameData;
 export type FrameError = Schema.FrameError;
 export type Sample = Schema.Sample;
-export type Images = Schema.Images;
 export type MapBlock = Schema.Map;
 export type Activations = Schema.Activations;
 export type Metric = Schema.Metric;
 export type Randomisation = Schema.Randomisation;
-export type DType = Schema.Dtype;
 
 /** A /frame answer: the step's header, or why it cannot be shown. */
 export type Frame = Schema.Frame;
@@ -109,5 +103,3 @@ export const api = {
   blob: async (key: string, wallTime: number): Promise<ArrayBuffer> => (await fetchOk(blobUrl(key, wallTime))).arrayBuffer(),
   runs: (): Promise<string[]> => fetchJson<string[]>(RUNS_URL),
 };
-
-export type Api = typeof api;

@@ -82,7 +82,6 @@ export class App implements CardHost, SidebarHost, ViewHost {
   private redrawQueued = false;
   /** TensorBoard's run list has answered once (run order and colours are TensorBoard's). */
   private runsKnown = false;
-  private repaintQueued = false;
   private reloading: Promise<void> | null = null;
   private readonly store: Store | null;
   private picked: { text: string; set: Set<number> | null } = { text: "", set: null };
@@ -167,7 +166,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
     if (LAYOUT_KEYS.some(changed)) this.layout();
     if (changed("wide")) for (const c of this.cards.values()) c.syncActions();
     if (changed("charts")) for (const c of this.cards.values()) if (c.live) c.renderCharts();
-    if (DRAW_KEYS.some(changed)) this.queueRedraw(true);
+    if (DRAW_KEYS.some(changed)) this.queueRedraw();
   }
 
   setSign(sign: Settings["sign"]): void {
@@ -307,13 +306,12 @@ export class App implements CardHost, SidebarHost, ViewHost {
     requestAnimationFrame(() => this.afterFrame());
   }
 
-  /** Called inside a frame's animation callbacks: notes the time once that frame has been rendered, then runs `then`. */
-  private afterFrame(then?: () => void): void {
+  /** Called inside a frame's animation callbacks: notes the time once that frame has been rendered. */
+  private afterFrame(): void {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {
       this.debug.paintedAt = performance.now();
       this.debug.onPainted?.(this.debug.paintedAt);
-      then?.();
     };
     channel.port2.postMessage(null);
   }
@@ -345,14 +343,13 @@ export class App implements CardHost, SidebarHost, ViewHost {
     for (const run of Object.keys(tags.run_errors ?? {})) if (!runs.includes(run)) runs.push(run);
     // TensorBoard's run order decides its colours; it lists every run, not only those with saliency.
     // It usually answers before /tags; the first cards do not wait long for it.
-    let tbRuns = await Promise.race([runsP, new Promise<null>((r) => setTimeout(() => r(null), 50))]);
+    const tbRuns = await Promise.race([runsP, new Promise<null>((r) => setTimeout(() => r(null), 50))]);
     if (!tbRuns && !this.runsKnown) {
       void runsP.then((late) => {
         if (late && !this.runsKnown) void this.reload();
       });
     }
     if (tbRuns) this.runsKnown = true;
-    tbRuns ??= null;
     if (tbRuns) this.colors.assign(tbRuns);
     const rank = new Map((tbRuns ?? []).map((r, i) => [r, i]));
     this.runOrder = runs.sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0));
@@ -533,8 +530,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
     return h("span", { className: "tbs-pager" }, h("span", { className: "tbs-page-text", text: `${first + 1}–${first + shown} of ${total}` }), prev, next);
   }
 
-  private queueRedraw(repaint: boolean): void {
-    this.repaintQueued ||= repaint;
+  private queueRedraw(): void {
     if (this.redrawQueued) return;
     this.redrawQueued = true;
     // One redraw per frame however fast a slider moves; the controls never wait on drawing, and only
@@ -543,15 +539,12 @@ export class App implements CardHost, SidebarHost, ViewHost {
       this.redrawQueued = false;
       const t0 = performance.now();
       this.rootEl.style.setProperty("--tbs-opacity", String(this.current.opacity / 100));
-      if (this.repaintQueued) {
-        // The cards on screen now; the live ones around them when they come on screen.
-        for (const card of this.cards.values()) {
-          if (!card.live) continue;
-          if (card.visible || !this.visibility) card.redraw();
-          else card.dirty = true;
-        }
+      // The cards on screen now; the live ones around them when they come on screen.
+      for (const card of this.cards.values()) {
+        if (!card.live) continue;
+        if (card.visible || !this.visibility) card.redraw();
+        else card.dirty = true;
       }
-      this.repaintQueued = false;
       this.debug.redraws++;
       this.debug.lastRedrawMs = performance.now() - t0;
       this.afterFrame();

@@ -25,6 +25,24 @@ test("tag scope carries the visible step's clip share over to the tag's range", 
   close(r.hi, 100); // 200 × (50 / 100)
 });
 
+test("ranges are kept per sign and clip: a repaint reuses them, another clip computes its own", () => {
+  const values = Array.from({ length: 101 }, (_, i) => i);
+  const fresh = () => new BlockGroup([blockOf(values), blockOf(values.map((v) => 2 * v))]);
+  const group = fresh();
+  for (const scope of ["map", "card", "tag"] as const) {
+    for (const clip of [{ mode: "mass", percentile: 99, massPercent: 2 }, { mode: "percentile", percentile: 50, massPercent: 2 },
+                        { mode: "percentile", percentile: 90, massPercent: 2 }, NONE] as ClipSettings[]) {
+      for (const sign of ["absolute", "signed"] as const) {
+        const s = { sign, clip, scope };
+        const extrema = { mins: [0, 0], maxs: [100, 400] };
+        const first = groupRanges(group, s, extrema);
+        assert.deepEqual(groupRanges(group, s, extrema), first, "the same ranges again");
+        assert.deepEqual(groupRanges(fresh(), s, extrema), first, "as a group that never cached any");
+      }
+    }
+  }
+});
+
 test("a card range spans samples whose scales differ by 1e100: each keeps its magnitude", () => {
   // Sample 0 peaks at 1e-50, sample 1 at 1e50: as float32 raw values both would be lost.
   const group = new BlockGroup([blockOf([0, 1e-50]), blockOf([0, 0.5e50, 1e50])]);

@@ -6,10 +6,13 @@
 
 import { h, svg } from "../dom";
 import { nearestIndex, Scale, tickText } from "../model/chart";
+import { SERIES_SLOTS } from "../model/run_colors";
 import type { Tooltip } from "./tooltip";
 
-/** Colours in the series palette (CSS classes tbs-s0 … tbs-s9). */
-export const SERIES_COLORS = 10;
+/** The CSS class of a series colour (tbs-s0 … tbs-s9), any integer wrapped into the palette. */
+function seriesClass(color: number): string {
+  return `tbs-s${((color % SERIES_SLOTS) + SERIES_SLOTS) % SERIES_SLOTS}`;
+}
 
 export interface ChartPoint {
   x: number;
@@ -102,7 +105,7 @@ export class LineChart {
     // The emphasised series last, so that it lies on top.
     const ordered = [...spec.series].sort((a, b) => Number(!!a.emphasis) - Number(!!b.emphasis));
     for (const s of ordered) {
-      const cls = `tbs-s${((s.color % SERIES_COLORS) + SERIES_COLORS) % SERIES_COLORS}${s.emphasis ? " tbs-emphasis" : ""}`;
+      const cls = `${seriesClass(s.color)}${s.emphasis ? " tbs-emphasis" : ""}`;
       const g = svg("g", { class: `tbs-series ${cls}`, "data-key": s.key });
       if (s.points.length > 1) {
         const d = s.points.map((p, i) => `${i ? "L" : "M"}${round(this.x.map(p.x))} ${round(this.y.map(p.y))}`).join("");
@@ -185,7 +188,7 @@ export class LineChart {
       const p = s.points.find((q) => q.x === x);
       if (!p) continue;
       lines.push(`${s.label}: ${this.spec.formatY(p.y)}`);
-      dots.push(svg("circle", { class: `tbs-s${s.color % SERIES_COLORS}`, cx: round(this.x.map(p.x)), cy: round(this.y.map(p.y)), r: 4 }));
+      dots.push(svg("circle", { class: seriesClass(s.color), cx: round(this.x.map(p.x)), cy: round(this.y.map(p.y)), r: 4 }));
     }
     if (this.spec.pickHint) lines.push(this.spec.pickHint);
     this.hoverDots.replaceChildren(...dots);
@@ -217,7 +220,7 @@ export function legend(items: { key: string; label: string; color: number; empha
       h(
         "li",
         { className: it.emphasis ? "tbs-emphasis" : "", attrs: { "data-key": it.key } },
-        h("span", { className: `tbs-legend-swatch tbs-s${it.color % SERIES_COLORS}`, attrs: { "aria-hidden": "true" } }),
+        h("span", { className: `tbs-legend-swatch ${seriesClass(it.color)}`, attrs: { "aria-hidden": "true" } }),
         h("span", { className: "tbs-legend-label", text: it.label }),
       ),
     ),

@@ -617,11 +617,6 @@ export class GridView {
     return ctx;
   }
 
-  /** The tiles' ranges, for tests: per tile, [sample, column, lo, hi]. */
-  ranges(): [number, number, number, number][] {
-    return this.tiles.map((t) => [t.sample, t.column, t.range?.lo ?? NaN, t.range?.hi ?? NaN]);
-  }
-
   private onHover(e: MouseEvent): void {
     const target = e.target as Element;
     const metricsEl = target.closest?.(".tbs-tile-metrics") as HTMLElement | null;
@@ -673,11 +668,6 @@ export class GridView {
   /** Map tiles (or channel tiles) drawn by this grid. */
   get tileCount(): number {
     return this.tiles.length;
-  }
-
-  /** The samples shown, in order. */
-  get shownSamples(): readonly number[] {
-    return this.samples;
   }
 }
 

@@ -26,11 +26,6 @@ export class Block {
     if (cls === "raw") return (this.sortedRaw ??= sortedCopy(this.stored, false));
     return (this.sortedAbs ??= sortedCopy(this.stored, true));
   }
-
-  /** Bytes held, for the caches' budgets. */
-  get bytes(): number {
-    return 4 * (this.stored.length + (this.sortedRaw?.length ?? 0) + (this.sortedAbs?.length ?? 0));
-  }
 }
 
 /** Values sorted ascending, in a unit shared by all of them. */

@@ -5,8 +5,6 @@
 import LAYOUT from "../../../tb_saliency/proto/layout.json";
 import { float16Table } from "./float16";
 
-export type DType = "float16" | "float32";
-
 interface DTypeSpec {
   bytes: number;
   ieee754: string;

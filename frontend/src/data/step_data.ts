@@ -126,11 +126,9 @@ export function activationData(info: Activations, bytes: ArrayBuffer, n: number)
   return { info, blocks, group: new BlockGroup(blocks.flat()) };
 }
 
-export class StepError extends Error {}
-
 export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs: BlobStore, priority?: number): Promise<StepData> {
   const problem = frameProblem(frame, tagKind);
-  if (problem) throw new StepError(problem);
+  if (problem) throw new Error(problem);
   const n = frame.num_samples;
   const t = frame.wall_time;
   const problems: string[] = [];

@@ -21,23 +21,26 @@ export const TB_PALETTE: readonly PaletteColor[] = [
   { name: "Orange", light: "#e8710a", dark: "#e8710a" },
 ];
 
-export class RunColors {
+/** Ids by first appearance: a name keeps its id when others appear later. */
+class FirstSeenIds {
   private readonly ids = new Map<string, number>();
 
-  /** Gives every run not seen before the next colour id, in `order`. */
+  /** Gives every name not seen before the next id, in `order`. */
   assign(order: readonly string[]): void {
-    for (const run of order) if (!this.ids.has(run)) this.ids.set(run, this.ids.size);
+    for (const name of order) this.id(name);
   }
 
-  id(run: string): number {
-    let id = this.ids.get(run);
+  id(name: string): number {
+    let id = this.ids.get(name);
     if (id === undefined) {
       id = this.ids.size;
-      this.ids.set(run, id);
+      this.ids.set(name, id);
     }
     return id;
   }
+}
 
+export class RunColors extends FirstSeenIds {
   color(run: string, dark: boolean): string {
     const c = TB_PALETTE[this.id(run) % TB_PALETTE.length];
     return dark ? c.dark : c.light;
@@ -86,19 +89,8 @@ export function distinctSlots(keys: readonly string[], slotOf: (key: string) => 
  * appear (tb_saliency's palette of ten, in styles.ts as tbs-s0 … tbs-s9, light and dark). A key keeps
  * its index when others appear later.
  */
-export class MethodColors {
-  private readonly ids = new Map<string, number>();
-
-  assign(order: readonly string[]): void {
-    for (const key of order) if (!this.ids.has(key)) this.ids.set(key, this.ids.size);
-  }
-
+export class MethodColors extends FirstSeenIds {
   color(key: string): number {
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.ids.size;
-      this.ids.set(key, id);
-    }
-    return id % SERIES_SLOTS;
+    return this.id(key) % SERIES_SLOTS;
   }
 }

@@ -34,8 +34,23 @@ export interface RangeSettings {
  */
 export class BlockGroup {
   private readonly sorted = new Map<string, SortedValues>();
+  /** Ranges per (sign, clip): mass clipping passes over every value, and a repaint (opacity,
+   * colormap, view) must not pay that again. Only the latest few settings are kept. */
+  private readonly ranges = new Map<string, { own?: DisplayRange[]; card?: DisplayRange; share?: number }>();
 
   constructor(readonly blocks: readonly Block[]) {}
+
+  /** The cached ranges of one (sign, clip), computed on first use by the callers of groupRanges. */
+  rangesFor(sign: SignMode, clip: ClipSettings): { own?: DisplayRange[]; card?: DisplayRange; share?: number } {
+    const key = `${sign} ${clip.mode} ${clip.percentile} ${clip.massPercent}`;
+    let entry = this.ranges.get(key);
+    if (!entry) {
+      if (this.ranges.size >= 8) this.ranges.delete(this.ranges.keys().next().value!);
+      entry = {};
+      this.ranges.set(key, entry);
+    }
+    return entry;
+  }
 
   together(sign: SignMode): SortedValues {
     const cls = sortClassOf(sign);
@@ -45,12 +60,6 @@ export class BlockGroup {
       this.sorted.set(cls, s);
     }
     return s;
-  }
-
-  get bytes(): number {
-    let n = 0;
-    for (const s of this.sorted.values()) n += 4 * s.values.length;
-    return n;
   }
 }
 
@@ -62,12 +71,15 @@ export class BlockGroup {
 export function groupRanges(group: BlockGroup, s: RangeSettings, tagExtrema: Extrema | null): DisplayRange[] {
   const { sign, clip, scope } = s;
   const blocks = group.blocks;
-  if (scope === "map") return blocks.map((b) => rangeOfSorted({ values: b.sorted(sortClassOf(sign)), unit: b.unit, cls: sortClassOf(sign) }, sign, clip));
-  const together = group.together(sign);
-  const card = rangeOfSorted(together, sign, clip);
+  const cached = group.rangesFor(sign, clip);
+  if (scope === "map") {
+    cached.own ??= blocks.map((b) => rangeOfSorted({ values: b.sorted(sortClassOf(sign)), unit: b.unit, cls: sortClassOf(sign) }, sign, clip));
+    return cached.own.slice();
+  }
+  const card = (cached.card ??= rangeOfSorted(group.together(sign), sign, clip));
   if (scope === "card" || !tagExtrema || tagExtrema.mins.length === 0) return blocks.map(() => card);
-  const share = clip.mode === "none" ? 1 : clipShareOf(card, rangeOfSorted(together, sign, { ...clip, mode: "none" }));
-  const tag = rangeFromExtrema(tagExtrema.mins, tagExtrema.maxs, sign, share);
+  cached.share ??= clip.mode === "none" ? 1 : clipShareOf(card, rangeOfSorted(group.together(sign), sign, { ...clip, mode: "none" }));
+  const tag = rangeFromExtrema(tagExtrema.mins, tagExtrema.maxs, sign, cached.share);
   return blocks.map(() => tag);
 }
 
@@ -157,11 +169,5 @@ export class TilePainter {
     const cx = Math.min(b.width - 1, Math.floor((x * b.width) / this.width));
     const cy = Math.min(b.height - 1, Math.floor((y * b.height) / this.height));
     return { x, y, cx, cy, value: b.raw(cx, cy) };
-  }
-
-  get bytes(): number {
-    let n = 0;
-    for (const v of this.values.values()) n += 4 * v.length;
-    return n;
   }
 }
