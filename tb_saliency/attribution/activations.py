@@ -13,7 +13,7 @@ from .options import OPTIONS, describe
 from .reductions import accumulation_dtype
 from .results import ActivationResult, detached_logits, prediction_facts
 from .safety import untouched
-from .targets import OUTPUTS_HINT, find_logits
+from .targets import check_outputs
 
 
 def activations(model, inputs, *, layer, max_channels=16, reshape=None, **options) -> ActivationResult:
@@ -44,9 +44,7 @@ def activations(model, inputs, *, layer, max_channels=16, reshape=None, **option
         maps = as_maps(captured(store, name), reshape, name)
     n, channels, h, w = maps.shape
     check_finite(maps, n, argument="model", what=f"activations of layer {name!r}")
-    logits = find_logits(outputs)
-    if logits is not None and logits.dim() > 0:
-        check_finite(logits, n, argument="model", what="outputs", hint=OUTPUTS_HINT)
+    check_outputs(outputs, n)
     dtype = accumulation_dtype(maps)
     means = maps.to(dtype).mean(dim=(2, 3))
     keep = min(int(max_channels), channels)

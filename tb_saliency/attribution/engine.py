@@ -57,12 +57,15 @@ def _noise_source(opts, x):
                 f"generator: expected a generator on the inputs' device {x.device}, got one on {given.device}"
             )
         return given, None
-    generator = torch.Generator(device=x.device)
-    seed = opts["seed"]
+    return seeded_generator(opts["seed"], x.device)
+
+
+def seeded_generator(seed, device):
+    """(a generator of its own on `device`, its seed): seeded with `seed`, or a fresh seed for None."""
+    generator = torch.Generator(device=device)
     if seed is None:
-        seed = generator.seed()
-    else:
-        generator.manual_seed(seed)
+        return generator, generator.seed()
+    generator.manual_seed(seed)
     return generator, seed
 
 
@@ -103,13 +106,8 @@ def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> E
     clean = _CleanPass(model, x, methods, layers, target_spec, opts.get("reshape"))
     run = _Run(model, x, clean, opts, generator, seed, dtype)
     maps = {}
-    for method in methods:
-        if method in CAM_METHODS:
-            for name, _ in layers:
-                key = method if len(layers) == 1 else f"{method}@{name}"
-                maps[key] = run.cam(method, name, key)
-        else:
-            maps[method] = run.input_space(method)
+    for key, method, name in map_entries(methods, layers):
+        maps[key] = run.cam(method, name, key) if name is not None else run.input_space(method)
 
     outputs = clean.outputs
     predictions, probabilities = prediction_facts(outputs, dtype)
@@ -121,6 +119,16 @@ def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> E
         predictions=predictions,
         probabilities=probabilities,
     )
+
+
+def map_entries(methods, layers):
+    """(key, method, layer name or None) of each map `explain` returns, in order."""
+    for method in methods:
+        if method in CAM_METHODS:
+            for name, _ in layers:
+                yield (method if len(layers) == 1 else f"{method}@{name}"), method, name
+        else:
+            yield method, method, None
 
 
 class _Run:

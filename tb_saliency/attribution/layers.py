@@ -34,7 +34,7 @@ def plain_name(name: str) -> str:
     return name
 
 
-def _one_layer(model: nn.Module, layer, wrapper: nn.Module) -> tuple:
+def _one_layer(model: nn.Module, layer, wrapper: nn.Module, argument: str) -> tuple:
     if isinstance(layer, str) and layer and wrapper is not model:
         # A name in the wrapper ("module.layer4") is the module it names, known by its name in the model.
         layer = dict(wrapper.named_modules()).get(layer, layer)
@@ -42,10 +42,10 @@ def _one_layer(model: nn.Module, layer, wrapper: nn.Module) -> tuple:
         for name, module in model.named_modules():
             if module is layer:
                 if name == "":
-                    raise ValueError("layer: the model itself is not a layer; give one of its submodules")
+                    raise ValueError(f"{argument}: the model itself is not a layer; give one of its submodules")
                 return plain_name(name), module
         raise ValueError(
-            f"layer: the given {type(layer).__name__} module is not part of the model; candidate layers: "
+            f"{argument}: the given {type(layer).__name__} module is not part of the model; candidate layers: "
             f"{', '.join(candidate_layers(model))}"
         )
     if isinstance(layer, str):
@@ -56,13 +56,13 @@ def _one_layer(model: nn.Module, layer, wrapper: nn.Module) -> tuple:
         close = difflib.get_close_matches(layer, [n for n in modules if n], n=5, cutoff=0.5)
         hint = f"close names: {', '.join(close)}; " if close else ""
         raise ValueError(
-            f"layer: no module named {layer!r} in the model; {hint}candidate layers: "
+            f"{argument}: no module named {layer!r} in the model; {hint}candidate layers: "
             f"{', '.join(candidate_layers(model))}"
         )
-    raise TypeError(f"layer: expected a module, a dotted module name or a list of them, got {describe(layer)}")
+    raise TypeError(f"{argument}: expected a module, a dotted module name or a list of them, got {describe(layer)}")
 
 
-def resolve_layers(model: nn.Module, layer, *, needed: bool, methods, wrapper=None) -> list:
+def resolve_layers(model: nn.Module, layer, *, needed: bool, methods, wrapper=None, argument="layer") -> list:
     """[(dotted name in `model`, module)] in the given order. Names may also be those in `wrapper`, a
     DataParallel or DDP wrapper of `model` ("module.layer4" and "layer4" are one layer, named "layer4"),
     and FSDP1 or checkpoint_wrapper components may be left out of them (see `plain_name`)."""
@@ -83,10 +83,10 @@ def resolve_layers(model: nn.Module, layer, *, needed: bool, methods, wrapper=No
     layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
     if not layers:
         raise ValueError("layer: expected at least one layer, got an empty list")
-    resolved = [_one_layer(model, item, model if wrapper is None else wrapper) for item in layers]
+    resolved = [_one_layer(model, item, model if wrapper is None else wrapper, argument) for item in layers]
     names = [name for name, _ in resolved]
     if len(set(names)) != len(names):
-        raise ValueError(f"layer: each layer may be given once, got {names}")
+        raise ValueError(f"{argument}: each layer may be given once, got {names}")
     return resolved
 
 

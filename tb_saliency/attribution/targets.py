@@ -62,6 +62,14 @@ def find_logits(outputs) -> Optional[torch.Tensor]:
     return found if isinstance(found, torch.Tensor) else None
 
 
+def check_outputs(outputs, n: int, where: str = "") -> Optional[torch.Tensor]:
+    """The outputs' logits (see `find_logits`), refused when they hold NaN or Inf."""
+    logits = find_logits(outputs)
+    if logits is not None and logits.dim() > 0:
+        check_finite(logits.detach(), n, argument="model", what="outputs", where=where, hint=OUTPUTS_HINT)
+    return logits
+
+
 def _outside_inference_mode(indices: torch.Tensor) -> torch.Tensor:
     """Indices that autograd may save for backward, as the inputs are: a tensor made inside
     torch.inference_mode() (a validation loop's labels, or a list turned into one there) is copied."""
@@ -149,9 +157,7 @@ class Scorer:
         """The explained score of each row: Tensor[copies * N]. NaN or Inf in the logits or the scores
         is an error naming the samples; `where` says which pass they came from."""
         n = self.n
-        logits = find_logits(outputs)
-        if logits is not None and logits.dim() > 0:
-            check_finite(logits.detach(), n, argument="model", what="outputs", where=where, hint=OUTPUTS_HINT)
+        logits = check_outputs(outputs, n, where)
         if self.fn is not None:
             if copies == 1:
                 scores = self._checked(self.fn(outputs))

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from tb_saliency.attribution.baselines import make_baseline
 from tb_saliency.attribution.checks import check_inputs_match_model, check_module
+from tb_saliency.attribution.engine import seeded_generator
 from tb_saliency.attribution.options import OPTIONS, describe
 from tb_saliency.attribution.passes import chunk_ranges, copies_per_chunk
 from tb_saliency.attribution.reductions import accumulation_dtype
@@ -153,8 +154,7 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
     dtype = accumulation_dtype(x)
     generator = None
     if isinstance(baseline, str) and baseline == "uniform":  # the only baseline that draws noise
-        generator = torch.Generator(device=x.device)
-        seed = generator.seed() if seed is None else generator.manual_seed(seed).initial_seed()
+        generator, seed = seeded_generator(seed, x.device)
     x0, baseline_record = make_baseline(baseline, x, blur_sigma=blur_sigma, generator=generator)
     ranks = torch.stack([pixel_ranks(m.to(x.device), (height, width)) for m in maps.values()])
     pixels = torch.arange(steps + 1, device=x.device) * (height * width) // steps

@@ -7,16 +7,15 @@ import copy
 import torch
 from torch import nn
 
-from tb_saliency.attribution.catalog import CAM_METHODS
 from tb_saliency.attribution.checks import check_inputs, check_methods, check_model, uses_layer
-from tb_saliency.attribution.engine import explain
+from tb_saliency.attribution.engine import explain, map_entries
 from tb_saliency.attribution.layers import resolve_layers
 from tb_saliency.attribution.options import resolve_options
 from tb_saliency.attribution.safety import untouched
 from tb_saliency.attribution.targets import check_target
-
 from tb_saliency.value_checks import check_bool, check_choice, check_int
-from .ranks import spearman
+
+from .ranks import average_ranks, pearson
 from .results import RandomisationResult
 
 ORDERS = ("cascading", "independent")
@@ -93,19 +92,14 @@ def randomisation(
         )
     resolve_options(methods, options)
     cam_layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=wrapper)
-    if not cam_layers:
-        layer_names = None
-    elif isinstance(layer, (list, tuple)):
-        layer_names = [name for name, _ in cam_layers]
-    else:
-        layer_names = cam_layers[0][0]
+    layer_names = [name for name, _ in cam_layers] or None
     check_target(target)
     order = check_choice("order", order, ORDERS)
     absolute = check_bool("absolute", absolute)
     reinit_seed = check_int("reinit_seed", reinit_seed, 0)
-    chosen = None if layers is None else _chosen_layers(model, layers)
+    chosen = None if layers is None else _chosen_layers(model, layers, wrapper)
 
-    if original is not None and set(original.maps) != set(_keys(methods, cam_layers)):
+    if original is not None and set(original.maps) != {key for key, _, _ in map_entries(methods, cam_layers)}:
         raise ValueError(
             f"original: expected the explanation of methods {methods}, got one of maps {sorted(original.maps)}"
         )
@@ -118,6 +112,8 @@ def randomisation(
         stage_target = first.targets if first.targets is not None else target
 
         clone = _deep_copy(model)
+    # The stages touch only the copy: the user's model is free again (a training thread waits no longer).
+    with untouched(clone):
         positions = {name: i for i, (name, _) in enumerate(clone.named_modules())}
         modules = dict(clone.named_modules())
         if chosen is None:
@@ -133,6 +129,7 @@ def randomisation(
         original = {key: m.values for key, m in first.maps.items()}
         stages = {key: [] for key in original}
         correlations = {key: [] for key in original}
+        reference = {key: average_ranks((v.abs() if absolute else v).flatten(1)) for key, v in original.items()}
         saved = None
         for name in names:
             module = modules[name]
@@ -145,11 +142,9 @@ def randomisation(
             result = explain(clone, x, methods, target=stage_target, layer=layer_names, **stage_options)
             for key, m in result.maps.items():
                 stages[key].append(m.values)
-                a, b = original[key], m.values
-                if absolute:
-                    a, b = a.abs(), b.abs()
-                correlations[key].append(spearman(a.flatten(1), b.flatten(1)).to(a.dtype))
-        del clone
+                b = m.values.abs() if absolute else m.values
+                correlations[key].append(pearson(reference[key], average_ranks(b.flatten(1))).to(b.dtype))
+    del clone
 
     return RandomisationResult(
         layers=tuple(names),
@@ -172,27 +167,13 @@ def randomisation(
     )
 
 
-def _keys(methods, cam_layers):
-    """The map keys `explain` gives for these methods and layers."""
-    keys = []
-    for method in methods:
-        if method in CAM_METHODS:
-            keys += [method if len(cam_layers) == 1 else f"{method}@{name}" for name, _ in cam_layers]
-        else:
-            keys.append(method)
-    return keys
-
-
-def _chosen_layers(model: nn.Module, layers) -> list:
-    items = list(layers) if isinstance(layers, (list, tuple)) else [layers]
-    if not items:
+def _chosen_layers(model: nn.Module, layers, wrapper=None) -> list:
+    if isinstance(layers, (list, tuple)) and not layers:
         raise ValueError("layers: expected at least one layer to randomise, got an empty list")
+    raw = {module: name for name, module in model.named_modules()}
     names = []
-    for item in items:
-        try:
-            [(name, module)] = resolve_layers(model, item, needed=True, methods=["randomisation"])
-        except (TypeError, ValueError) as error:  # the engine's message names `layer`
-            raise type(error)("layers" + str(error)[len("layer") :]) from None
+    for name, module in resolve_layers(model, layers, needed=True, methods=["randomisation"], wrapper=wrapper,
+                                       argument="layers"):
         if not callable(getattr(module, "reset_parameters", None)):
             raise ValueError(
                 f"layers: {name!r} ({type(module).__name__}) has no reset_parameters() method, so it cannot be "
@@ -200,9 +181,7 @@ def _chosen_layers(model: nn.Module, layers) -> list:
             )
         if next(module.parameters(), None) is None:
             raise ValueError(f"layers: {name!r} ({type(module).__name__}) has no parameters to randomise")
-        names.append(name)
-    if len(set(names)) != len(names):
-        raise ValueError(f"layers: each layer may be given once, got {names}")
+        names.append(raw[module])
     return names
 
 

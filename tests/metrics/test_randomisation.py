@@ -84,6 +84,21 @@ def test_independent_stages_randomise_one_layer_each_with_the_same_weights_as_ca
     assert not torch.equal(cascading.maps["gradient"][-1], only_first.maps["gradient"][0])
 
 
+def test_layers_are_named_as_layer_names_them_through_a_wrapper():
+    # A DataParallel wrapper's names ("module.0") and a checkpoint_wrapper's inner module, left out of
+    # the name ("1.0"), name the same layers that layer= accepts.
+    from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import checkpoint_wrapper
+
+    model, x = conv_net(), images()
+    plain = randomisation(model, x, "gradient", layers=["0"])
+    wrapped = randomisation(nn.DataParallel(model), x, "gradient", layers=["module.0"])
+    assert wrapped.layers == ("0",) and torch.equal(wrapped.maps["gradient"], plain.maps["gradient"])
+    checkpointed = nn.Sequential(nn.Identity(), checkpoint_wrapper(copy.deepcopy(model)))
+    short, full = (randomisation(checkpointed, x, "gradient", layers=[name]) for name in ("1.0", "1._checkpoint_wrapped_module.0"))
+    assert short.layers == full.layers == ("1._checkpoint_wrapped_module.0",)
+    assert torch.equal(short.maps["gradient"], full.maps["gradient"])
+
+
 def test_absolute_or_raw_maps():
     model, x = conv_net(), images()
     raw = randomisation(model, x, "gradient", absolute=False, layers=["4"])
