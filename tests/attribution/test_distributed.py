@@ -3,19 +3,15 @@ model explained by every rank. Two CPU processes on the gloo backend; every wait
 hang fails the test instead of blocking CI."""
 
 import os
-import socket
-import time
 import warnings
 from collections import OrderedDict
-from datetime import timedelta
 
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch import nn
 
 from tb_saliency.attribution import activations, attribute
+from tests.support.ranks import run_ranks
 
 pytestmark = pytest.mark.distributed
 
@@ -50,16 +46,8 @@ def _train(model, rank, between_steps):
         between_steps(step)
 
 
-def _start(rank, port):
+def _ddp_worker(rank, world_size, folder):
     warnings.filterwarnings("ignore")
-    torch.set_num_threads(1)  # two processes share the machine's cores
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    # A collective that one rank never joins fails after this long instead of hanging.
-    dist.init_process_group("gloo", rank=rank, world_size=2, timeout=timedelta(seconds=30))
-
-
-def _ddp_worker(rank, port, folder):
-    _start(rank, port)
     maps = []
 
     def rank_zero_explains(step):
@@ -83,20 +71,12 @@ def _ddp_worker(rank, port, folder):
         "training": ddp.training and all(m.training for m in ddp.modules()),
         "maps": maps,
     }, os.path.join(folder, f"rank{rank}.pt"))
-    dist.destroy_process_group()
 
 
-def _spawn(worker, folder, timeout=180):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    context = mp.spawn(worker, args=(port, str(folder)), nprocs=2, join=False)
-    deadline = time.monotonic() + timeout
-    while not context.join(timeout=1):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                process.kill()
-            pytest.fail(f"the processes did not finish within {timeout} s: a collective hung")
+def _spawn(worker, folder):
+    """Runs `worker` on 2 gloo ranks (tests/support/ranks.py: timeouts, tracebacks, a clean exit) and
+    returns what each rank saved."""
+    run_ranks(worker, str(folder), timeout_s=180)
     return [torch.load(folder / f"rank{rank}.pt") for rank in range(2)]
 
 
@@ -123,8 +103,8 @@ def test_rank_zero_alone_explains_a_ddp_model_between_training_steps(tmp_path):
         assert acts["activations"].shape == (2, 6, 8, 8)
 
 
-def _fsdp_worker(rank, port, folder):
-    _start(rank, port)
+def _fsdp_worker(rank, world_size, folder):
+    warnings.filterwarnings("ignore")
     from torch.distributed.fsdp import FullyShardedDataParallel, StateDictType, fully_shard
     from torch.distributed.fsdp import FullStateDictConfig
 
@@ -162,7 +142,6 @@ def _fsdp_worker(rank, port, folder):
             "plain_cams_only": attribute(plain, _probe(rank), ["gradcam", "layercam"], layer="x"),
         }
     torch.save(results, os.path.join(folder, f"rank{rank}.pt"))
-    dist.destroy_process_group()
 
 
 def test_every_rank_explains_an_fsdp_model_like_the_unsharded_one(tmp_path):
