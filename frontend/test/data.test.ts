@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { blobUrl, exportUrl, frameUrl, reviveNonFinite, stepsUrl, type FrameResponse, type MapBlock } from "../src/api";
 import { BlobStore, isPng, PNG_SIGNATURE } from "../src/data/blobs";
 import { Lru } from "../src/data/lru";
-import { className, frameProblem, isWrong, loadStep, mapColumn } from "../src/data/step_data";
+import { className, factPairs, frameProblem, isWrong, loadStep, mapColumn } from "../src/data/step_data";
 import { f16Bytes } from "./helpers";
 
 test("URLs are relative and encode untrusted names", () => {
@@ -123,4 +123,12 @@ test("class names and wrong predictions", () => {
   assert.equal(className(undefined, ["cat"]), null);
   assert.equal(isWrong({ label: 1, prediction: 2 }), true);
   assert.equal(isWrong({ prediction: 1 }), false);
+});
+
+test("a sample's facts: the names asked for, in that order, those it has, class ids by name", () => {
+  const sample = { label: 1, target: 0, prediction: 5, score: 0.25 };
+  assert.deepEqual(factPairs(sample, ["cat", "dog"], ["label", "target", "pred", "score"]),
+                   [["label", "dog"], ["target", "cat"], ["pred", "5"], ["score", "0.25"]]);
+  assert.deepEqual(factPairs({ prediction: 0 }, ["cat"], ["label", "pred", "score"]), [["pred", "cat"]]);
+  assert.deepEqual(factPairs(undefined, [], ["pred", "score"]), []);
 });

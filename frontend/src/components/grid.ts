@@ -8,7 +8,7 @@
 
 import type { Block } from "../data/block";
 import type { Picture } from "../data/blobs";
-import { className, isWrong, type StepData } from "../data/step_data";
+import { factPairs, isWrong, type StepData } from "../data/step_data";
 import { h, icon, uid } from "../dom";
 import { cascadeLayout, type CascadeLayout } from "../model/cascade";
 import { shownSamples } from "../model/layout";
@@ -333,9 +333,7 @@ export class GridView {
       if (out.length) out.push(" · ");
       out.push(`${name} `, h("span", { className: "tbs-v", text: value }));
     };
-    put("label", className(sample.label, classes));
-    put("pred", className(sample.prediction, classes));
-    put("score", typeof sample.score === "number" ? formatValue(sample.score) : null);
+    for (const [name, value] of factPairs(sample, classes, ["label", "pred", "score"])) put(name, value);
     if (isWrong(sample)) out.push(" ", h("span", { className: "tbs-wrongmark", text: "✗ wrong" }));
     return out;
   }
@@ -512,15 +510,8 @@ export class GridView {
     const sample = this.data.frame.samples[i] ?? {};
     const classes = this.host.classNames();
     const th = h("th", { className: "tbs-rowlabel", attrs: { scope: "row" } }, h("b", { text: `#${i}` }));
-    const line = (name: string, value: string | null) => (value === null ? null : h("div", null, `${name} `, h("span", { className: "tbs-v", text: value })));
-    th.append(
-      ...[
-        line("label", className(sample.label, classes)),
-        line("target", sample.target !== sample.label ? className(sample.target, classes) : null),
-        line("pred", className(sample.prediction, classes)),
-        line("score", typeof sample.score === "number" ? formatValue(sample.score) : null),
-      ].filter((x): x is HTMLDivElement => x !== null),
-    );
+    const names = sample.target !== sample.label ? (["label", "target", "pred", "score"] as const) : (["label", "pred", "score"] as const);
+    th.append(...factPairs(sample, classes, names).map(([name, value]) => h("div", null, `${name} `, h("span", { className: "tbs-v", text: value }))));
     if (typeof sample.target_score === "number") th.title = `attributed score f_target(x) = ${formatValue(sample.target_score)}`;
     if (isWrong(sample)) th.appendChild(h("div", { className: "tbs-wrongmark", text: "✗ wrong" }));
     return th;

@@ -4,6 +4,7 @@
 
 import type { Activations, FrameResponse, Kind, MapBlock, Sample } from "../api";
 import { BlockGroup } from "../render/pipeline";
+import { formatValue } from "../render/pixels";
 import { Block } from "./block";
 import type { BlobStore, Picture } from "./blobs";
 import { decodeStored } from "./layout";
@@ -177,6 +178,19 @@ export function stepBytes(data: StepData): number {
 export function className(id: number | undefined | null, names: readonly string[]): string | null {
   if (id === undefined || id === null) return null;
   return id >= 0 && id < names.length && names[id] !== "" ? names[id] : String(id);
+}
+
+/** The facts a sample has among `names`, in that order, as [name, text]: class ids as their names
+ * from the logs (shown as text), the score as a number. */
+export function factPairs(sample: Sample | undefined, classes: readonly string[], names: readonly ("label" | "target" | "pred" | "score")[]): [string, string][] {
+  const s = sample ?? {};
+  const text = {
+    label: className(s.label, classes),
+    target: className(s.target, classes),
+    pred: className(s.prediction, classes),
+    score: typeof s.score === "number" ? formatValue(s.score) : null,
+  };
+  return names.flatMap((name) => (text[name] === null ? [] : [[name, text[name]] as [string, string]]));
 }
 
 /** A wrong prediction: both known and different. */

@@ -4,7 +4,7 @@
 
 import type { Kind, StepEntry } from "../../api";
 import type { Picture } from "../../data/blobs";
-import { className, isWrong, type MapColumn, type StepData } from "../../data/step_data";
+import { factPairs, isWrong, type MapColumn, type StepData } from "../../data/step_data";
 import { download, fileSafe, h } from "../../dom";
 import { indexForStep } from "../../model/cursor";
 import type { DisplayRange } from "../../render/normalise";
@@ -82,15 +82,8 @@ function figure(el: HTMLElement, picture: () => HTMLCanvasElement, caption: stri
 }
 
 export function sampleFacts(data: StepData, sample: number, classes: readonly string[]): string {
-  const s = data.frame.samples[sample] ?? {};
-  return [
-    ["label", className(s.label, classes)],
-    ["target", className(s.target, classes)],
-    ["pred", className(s.prediction, classes)],
-    ["score", typeof s.score === "number" ? formatValue(s.score) : null],
-  ]
-    .filter(([, v]) => v !== null)
-    .map(([k, v]) => `${k} ${v}`)
+  return factPairs(data.frame.samples[sample], classes, ["label", "target", "pred", "score"])
+    .map(([name, value]) => `${name} ${value}`)
     .join(" · ");
 }
 
@@ -188,12 +181,7 @@ export async function evolutionView(place: Place, host: ViewHost, isCurrent: () 
         const range = tileRange(column, place.sample, s, extrema(column.info.key, column.info.stage ?? ""));
         return h("td", null, mapView(column, place.sample, image, range, s, SMALL, host.tooltip).el);
       });
-      const facts = [
-        sample && typeof sample.prediction === "number" ? `pred ${className(sample.prediction, classNames)}` : "",
-        sample && typeof sample.score === "number" ? `score ${formatValue(sample.score)}` : "",
-      ]
-        .filter(Boolean)
-        .join(" · ");
+      const facts = factPairs(sample, classNames, ["pred", "score"]).map(([name, value]) => `${name} ${value}`).join(" · ");
       rows[k].classList.toggle("tbs-wrong", isWrong(sample));
       rows[k].replaceChildren(...[rowHead(`step ${entry.step}`, facts, isWrong(sample)), withInput ? h("td", null, image ? inputView(image, SMALL).el : null) : null, ...cells].filter((x): x is HTMLElement => x !== null));
     }
@@ -248,11 +236,8 @@ export async function compareView(place: Place, names: readonly string[], host: 
     });
     const facts = [
       `step ${data.frame.step}${r.exact ? "" : " (nearest earlier)"}`,
-      sample && typeof sample.prediction === "number" ? `pred ${className(sample.prediction, r.classNames)}` : "",
-      sample && typeof sample.score === "number" ? `score ${formatValue(sample.score)}` : "",
-    ]
-      .filter(Boolean)
-      .join(" · ");
+      ...factPairs(sample, r.classNames, ["pred", "score"]).map(([name, value]) => `${name} ${value}`),
+    ].join(" · ");
     body.appendChild(h("tr", { className: isWrong(sample) ? "tbs-wrong" : "", attrs: { "data-run": r.run } }, rowHead(runLabel, facts, isWrong(sample)), withInput ? h("td", null, image ? inputView(image, SMALL).el : null) : null, ...cells));
   }
   return h(
