@@ -97,15 +97,25 @@ are drawn again; give such threads a torch.Generator of their own.
 
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
 
+from . import builtin  # noqa: F401  (registers the built-in methods, in the order of METHODS)
 from .activations import activations
-from .catalog import CAM_METHODS, METHODS
+from .catalog import CAM_METHODS, METHODS, REGISTRY, Method, unregister
 from .engine import explain
+from .extending import MethodWithPasses, PassContext, gradient_cam, input_method, method_with_passes
 from .results import ActivationResult, Explanation, MapResult
 from .safety import model_lock
 
 __all__ = [
     "METHODS",
     "CAM_METHODS",
+    "REGISTRY",
+    "Method",
+    "gradient_cam",
+    "input_method",
+    "MethodWithPasses",
+    "method_with_passes",
+    "PassContext",
+    "unregister",
     "attribute",
     "explain",
     "activations",

@@ -1,14 +1,17 @@
 """Class activation maps from a layer's activations A (N×K×h×w) and the gradients g = ∂f/∂A.
 
-Each method is one small function of (A, g) giving the map before its final ReLU; the engine does
-the passes, the ReLU and the bookkeeping. Divisions that the papers guard with an eps are exact
-here, with 0 where the denominator is 0, so that no eps changes the published formula.
+Each method is one small function of (A, g) giving the map before its final ReLU, registered with
+`gradient_cam`; the engine does the passes, the ReLU and the bookkeeping. Divisions that the papers
+guard with an eps are exact here, with 0 where the denominator is 0, so that no eps changes the
+published formula.
 """
 
 from __future__ import annotations
 
 import torch
 
+from .catalog import REGISTRY
+from .extending import gradient_cam
 from .reductions import safe_divide
 
 
@@ -16,11 +19,23 @@ def _weighted(weights: torch.Tensor, activations: torch.Tensor) -> torch.Tensor:
     return torch.einsum("nk,nkhw->nhw", weights, activations)
 
 
+@gradient_cam(
+    "gradcam",
+    definition="ReLU(Σ_k mean_ij(g_k) A_k)",
+    citation="Selvaraju et al. 2017",
+    record={"weights": "mean_gradient"},
+)
 def gradcam(a, g):
     """Grad-CAM (Selvaraju et al. 2017): w_k = mean_ij g_kij; Σ_k w_k A_k."""
     return _weighted(g.mean(dim=(2, 3)), a)
 
 
+@gradient_cam(
+    "gradcam_pp",
+    definition="ReLU(Σ_k Σ_ij α ReLU(g_k) A_k), α = g² / (2g² + Σ_ab A_ab g³)",
+    citation="Chattopadhyay et al. 2018",
+    record={"weights": "sum(alpha*relu(g)), alpha=g^2/(2g^2+sum(A)g^3), 0 where g=0 or denominator=0"},
+)
 def gradcam_pp(a, g):
     """Grad-CAM++ (Chattopadhyay et al. 2018): α = g² / (2g² + (Σ_ab A_ab) g³), 0 where g = 0;
     w_k = Σ_ij α ReLU(g); Σ_k w_k A_k. For g ≠ 0, α = 1 / (2 + (Σ_ab A_ab) g), computed so."""
@@ -29,40 +44,38 @@ def gradcam_pp(a, g):
     return _weighted((alpha * g.clamp(min=0)).sum(dim=(2, 3)), a)
 
 
+@gradient_cam(
+    "layercam",
+    definition="ReLU(Σ_k ReLU(g_k) ⊙ A_k)",
+    citation="Jiang et al. 2021",
+    record={"weights": "elementwise relu(g)"},
+)
 def layercam(a, g):
     """LayerCAM (Jiang et al. 2021): Σ_k ReLU(g_k) ⊙ A_k."""
     return (g.clamp(min=0) * a).sum(dim=1)
 
 
+@gradient_cam(
+    "hirescam",
+    definition="ReLU(Σ_k g_k ⊙ A_k)",
+    citation="Draelos & Carin 2020",
+    record={"weights": "elementwise g"},
+)
 def hirescam(a, g):
     """HiResCAM (Draelos & Carin 2020): Σ_k g_k ⊙ A_k."""
     return (g * a).sum(dim=1)
 
 
+@gradient_cam(
+    "xgradcam",
+    definition="ReLU(Σ_k (Σ_ij g A / Σ_ij A) A_k)",
+    citation="Fu et al. 2020",
+    record={"weights": "sum(g*A)/sum(A), 0 where sum(A)=0"},
+)
 def xgradcam(a, g):
     """XGrad-CAM (Fu et al. 2020): w_k = Σ_ij g A / Σ_ij A; Σ_k w_k A_k."""
     return _weighted(safe_divide((g * a).sum(dim=(2, 3)), a.sum(dim=(2, 3))), a)
 
 
-GRADIENT_CAMS = {
-    "gradcam": gradcam,
-    "gradcam_pp": gradcam_pp,
-    "layercam": layercam,
-    "hirescam": hirescam,
-    "xgradcam": xgradcam,
-}
-
-# How each method weighs channels, recorded with its maps.
-RECORDS = {
-    "gradcam": {"weights": "mean_gradient"},
-    "gradcam_pp": {"weights": "sum(alpha*relu(g)), alpha=g^2/(2g^2+sum(A)g^3), 0 where g=0 or denominator=0"},
-    "layercam": {"weights": "elementwise relu(g)"},
-    "hirescam": {"weights": "elementwise g"},
-    "xgradcam": {"weights": "sum(g*A)/sum(A), 0 where sum(A)=0"},
-    "scorecam": {
-        "weights": "softmax over channels of masked-input target scores",
-        "mask_upsampling": "bilinear",
-        "align_corners": False,
-        "mask_normalisation": "min_max per channel, 0 if constant",
-    },
-}
+# This family's methods by name (for tests of the definitions alone).
+GRADIENT_CAMS = {name: m.compute for name, m in REGISTRY.items() if m.compute.__module__ == __name__}

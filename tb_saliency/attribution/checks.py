@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .catalog import CAM_METHODS, INPUT_METHODS, METHODS
+from .catalog import METHODS, REGISTRY, method
 from .finite import check_finite
 from .options import describe
 
@@ -76,7 +76,7 @@ def check_inputs(inputs, methods) -> torch.Tensor:
             f"inputs: expected a floating-point tensor, got dtype {inputs.dtype}; gradients do not exist for "
             "integer or boolean tensors (convert and normalise them as the model expects, e.g. inputs.float())"
         )
-    spatial = [m for m in methods if m in INPUT_METHODS or m == "scorecam"]
+    spatial = [m for m in methods if method(m).needs_images]
     if spatial and inputs.dim() not in (3, 4):
         raise ValueError(
             f"inputs: {', '.join(spatial)} need images shaped N×C×H×W (or N×H×W), got shape {tuple(inputs.shape)}"
@@ -126,4 +126,4 @@ def _autocast_enabled(device_type: str) -> bool:
 
 
 def uses_layer(methods) -> bool:
-    return any(m in CAM_METHODS for m in methods)
+    return any(REGISTRY[m].space == "layer" for m in methods)

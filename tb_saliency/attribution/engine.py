@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import torch
 
-from .baselines import check_baseline, make_baseline
-from .cams import GRADIENT_CAMS, RECORDS
-from .catalog import CAM_METHODS, CHUNKED_METHODS, GRADIENT_CAM_METHODS, SHARED_INPUT_METHODS
+from . import builtin  # noqa: F401  (the built-in methods, registered before any call)
+from .catalog import method as method_record
 from .checks import check_inputs, check_inputs_match_model, check_methods, check_model, uses_layer
+from .extending import PassContext
 from .finite import check_finite
-from .integrated_gradients import completeness_gap, integrated_gradients
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import resolve_options
-from .passes import GRADIENTS_HINT, GraphMeter, copies_per_chunk, gradients
+from .passes import GRADIENTS_HINT, GraphMeter, gradients
 from .reductions import accumulation_dtype, reduce_channels
 from .results import Explanation, MapResult, detached_logits, prediction_facts
 from .safety import untouched
-from .scorecam import scorecam
-from .smoothgrad import check_noise, noise_sigma, smoothgrad
 from .targets import Scorer, check_target
 
 MODEL_MODE = "eval"
@@ -35,10 +32,9 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     x = check_inputs(inputs, methods)
     check_inputs_match_model(model, x)
     opts = resolve_options(methods, options)
-    if "baseline" in opts:
-        check_baseline(opts["baseline"], opts["blur_sigma"], x)
-    if "smoothgrad" in methods:
-        check_noise(x, opts["smoothgrad_noise"], opts["smoothgrad_noise_type"])
+    for record in map(method_record, methods):
+        if record.check is not None:
+            record.check(x, opts)
     layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given)
     target_spec = check_target(target)
     generator, seed = _noise_source(opts, x)
@@ -73,9 +69,11 @@ class _CleanPass:
     """The one forward (and backward) pass on the clean inputs that the shared methods read."""
 
     def __init__(self, model, x, methods, layers, target_spec, reshape):
-        shared = any(m in SHARED_INPUT_METHODS for m in methods)
-        grad_cams = any(m in GRADIENT_CAM_METHODS for m in methods)
-        chunked = any(m in CHUNKED_METHODS for m in methods)
+        records = [method_record(m) for m in methods]
+        clean = [r for r in records if r.shared_pass == "clean" and r.needs_gradients]
+        shared = any(r.space == "input" for r in clean)
+        grad_cams = any(r.space == "layer" for r in clean)
+        chunked = any(r.chunked for r in records)
         x_leaf = x.detach().requires_grad_(shared or chunked)
         meter = GraphMeter(model)
         # Gradient CAMs alone need no graph upstream of their layers.
@@ -107,7 +105,7 @@ def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> E
     run = _Run(model, x, clean, opts, generator, seed, dtype)
     maps = {}
     for key, method, name in map_entries(methods, layers):
-        maps[key] = run.cam(method, name, key) if name is not None else run.input_space(method)
+        maps[key] = run.map(method_record(method), name, key)
 
     outputs = clean.outputs
     predictions, probabilities = prediction_facts(outputs, dtype)
@@ -124,7 +122,7 @@ def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> E
 def map_entries(methods, layers):
     """(key, method, layer name or None) of each map `explain` returns, in order."""
     for method in methods:
-        if method in CAM_METHODS:
+        if method_record(method).space == "layer":
             for name, _ in layers:
                 yield (method if len(layers) == 1 else f"{method}@{name}"), method, name
         else:
@@ -132,102 +130,75 @@ def map_entries(methods, layers):
 
 
 class _Run:
-    """Each method's map from the clean pass, or from its own chunked passes."""
+    """Each method's map from the clean pass, or from passes of its own."""
 
     def __init__(self, model, x, clean, opts, generator, seed, dtype):
         self.model, self.x, self.clean, self.opts = model, x, clean, opts
         self.generator, self.seed, self.dtype = generator, seed, dtype
         self.noise_record = {"seed": seed, "generator": "user" if seed is None else "seeded"}
 
-    def chunk(self, total: int) -> int:
-        return copies_per_chunk(
-            self.clean.bytes_per_copy, self.opts["memory_limit"], total, self.clean.scorer.max_copies
+    def map(self, record, name, key) -> MapResult:
+        """The map of one method (on layer `name` for the layer space). There is no default: a kind
+        of method the engine does not know is an error, never another method's map."""
+        context = self._context(record, name)
+        if record.space == "layer":
+            values = self._values(record, name, context)
+            if self.opts["cam_relu"]:
+                values = values.clamp(min=0)
+            options = {
+                "relu": self.opts["cam_relu"],
+                "upsampling": "none",
+                "reshape": reshape_record(self.opts["reshape"]),
+                "model_mode": MODEL_MODE,
+            }
+        elif record.space == "input":
+            per_channel = self._values(record, name, context)
+            values = reduce_channels(per_channel, self.opts["channel_reduction"])
+            options = {"channel_reduction": self.opts["channel_reduction"], "model_mode": MODEL_MODE}
+        else:
+            raise ValueError(f"methods: {record.name!r} has space {record.space!r}, which the engine cannot compute")
+        options.update(record.record)
+        options.update(context.record)
+        if set(context.statistics) != set(record.statistics):
+            raise RuntimeError(
+                f"{record.name}: returned statistics {sorted(context.statistics)}, but its record declares "
+                f"{sorted(record.statistics)}"
+            )
+        statistics = {s: self._finish(f"{key} {s}", context.statistics[s]) for s in record.statistics}
+        return MapResult(key, record.name, name, self._finish(key, values), options, statistics)
+
+    def _values(self, record, name, context):
+        """The method's values before the last step of its space (the CAM ReLU, the channel reduction)."""
+        if record.shared_pass == "clean":
+            if record.space == "layer":
+                return record.compute(context.activations, self.clean.layer_grads[name].to(self.dtype))
+            if record.space == "input":
+                return record.compute(self.x.to(self.dtype), self.clean.input_grad.to(self.dtype))
+        elif record.shared_pass is None:
+            return record.compute(context)
+        raise ValueError(
+            f"methods: {record.name!r} reads the shared pass {record.shared_pass!r} in the {record.space!r} "
+            "space, which the engine cannot compute"
         )
 
-    def cam(self, method, name, key) -> MapResult:
-        a = self.clean.activations[name].to(self.dtype)
-        if method == "scorecam":
-            values = scorecam(self.model, self.x, a, self.clean.scorer, chunk=self.chunk(a.shape[1]))
-        else:
-            values = GRADIENT_CAMS[method](a, self.clean.layer_grads[name].to(self.dtype))
-        if self.opts["cam_relu"]:
-            values = values.clamp(min=0)
-        record = {
-            "relu": self.opts["cam_relu"],
-            "upsampling": "none",
-            "reshape": reshape_record(self.opts["reshape"]),
-            "model_mode": MODEL_MODE,
-            **RECORDS.get(method, {}),
-        }
-        return MapResult(key, method, name, self._finish(key, values), record, {})
-
-    def input_space(self, method) -> MapResult:
-        record = {"channel_reduction": self.opts["channel_reduction"], "model_mode": MODEL_MODE}
-        statistics = {}
-        if method == "gradient":
-            per_channel = self.clean.input_grad.to(self.dtype)
-        elif method == "input_x_gradient":
-            per_channel = self.x.to(self.dtype) * self.clean.input_grad.to(self.dtype)
-        elif method == "smoothgrad":
-            per_channel = self._smoothgrad(record, statistics)
-        else:
-            per_channel = self._integrated_gradients(record, statistics)
-        values = reduce_channels(per_channel, self.opts["channel_reduction"])
-        statistics = {name: self._finish(f"{method} {name}", value) for name, value in statistics.items()}
-        return MapResult(method, method, None, self._finish(method, values), record, statistics)
+    def _context(self, record, name):
+        return PassContext(
+            method=record,
+            model=self.model,
+            inputs=self.x,
+            scorer=self.clean.scorer,
+            clean_scores=self.clean.scores,
+            bytes_per_copy=self.clean.bytes_per_copy,
+            generator=self.generator,
+            noise_record=dict(self.noise_record),
+            options=self.opts,
+            dtype=self.dtype,
+            layer=name,
+            activations=None if name is None else self.clean.activations[name].to(self.dtype),
+        )
 
     def _finish(self, what: str, values: torch.Tensor) -> torch.Tensor:
         """The values as returned: detached, in the result dtype, and finite."""
         hint = GRADIENTS_HINT + (", in the model or the callable target" if self.clean.scorer.fn else "")
         check_finite(values.detach(), self.x.shape[0], argument="model", what=f"{what!r} values", hint=hint)
         return values.detach().to(self.dtype).contiguous()
-
-    def _smoothgrad(self, record, statistics):
-        opts = self.opts
-        sigma = noise_sigma(self.x, opts["smoothgrad_noise"], opts["smoothgrad_noise_type"])
-        per_channel = smoothgrad(
-            self.model,
-            self.x,
-            self.clean.scorer,
-            samples=opts["smoothgrad_samples"],
-            sigma=sigma,
-            variant=opts["smoothgrad_variant"],
-            generator=self.generator,
-            chunk=self.chunk(opts["smoothgrad_samples"]),
-        )
-        record.update(
-            samples=opts["smoothgrad_samples"],
-            noise=opts["smoothgrad_noise"],
-            noise_type=opts["smoothgrad_noise_type"],
-            variant=opts["smoothgrad_variant"],
-            **self.noise_record,
-        )
-        if opts["smoothgrad_variant"] == "variance":
-            record["variance"] = "population"
-        statistics["noise_sigma"] = sigma.detach().to(self.dtype)
-        return per_channel
-
-    def _integrated_gradients(self, record, statistics):
-        opts, scorer = self.opts, self.clean.scorer
-        x0, baseline_record = make_baseline(
-            opts["baseline"], self.x, blur_sigma=opts["blur_sigma"], generator=self.generator
-        )
-        with torch.no_grad():
-            baseline_outputs = self.model(x0.contiguous())
-            baseline_score = scorer(baseline_outputs, where="on the integrated_gradients baseline").detach()
-        per_channel = integrated_gradients(
-            self.model,
-            self.x,
-            x0,
-            scorer,
-            steps=opts["ig_steps"],
-            rule=opts["ig_rule"],
-            chunk=self.chunk(opts["ig_steps"]),
-        )
-        record.update(steps=opts["ig_steps"], rule=opts["ig_rule"], **baseline_record)
-        if baseline_record["baseline"] == "uniform":
-            record.update(self.noise_record)
-        statistics["completeness_gap"] = completeness_gap(per_channel, self.clean.scores, baseline_score)
-        statistics["baseline_score"] = baseline_score.to(self.dtype)
-        return per_channel
-

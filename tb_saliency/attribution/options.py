@@ -1,4 +1,5 @@
-"""Keyword options of `explain`: names, defaults, which methods use them, and their validation.
+"""Keyword options of `explain`: names, defaults and validation. Which methods use an option is in
+the methods' records (`catalog.Method.all_options`).
 
 Every name is checked: an unknown name, or one that none of the requested methods uses, is an error,
 so that a typo never silently falls back to a default.
@@ -16,7 +17,7 @@ import torch
 
 from tb_saliency.value_checks import check_bool, check_choice, check_int, check_nonnegative, describe
 
-from .catalog import CAM_METHODS, CHUNKED_METHODS, INPUT_METHODS
+from .catalog import REGISTRY
 from .quadrature import MIN_STEPS, RULES as IG_RULES
 
 NOISE_TYPES = ("relative", "absolute")
@@ -103,65 +104,54 @@ def _reshape(name, value):
 @dataclass(frozen=True)
 class OptionSpec:
     default: Any
-    users: frozenset
     check: Callable[[str, Any], Any]
     doc: str
 
 
-_SMOOTHGRAD = frozenset({"smoothgrad"})
-_IG = frozenset({"integrated_gradients"})
-_NOISY = frozenset({"smoothgrad", "integrated_gradients"})
-
 OPTIONS = {
     "channel_reduction": OptionSpec(
         "signed_sum",
-        INPUT_METHODS,
         _choice(CHANNEL_REDUCTIONS),
         "how input-space maps reduce the channel axis: 'signed_sum' (Σ_c), 'abs_sum' (Σ_c |·|) or "
         "'max_abs' (max_c |·|, Simonyan et al.'s saliency)",
     ),
     "smoothgrad_samples": OptionSpec(
-        50, _SMOOTHGRAD, _copies, f"noisy copies averaged (the paper's n), at most {MAX_COPIES:,}"
+        50, _copies, f"noisy copies averaged (the paper's n), at most {MAX_COPIES:,}"
     ),
     "smoothgrad_noise": OptionSpec(
         0.15,
-        _SMOOTHGRAD,
         check_nonnegative,
         "noise standard deviation: a fraction of each sample's value range (max - min) when "
         "smoothgrad_noise_type='relative', the σ itself when 'absolute'",
     ),
-    "smoothgrad_noise_type": OptionSpec("relative", _SMOOTHGRAD, _choice(NOISE_TYPES), "'relative' or 'absolute'"),
+    "smoothgrad_noise_type": OptionSpec("relative", _choice(NOISE_TYPES), "'relative' or 'absolute'"),
     "smoothgrad_variant": OptionSpec(
         "mean",
-        _SMOOTHGRAD,
         _choice(SMOOTHGRAD_VARIANTS),
         "'mean' (SmoothGrad), 'mean_of_squares' (SmoothGrad-Squared) or 'variance' (VarGrad, population variance)",
     ),
-    "ig_steps": OptionSpec(50, _IG, _copies, f"quadrature nodes along the path, at most {MAX_COPIES:,}"),
-    "ig_rule": OptionSpec("gauss_legendre", _IG, _choice(IG_RULES), "quadrature rule"),
+    "ig_steps": OptionSpec(50, _copies, f"quadrature nodes along the path, at most {MAX_COPIES:,}"),
+    "ig_rule": OptionSpec("gauss_legendre", _choice(IG_RULES), "quadrature rule"),
     "baseline": OptionSpec(
         "zeros",
-        _IG,
         _baseline,
         "'zeros', 'blur' (a Gaussian blur of each input), 'uniform' (uniform noise over each sample's "
         "[min, max]), a number, or a tensor broadcastable to the inputs",
     ),
     "blur_sigma": OptionSpec(
-        None, _IG, _optional_positive, "σ in pixels of the 'blur' baseline; None means a tenth of the larger image side"
+        None, _optional_positive, "σ in pixels of the 'blur' baseline; None means a tenth of the larger image side"
     ),
     "seed": OptionSpec(
         0,
-        _NOISY,
         _seed,
         "seed of the engine's own generator for SmoothGrad noise and the 'uniform' baseline (the global "
         "RNG is never used); None draws a fresh one. The noise drawn from a seed depends on the inputs' dtype "
         "and device: float64 inputs get other noise than float32 ones, so their maps differ by more than rounding",
     ),
-    "generator": OptionSpec(None, _NOISY, _generator, "a torch.Generator on the inputs' device, used instead of seed"),
-    "cam_relu": OptionSpec(True, CAM_METHODS, check_bool, "apply each CAM method's final ReLU; False keeps the signed map"),
+    "generator": OptionSpec(None, _generator, "a torch.Generator on the inputs' device, used instead of seed"),
+    "cam_relu": OptionSpec(True, check_bool, "apply each CAM method's final ReLU; False keeps the signed map"),
     "reshape": OptionSpec(
         None,
-        CAM_METHODS,
         _reshape,
         "how to turn a layer output that is not N×K×h×w into one: 'vit' drops the class token of an "
         "N×T×D output and folds the other T-1 tokens into a square grid, 'tokens' folds all T; a "
@@ -169,13 +159,17 @@ OPTIONS = {
     ),
     "memory_limit": OptionSpec(
         128 * 2**20,
-        CHUNKED_METHODS,
         _int_at_least(1),
         "bytes of autograd graph one chunk of perturbed copies may hold (SmoothGrad, integrated gradients, "
         "Score-CAM), measured on the clean pass; a chunk always holds at least one copy of the batch. On a "
         "CPU, rows get slower once a chunk outgrows the caches; on a GPU a larger bound saves launches",
     ),
 }
+
+
+def option_users(name: str) -> frozenset:
+    """The registered methods that take option `name`."""
+    return frozenset(m for m, record in REGISTRY.items() if name in record.all_options)
 
 
 def resolve_options(methods, given: dict) -> dict:
@@ -186,15 +180,16 @@ def resolve_options(methods, given: dict) -> dict:
             close = difflib.get_close_matches(name, OPTIONS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise TypeError(f"{name}: unknown option{hint}; accepted options: {', '.join(sorted(OPTIONS))}")
-        users = OPTIONS[name].users
+        users = option_users(name)
         if not users & requested:
             raise ValueError(
                 f"{name}: not used by the requested methods ({', '.join(methods)}); "
                 f"it applies to {', '.join(m for m in sorted(users))}"
             )
     values = {}
+    used = {name for m in requested for name in REGISTRY[m].all_options}
     for name, spec in OPTIONS.items():
-        if spec.users & requested:
+        if name in used:
             values[name] = spec.check(name, given[name]) if name in given else spec.default
     if "blur_sigma" in given and given["blur_sigma"] is not None and values.get("baseline") != "blur":
         raise ValueError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .passes import score_chunks
+from .extending import MethodWithPasses, method_with_passes
 from .reductions import safe_divide
 
 
@@ -18,21 +18,35 @@ def _masks(activations: torch.Tensor, size) -> torch.Tensor:
     return safe_divide(up - low, (high - low).expand_as(up)).transpose(0, 1)
 
 
-def scorecam(model, x, activations, scorer, *, chunk) -> torch.Tensor:
-    """Σ_k softmax_k(f(x ⊙ M_k)) A_k, before the final ReLU: N×h×w. One masked copy of the batch per
-    channel, run forward-only in chunks."""
-    channels = activations.shape[1]
-    size = x.shape[-2:]
+@method_with_passes("scorecam")
+class ScoreCAM(MethodWithPasses):
+    space = "layer"
+    needs_gradients = False
+    citation = "Wang et al. 2020"
+    definition = "ReLU(Σ_k softmax_k(f(x ⊙ M_k)) A_k), M_k = A_k upsampled and min-max normalised"
+    record = {
+        "weights": "softmax over channels of masked-input target scores",
+        "mask_upsampling": "bilinear",
+        "align_corners": False,
+        "mask_normalisation": "min_max per channel, 0 if constant",
+    }
 
-    def make_rows(start, stop):
-        masks = _masks(activations[:, start:stop], size)
-        if x.dim() == 4:
-            masks = masks.unsqueeze(2)
-        return (x.unsqueeze(0) * masks.to(x.dtype)).reshape(-1, *x.shape[1:])
+    def compute(self, context):
+        """Σ_k softmax_k(f(x ⊙ M_k)) A_k, before the final ReLU: N×h×w. One masked copy of the batch per
+        channel, run forward-only in chunks."""
+        x, activations = context.inputs, context.activations
+        channels = activations.shape[1]
+        size = x.shape[-2:]
 
-    scores = torch.empty(channels, x.shape[0], dtype=activations.dtype, device=x.device)
-    label = "scorecam's masked copies"
-    for start, stop, chunk_scores in score_chunks(model, scorer, make_rows, channels, chunk, label):
-        scores[start:stop] = chunk_scores.to(scores.dtype)
-    weights = torch.softmax(scores.t(), dim=1)
-    return torch.einsum("nk,nkhw->nhw", weights, activations)
+        def make_rows(start, stop):
+            masks = _masks(activations[:, start:stop], size)
+            if x.dim() == 4:
+                masks = masks.unsqueeze(2)
+            return (x.unsqueeze(0) * masks.to(x.dtype)).reshape(-1, *x.shape[1:])
+
+        scores = torch.empty(channels, x.shape[0], dtype=activations.dtype, device=x.device)
+        label = "scorecam's masked copies"
+        for start, stop, chunk_scores in context.score_chunks(make_rows, channels, label):
+            scores[start:stop] = chunk_scores.to(scores.dtype)
+        weights = torch.softmax(scores.t(), dim=1)
+        return torch.einsum("nk,nkhw->nhw", weights, activations)

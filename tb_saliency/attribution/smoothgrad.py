@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from .extending import MethodWithPasses, method_with_passes
 from .finite import check_finite
 from .passes import gradient_chunks
 from .reductions import accumulation_dtype
@@ -66,3 +67,41 @@ def smoothgrad(model, x, scorer, *, samples, sigma, variant, generator, chunk) -
     if variant == "variance":
         return spread / samples
     return total / samples
+
+
+@method_with_passes("smoothgrad")
+class SmoothGrad(MethodWithPasses):
+    options = ("smoothgrad_samples", "smoothgrad_noise", "smoothgrad_noise_type", "smoothgrad_variant", "seed",
+               "generator")
+    statistics = ("noise_sigma",)
+    citation = "Smilkov et al. 2017"
+    definition = ("mean of ∂f/∂x over noisy copies x + ε, ε ~ N(0, σ²); also mean of squares and variance "
+                  "(VarGrad)")
+
+    def check(self, inputs, options):
+        check_noise(inputs, options["smoothgrad_noise"], options["smoothgrad_noise_type"])
+
+    def compute(self, context):
+        x, opts = context.inputs, context.options
+        sigma = noise_sigma(x, opts["smoothgrad_noise"], opts["smoothgrad_noise_type"])
+        per_channel = smoothgrad(
+            context.model,
+            x,
+            context.scorer,
+            samples=opts["smoothgrad_samples"],
+            sigma=sigma,
+            variant=opts["smoothgrad_variant"],
+            generator=context.generator,
+            chunk=context.chunk(opts["smoothgrad_samples"]),
+        )
+        context.record.update(
+            samples=opts["smoothgrad_samples"],
+            noise=opts["smoothgrad_noise"],
+            noise_type=opts["smoothgrad_noise_type"],
+            variant=opts["smoothgrad_variant"],
+            **context.noise_record,
+        )
+        if opts["smoothgrad_variant"] == "variance":
+            context.record["variance"] = "population"
+        context.statistics["noise_sigma"] = sigma.detach().to(context.dtype)
+        return per_channel

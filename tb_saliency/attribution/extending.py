@@ -1,0 +1,195 @@
+"""Adding a method: the `gradient_cam` and `input_method` decorators, and the `MethodWithPasses` base
+class (with `method_with_passes`) for methods that run passes of their own. The built-in methods are
+registered through them too.
+
+    @tb_saliency.attribution.gradient_cam("gradcam_abs")
+    def gradcam_abs(a, g):                  # A, g: N×K×h×w -> N×h×w, before `cam_relu`
+        return (g.abs().mean(dim=(2, 3))[:, :, None, None] * a).sum(dim=1)
+
+    @tb_saliency.attribution.input_method("gradient_squared")
+    def gradient_squared(x, g):             # x, g: N×C×H×W -> N×C×H×W, before `channel_reduction`
+        return g * g
+
+Both read the one forward and backward pass on the clean inputs that the built-in gradient methods
+share. A method with passes of its own subclasses `MethodWithPasses` and defines `compute(context)`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import torch
+
+from .catalog import REGISTRY, SPACES, Method, check_name, register
+from .passes import copies_per_chunk, gradient_chunks, score_chunks
+
+
+def _free_name(name) -> str:
+    check_name(name)
+    if name in REGISTRY:
+        raise ValueError(
+            f"name: a method named {name!r} is registered already; choose another name (or unregister the old one first)"
+        )
+    return name
+
+
+def _builtin(thing) -> bool:
+    return getattr(thing, "__module__", "").startswith("tb_saliency.")
+
+
+def _first_line(thing) -> str:
+    return ((getattr(thing, "__doc__", None) or "").strip().splitlines() or [""])[0]
+
+
+def gradient_cam(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None) -> Callable:
+    """Registers `f(A, g) -> N×h×w` as the layer method `name`.
+
+    A is the layer's output and g = ∂f/∂A, both N×K×h×w, from the one forward and backward pass on
+    the clean inputs that the gradient CAMs share. The engine applies `cam_relu` to the result, checks
+    it for NaN and Inf, and stores `record` (JSON values: how the method weighs channels) with every
+    map. `definition` (default: the first line of the docstring) and `citation` describe it in tables.
+    """
+    _free_name(name)
+
+    def add(function):
+        register(Method(
+            name=name, space="layer", compute=function, shared_pass="clean", needs_images=False,
+            definition=definition or _first_line(function), citation=citation, record=record or {},
+            builtin=_builtin(function),
+        ))
+        return function
+
+    return add
+
+
+def input_method(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None) -> Callable:
+    """Registers `f(x, g) -> N×C×H×W` as the input method `name`.
+
+    x is the input batch and g = ∂f/∂x, from the one forward and backward pass on the clean inputs
+    that gradient and input_x_gradient share. The engine reduces the channels (`channel_reduction`),
+    checks for NaN and Inf, and stores `record` with every map.
+    """
+    _free_name(name)
+
+    def add(function):
+        register(Method(
+            name=name, space="input", compute=function, shared_pass="clean",
+            definition=definition or _first_line(function), citation=citation, record=record or {},
+            builtin=_builtin(function),
+        ))
+        return function
+
+    return add
+
+
+class MethodWithPasses:
+    """Base class of a method that runs passes of its own (as smoothgrad, integrated_gradients and
+    scorecam do). Subclass it, set the class attributes, define `compute`, and register the class
+    with `@method_with_passes("name")`:
+
+        @tb_saliency.attribution.method_with_passes("blackout")
+        class Blackout(tb_saliency.attribution.MethodWithPasses):
+            definition = "(f(x) - f(0)) / (C·H·W) at every element"
+            needs_gradients = False
+            chunked = False
+
+            def compute(self, context):
+                x = context.inputs
+                with torch.no_grad():
+                    dark = context.scorer(context.model(torch.zeros_like(x)))
+                drop = (context.clean_scores - dark).to(context.dtype) / x[0].numel()
+                return drop.view(-1, *[1] * (x.dim() - 1)).expand(x.shape)
+
+    Class attributes (see `catalog.Method` for each): `space` ("input" or "layer"),
+    `needs_gradients`, `chunked`, `options` (names of the engine's options it reads, beyond its
+    space's and `memory_limit`), `statistics` (names of the per-sample statistics it sets),
+    `citation`, `definition`, `record` (stored with every map), `needs_images`.
+    """
+
+    space = "input"
+    needs_gradients = True
+    chunked = True
+    options: tuple = ()
+    statistics: tuple = ()
+    citation = ""
+    definition = ""
+    record: dict = {}
+    needs_images = True
+
+    def check(self, inputs: torch.Tensor, options: dict) -> None:
+        """Checks of options against the inputs, before the model runs; errors name the option."""
+
+    def compute(self, context: "PassContext") -> torch.Tensor:
+        """The map before the engine's last step: N×C×H×W (or the inputs' shape) for the input space,
+        whose channels the engine reduces; N×h×w for the layer space, before `cam_relu`. Set the
+        declared statistics in `context.statistics` and anything else to store in `context.record`."""
+        raise NotImplementedError(f"{type(self).__name__}.compute")
+
+
+def method_with_passes(name: str) -> Callable:
+    """Registers a `MethodWithPasses` subclass (one instance of it) as the method `name`."""
+    _free_name(name)
+
+    def add(cls):
+        if not (isinstance(cls, type) and issubclass(cls, MethodWithPasses)):
+            raise TypeError(f"method_with_passes: expected a subclass of MethodWithPasses, got {cls!r}")
+        if cls.space not in SPACES:
+            raise ValueError(f"{cls.__name__}.space: expected one of {', '.join(map(repr, SPACES))}, got {cls.space!r}")
+        instance = cls()
+        overrides_check = type(instance).check is not MethodWithPasses.check
+        register(Method(
+            name=name, space=cls.space, compute=instance.compute, needs_gradients=cls.needs_gradients,
+            shared_pass=None, chunked=cls.chunked, options=tuple(cls.options), statistics=tuple(cls.statistics),
+            citation=cls.citation, definition=cls.definition or _first_line(cls), record=dict(cls.record),
+            needs_images=cls.needs_images, check=instance.check if overrides_check else None,
+            builtin=_builtin(cls),
+        ))
+        return cls
+
+    return add
+
+
+class PassContext:
+    """What `MethodWithPasses.compute` works with, for one map.
+
+    model          the module, in eval mode (the engine restores everything afterwards)
+    inputs         the clean batch x, detached (N×C×H×W, or N×... for methods with needs_images=False)
+    scorer         `scorer(outputs, copies=1, where=None)` -> the target scores of `copies` stacked
+                   copies of the batch (copies·N rows, copy-major); `where` names them in errors
+    clean_scores   the target scores on the clean inputs, Tensor[N]
+    generator      the engine's own torch.Generator (None unless the method takes `seed`)
+    noise_record   what to store about that generator ({"seed": ..., "generator": ...})
+    options        the resolved options of the call
+    dtype          the dtype maps accumulate in (float64 for float64 inputs, else float32)
+    layer          the layer's name (layer space), else None
+    activations    the layer's output on the clean inputs as N×K×h×w in `dtype` (layer space), else None
+    record         a dict stored with the map, beside its options
+    statistics     a dict to fill with the declared per-sample statistics, each a Tensor[N]
+    """
+
+    def __init__(self, *, method, model, inputs, scorer, clean_scores, bytes_per_copy, generator, noise_record,
+                 options, dtype, layer=None, activations=None):
+        self.method = method
+        self.model, self.inputs, self.scorer, self.clean_scores = model, inputs, scorer, clean_scores
+        self.generator, self.noise_record, self.options, self.dtype = generator, noise_record, options, dtype
+        self.layer, self.activations = layer, activations
+        self.record: dict = {}
+        self.statistics: dict = {}
+        self._bytes_per_copy = bytes_per_copy
+
+    def chunk(self, total: int) -> int:
+        """How many of `total` copies of the batch one pass may stack within `memory_limit` (≥ 1)."""
+        if not self.method.chunked:
+            raise RuntimeError(f"{self.method.name}: only methods registered with chunked = True run in chunks")
+        return copies_per_chunk(self._bytes_per_copy, self.options["memory_limit"], total, self.scorer.max_copies)
+
+    def gradient_chunks(self, make_rows, total: int, label: str):
+        """Yield (start, stop, grads[k, N, ...]): ∂score/∂row for copies start..stop-1, in chunks.
+
+        `make_rows(start, stop)` returns those copies' (stop - start)·N rows, copy-major; `label`
+        names them in errors ("occlusion's masked copies")."""
+        return gradient_chunks(self.model, self.scorer, make_rows, total, self.chunk(total), label)
+
+    def score_chunks(self, make_rows, total: int, label: str):
+        """Yield (start, stop, scores[k, N]) of forward-only passes over copies start..stop-1, in chunks."""
+        return score_chunks(self.model, self.scorer, make_rows, total, self.chunk(total), label)
