@@ -140,9 +140,11 @@ class _Run:
     def map(self, record, name, key) -> MapResult:
         """The map of one method (on layer `name` for the layer space). There is no default: a kind
         of method the engine does not know is an error, never another method's map."""
+        if record.space not in ("layer", "input"):
+            raise ValueError(f"methods: {record.name!r} has space {record.space!r}, which the engine cannot compute")
         context = self._context(record, name)
+        values = self._values(record, name, context)
         if record.space == "layer":
-            values = self._values(record, name, context)
             if self.opts["cam_relu"]:
                 values = values.clamp(min=0)
             options = {
@@ -151,12 +153,9 @@ class _Run:
                 "reshape": reshape_record(self.opts["reshape"]),
                 "model_mode": MODEL_MODE,
             }
-        elif record.space == "input":
-            per_channel = self._values(record, name, context)
-            values = reduce_channels(per_channel, self.opts["channel_reduction"])
-            options = {"channel_reduction": self.opts["channel_reduction"], "model_mode": MODEL_MODE}
         else:
-            raise ValueError(f"methods: {record.name!r} has space {record.space!r}, which the engine cannot compute")
+            values = reduce_channels(values, self.opts["channel_reduction"])
+            options = {"channel_reduction": self.opts["channel_reduction"], "model_mode": MODEL_MODE}
         options.update(record.record)
         options.update(context.record)
         if set(context.statistics) != set(record.statistics):
