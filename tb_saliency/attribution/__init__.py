@@ -20,6 +20,21 @@ Methods (`methods`, a name or a list of names)
       scorecam    ReLU(Σ_k softmax_k(f(x ⊙ M_k)) A_k), M_k = A_k upsampled bilinearly to the input and
                   min-max normalised (Wang et al. 2020); one forward-only masked copy of the batch per channel
 
+    The table in the README is generated from the methods' records: `python -m tb_saliency.attribution --markdown`.
+
+Adding a method (see `extending`): every method is one `Method` record in `REGISTRY` (name ->
+record, in registration order); `METHODS`, `CAM_METHODS`, the engine's dispatch, the argument checks
+and which option applies to which method all follow from the records, so a registered method is
+computed, logged, read back and drawn like a built-in one.
+    @gradient_cam("name")        f(A, g) -> N×h×w, from the shared clean pass, before `cam_relu`
+    @input_method("name")        f(x, g) -> N×C×H×W, from the shared clean pass, before `channel_reduction`
+    @method_with_passes("name")  on a subclass of `MethodWithPasses`, for passes of its own: class
+                                 attributes say its space, options and statistics; `compute(context)`
+                                 gets a `PassContext` (model, inputs, scorer, clean scores, generator,
+                                 options, chunk-size helper and chunked pass iterators)
+    unregister("name")           frees a name a user registered (built-in names stay)
+Names are simple identifiers; a name that is taken is an error.
+
 Arguments
     model     a torch.nn.Module. It runs in eval mode (BatchNorm uses its running statistics, Dropout
               is off); afterwards its modes, parameters, buffers, `.grad`, `requires_grad`, hooks and
