@@ -15,7 +15,8 @@ _FOLDER_MARKERS = {"browser": "browser", "integration": "tensorboard", "format":
 
 
 def pytest_collection_modifyitems(config, items):
-    _deselect_cuda_without_a_gpu(config, items)
+    _deselect(config, items, "cuda", _a_gpu_is_here)
+    _deselect(config, items, "torchvision", _torchvision_imports)
     for item in items:
         folder = pathlib.Path(str(item.fspath)).parent.name
         if folder in _FOLDER_MARKERS:
@@ -35,15 +36,27 @@ def pytest_ignore_collect(collection_path):
     return bool(_TORCH_IMPORT.search(collection_path.read_text(encoding="utf-8"))) or None
 
 
-def _deselect_cuda_without_a_gpu(config, items):
-    """Tests marked `cuda` run where a GPU is (`python -m pytest -m cuda` on a GPU machine) and are
-    deselected elsewhere, as CI has none: a skip would read as a test that ran."""
-    if not any(item.get_closest_marker("cuda") for item in items):
+def _deselect(config, items, marker, available):
+    """Tests marked `marker` run where `available()` holds and are deselected elsewhere: a skip would
+    read as a test that ran. `cuda` tests run where a GPU is (`python -m pytest -m cuda` on a GPU
+    machine; CI has none); `torchvision` tests run in CI's job on the newest torch
+    (.ci/newest_torch.sh), as CI's main environment (torch 2.13.0+cpu) has no torchvision."""
+    marked = [item for item in items if item.get_closest_marker(marker)]
+    if not marked or available():
         return
+    config.hook.pytest_deselected(items=marked)
+    items[:] = [item for item in items if not item.get_closest_marker(marker)]
+
+
+def _a_gpu_is_here():
     import torch
 
-    if torch.cuda.is_available():
-        return
-    deselected = [item for item in items if item.get_closest_marker("cuda")]
-    config.hook.pytest_deselected(items=deselected)
-    items[:] = [item for item in items if not item.get_closest_marker("cuda")]
+    return torch.cuda.is_available()
+
+
+def _torchvision_imports():
+    try:
+        import torchvision  # noqa: F401
+    except Exception:  # noqa: BLE001 - a torchvision built for another torch fails with RuntimeError or OSError
+        return False
+    return True

@@ -1,6 +1,8 @@
 """What `pip install tb_saliency` gets: no torch, one version, the bundle and schemas in the wheel,
-the dashboard's sources in the sdist, and a README whose links work on PyPI."""
+the dashboard's sources in the sdist, metadata in pyproject.toml alone, and a README whose links work
+on PyPI."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -11,6 +13,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 import tb_saliency
 
@@ -50,7 +54,7 @@ def test_the_sdist_holds_the_dashboards_sources_without_node_modules(tmp_path):
     sdist = _build("sdist", tmp_path)
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    for path in ("LICENSE", "README.md", "pyproject.toml", "frontend/package.json", "frontend/package-lock.json",
+    for path in ("LICENSE", "README.md", "pyproject.toml", "setup.py", "frontend/package.json", "frontend/package-lock.json",
                  "frontend/src/index.ts", "frontend/scripts/build.mjs", "tb_saliency/static/index.js"):
         assert path in names, path
     assert not [n for n in names if "node_modules" in n]
@@ -60,6 +64,25 @@ def test_the_version_lives_in_one_place():
     project = _project()
     assert "version" in project["dynamic"] and "version" not in project
     assert metadata.version("tb_saliency") == tb_saliency.__version__
+
+
+def test_setup_py_is_a_shim_that_holds_no_metadata():
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    calls = [node.value for node in tree.body if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)]
+    assert [ast.unparse(node) for node in imports] == ["from setuptools import setup"]
+    assert [ast.unparse(call) for call in calls] == ["setup()"], "metadata belongs in pyproject.toml"
+    assert len(tree.body) == 2, "setup.py holds an import and a bare setup() call, nothing else"
+
+
+def test_the_torch_floor_is_the_torch_ci_tests_and_the_readme_names_both_tested_versions():
+    pinned = re.search(r"\btorch==([\d.]+)", (ROOT / ".ci" / "run").read_text()).group(1)
+    newest = re.search(r"^TORCH=([\d.]+)$", (ROOT / ".ci" / "newest_torch.sh").read_text(), re.M).group(1)
+    [requirement] = map(Requirement, _project()["optional-dependencies"]["torch"])
+    [floor] = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+    assert Version(floor) == Version(pinned), f"the torch extra allows torch>={floor}, CI's oldest is {pinned}"
+    assert Version(newest) > Version(pinned)
+    assert f"CI tests torch {pinned} and {newest}, and no other release" in " ".join((ROOT / "README.md").read_text().split())
 
 
 def test_readme_links_and_image_work_on_pypi():

@@ -88,6 +88,7 @@ def test_a_callable_target_still_receives_the_outputs_as_the_model_returned_them
         torch.testing.assert_close(maps[key], reference[key])
 
 
+@pytest.mark.transformers
 def test_a_tiny_hugging_face_vit_built_from_its_config():
     import transformers  # a test extra: pip install -e ".[test]"
     config = transformers.ViTConfig(

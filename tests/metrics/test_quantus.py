@@ -18,6 +18,8 @@ from tb_saliency.metrics import (
 
 from .helpers import conv_net, images
 
+pytestmark = pytest.mark.quantus
+
 QUANTUS_VERSION = "0.6.0"
 N, C, H, W = 4, 3, 12, 12
 
