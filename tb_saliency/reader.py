@@ -28,6 +28,8 @@ from tensorboard.util import io_util
 from tensorboard.util import tensor_util
 
 from tb_saliency import format as stored_format
+from tb_saliency import rendering
+from tb_saliency.rendering import figures
 
 
 
@@ -77,47 +79,38 @@ class Frame:
         """A map of this frame drawn as the Saliency tab draws it: N×H×W×3 uint8 over the frame's
         images (see `tb_saliency.render` for the options). `key` names the map; it may be left out
         when the frame holds one. An activations frame gives N×K×H×W×3, its K most active channels."""
-        from tb_saliency.rendering import render
-
         if self.activations is not None and not self.maps:
             if key not in (None, "activations"):
                 raise KeyError(f"key: this activations frame has no map {key!r}; leave key out")
-            return render(self.images, self.activations.values, **options)
+            return rendering.render(self.images, self.activations.values, **options)
         if key is None:
             if len(self.maps) != 1:
                 raise ValueError(f"key: this frame holds {len(self.maps)} maps, name one of {sorted(self.maps)}")
             [key] = self.maps
         if key not in self.maps:
             raise KeyError(f"key: expected one of {sorted(self.maps)}, got {key!r}")
-        return render(self.images, self.maps[key], **options)
+        return rendering.render(self.images, self.maps[key], **options)
 
     def figure(self, **options):
         """A matplotlib Figure: a row per sample, the input then a column per map (needs matplotlib)."""
-        from tb_saliency.rendering import figures
-
         return figures.figure(self, **options)
 
     def show(self, **options):
         """Shows the grid of samples × maps with matplotlib (`pip install 'tb_saliency[plot]'`)."""
-        from tb_saliency.rendering import figures
-
         figures.figure(self, pyplot=True, **options)  # says what to install when matplotlib is missing
         from matplotlib import pyplot as plt
 
         plt.show()
 
     def save(self, path, **options):
-        """Writes the grid of samples × maps (the input first) as a PNG file; needs no matplotlib."""
-        from tb_saliency.rendering import figures
-
+        """Writes the grid of samples × maps (the input first) as a PNG file, at a local path or a URL
+        TensorBoard's file layer writes (as `read` reads); needs no matplotlib."""
         pixels = figures.grid_pixels(figures.frame_columns(self, **options))
-        with open(path, "wb") as file:
+        with tf.io.gfile.GFile(os.fspath(path), "wb") as file:
             file.write(figures.png_bytes(pixels))
 
     def _repr_png_(self):
         """Jupyter shows a frame as its grid, with the tab's default settings."""
-        from tb_saliency.rendering import figures
-
         return figures.png_bytes(figures.grid_pixels(figures.frame_columns(self)))
 
 

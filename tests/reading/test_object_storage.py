@@ -63,6 +63,11 @@ def test_a_memory_logdir_reads_back_every_run_tag_and_step(memory_logdir):
     multiplexer.AddRunsFromDirectory(memory_logdir)
     assert sorted(multiplexer.Runs()) == sorted({f.run for f in frames})
 
+    # A frame's picture goes where its logs are.
+    frames[2].save(f"{memory_logdir}/pictures/probe.png")
+    with fsspec.open(f"{memory_logdir}/pictures/probe.png", "rb") as file:
+        assert file.read() == frames[2]._repr_png_()
+
 
 def test_a_missing_memory_logdir_is_named(memory_logdir):
     with pytest.raises(FileNotFoundError, match="logdir: no such folder: 'memory://"):
