@@ -2,13 +2,13 @@
 
 TensorBoard imports this package at start-up to reach `tb_saliency.plugin`, so nothing here may
 import torch: every public name is loaded on first use. The names that compute maps need torch
-(`pip install torch`); `read` and `tb_saliency.summary` need only NumPy.
+(`pip install torch`); `read`, `render` and `tb_saliency.summary` need only NumPy.
 """
 
 __version__ = "0.2.0"
 
 __all__ = [
-    "SummaryWriter", "log_saliency", "log_saliency_map", "log_activations", "read",
+    "SummaryWriter", "log_saliency", "log_saliency_map", "log_activations", "read", "render",
     "attribute", "explain", "activations", "METHODS",
 ]
 
@@ -18,6 +18,7 @@ _LAZY = {
     "log_saliency_map": "tb_saliency.log",
     "log_activations": "tb_saliency.log",
     "read": "tb_saliency.reader",
+    "render": "tb_saliency.rendering",
     "attribute": "tb_saliency.attribution",
     "explain": "tb_saliency.attribution",
     "activations": "tb_saliency.attribution",

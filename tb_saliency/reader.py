@@ -4,6 +4,12 @@
     last = frames[-1]
     last.maps["gradcam"]          # N×h×w float32 raw values
     last.images                   # N×H×W×C uint8, shared probe images resolved
+    last.render(view="overlay")   # N×H×W×3 uint8, drawn as the Saliency tab draws it
+    last.show()                   # samples × methods, with matplotlib; last.save("probe.png")
+
+The logdir may be any that TensorBoard serves: a local folder, or a URL of S3 (s3://), or of any
+protocol fsspec knows when fsspec is installed (gs://, hdfs://, memory://, …); it is walked and read
+through TensorBoard's own file layer, `tensorboard.compat.tf.io.gfile`, as TensorBoard does.
 
 Event files are read directly, every step of every file (no sampling): what TensorBoard would show
 with `--samples_per_plugin=saliency=0`. A step logged twice (a resumed run) reads as its last frame,
@@ -12,15 +18,18 @@ step's first frame, the fast one drops the later steps when a writer goes back).
 """
 
 import dataclasses
-import glob
 import os
 from typing import Optional
 
 import numpy as np
-from tensorboard.backend.event_processing import event_file_loader
+from tensorboard.backend.event_processing import event_file_loader, io_wrapper
+from tensorboard.compat import tf
+from tensorboard.util import io_util
 from tensorboard.util import tensor_util
 
 from tb_saliency import format as stored_format
+from tb_saliency import rendering
+from tb_saliency.rendering import figures
 
 
 
@@ -66,37 +75,92 @@ class Frame:
     metrics: dict
     randomisation: Optional[dict]
 
+    def render(self, key=None, **options):
+        """A map of this frame drawn as the Saliency tab draws it: N×H×W×3 uint8 over the frame's
+        images (see `tb_saliency.render` for the options). `key` names the map; it may be left out
+        when the frame holds one. An activations frame gives N×K×H×W×3, its K most active channels."""
+        if self.activations is not None and not self.maps:
+            if key not in (None, "activations"):
+                raise KeyError(f"key: this activations frame has no map {key!r}; leave key out")
+            return rendering.render(self.images, self.activations.values, **options)
+        if key is None:
+            if len(self.maps) != 1:
+                raise ValueError(f"key: this frame holds {len(self.maps)} maps, name one of {sorted(self.maps)}")
+            [key] = self.maps
+        if key not in self.maps:
+            raise KeyError(f"key: expected one of {sorted(self.maps)}, got {key!r}")
+        return rendering.render(self.images, self.maps[key], **options)
+
+    def figure(self, **options):
+        """A matplotlib Figure: a row per sample, the input then a column per map (needs matplotlib)."""
+        return figures.figure(self, **options)
+
+    def show(self, **options):
+        """Shows the grid of samples × maps with matplotlib (`pip install 'tb_saliency[plot]'`)."""
+        figures.figure(self, pyplot=True, **options)  # says what to install when matplotlib is missing
+        from matplotlib import pyplot as plt
+
+        plt.show()
+
+    def save(self, path, **options):
+        """Writes the grid of samples × maps (the input first) as a PNG file, at a local path or a URL
+        TensorBoard's file layer writes (as `read` reads); needs no matplotlib."""
+        pixels = figures.grid_pixels(figures.frame_columns(self, **options))
+        with tf.io.gfile.GFile(os.fspath(path), "wb") as file:
+            file.write(figures.png_bytes(pixels))
+
+    def _repr_png_(self):
+        """Jupyter shows a frame as its grid, with the tab's default settings."""
+        return figures.png_bytes(figures.grid_pixels(figures.frame_columns(self)))
+
 
 def read(logdir, *, run: Optional[str] = None, tag: Optional[str] = None) -> list:
     """Every saliency, activations and randomisation frame under `logdir`, ordered by run, tag and step.
 
     Args:
-      logdir: the folder given to `tensorboard --logdir`; runs are its sub-folders holding event files
+      logdir: the folder given to `tensorboard --logdir`, local or a URL TensorBoard reads (s3://, and
+        every fsspec protocol when fsspec is installed); runs are its sub-folders holding event files
         (named as TensorBoard names them: "." for the folder itself).
       run, tag: read only this run and this tag (exact names).
     """
     if not isinstance(logdir, (str, os.PathLike)):
         raise TypeError(f"logdir: expected a path, got {type(logdir).__name__}")
-    if not os.path.isdir(logdir):
-        raise FileNotFoundError(f"logdir: no such folder: {os.fspath(logdir)!r}")
+    logdir = os.fspath(logdir)
+    try:
+        is_folder = tf.io.gfile.isdir(logdir)
+    except (ValueError, ImportError) as error:
+        # gfile knows local paths and s3://; other protocols come with fsspec and its packages.
+        raise ValueError(f"logdir: TensorBoard's file layer cannot read {logdir!r} ({error}); for a URL, "
+                         "install fsspec and the package of its protocol (gcsfs for gs://, for instance)") from error
+    if not is_folder:
+        raise FileNotFoundError(f"logdir: no such folder: {logdir!r}")
     for name, value in (("run", run), ("tag", tag)):
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{name}: expected a string or None, got {type(value).__name__}")
     frames = []
-    for run_name, paths in sorted(_runs(os.fspath(logdir)).items()):
+    for run_name, paths in sorted(_runs(logdir).items()):
         if run is None or run_name == run:
             frames.extend(_read_run(run_name, paths, tag))
     return frames
 
 
 def _runs(logdir):
-    """{run name: its event files in TensorBoard's reading order}."""
+    """{run name: its event files in TensorBoard's reading order}, found as TensorBoard finds them:
+    by globbing on cloud storage, by walking elsewhere, through gfile."""
+    listing = (io_wrapper.ListRecursivelyViaGlobbing if io_util.IsCloudPath(logdir)
+               else io_wrapper.ListRecursivelyViaWalking)
     runs = {}
-    for path in glob.glob(os.path.join(glob.escape(logdir), "**", "*tfevents*"), recursive=True):
-        if os.path.isfile(path):
-            relative = os.path.relpath(os.path.dirname(path), logdir)
-            runs.setdefault(relative.replace(os.sep, "/"), []).append(path)
-    return {name: sorted(paths) for name, paths in runs.items()}
+    for folder, paths in listing(logdir):
+        events = sorted(path for path in paths if io_wrapper.IsSummaryEventsFile(path))
+        if events:
+            runs[_run_name(logdir, folder)] = events
+    return runs
+
+
+def _run_name(logdir, folder):
+    """A run folder's name relative to the logdir, with "/" between parts: "." for the logdir itself.
+    TensorBoard's rule (os.path.relpath), which names the runs of a URL logdir as well."""
+    return os.path.relpath(folder, logdir).replace(os.sep, "/")
 
 
 def _read_run(run, paths, wanted_tag):

@@ -39,7 +39,8 @@ def test_the_wheel_holds_the_bundle_and_schemas_and_requires_no_torch(tmp_path):
         names = set(archive.namelist())
         info = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
         entry_points = archive.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
-    for path in ("tb_saliency/static/index.js", "tb_saliency/proto/layout.json", "tb_saliency/proto/saliency.proto",
+    for path in ("tb_saliency/static/index.js", "tb_saliency/proto/layout.json", "tb_saliency/proto/colormaps.json",
+                 "tb_saliency/proto/saliency.proto",
                  "tb_saliency/proto/saliency_pb2.py", "tb_saliency/http_api.md", "tb_saliency/plugin.py"):
         assert path in names, path
     requirements = [line for line in info.splitlines() if line.startswith("Requires-Dist:")]

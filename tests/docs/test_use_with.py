@@ -11,7 +11,9 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import tb_saliency
 from tests.support import tensorboard as tensorboard_process
@@ -116,7 +118,8 @@ def _event_files(folder):
 
 
 def test_every_block_has_a_test():
-    tested = {"torch-writer", "tensorboardx", "lightning", "transformers", "ddp", "notebook", "tensorboard-only"}
+    tested = {"torch-writer", "tensorboardx", "lightning", "transformers", "ddp", "notebook", "notebook-pictures",
+              "tensorboard-only"}
     assert set(BLOCKS) == tested
 
 
@@ -208,6 +211,14 @@ def test_notebook(tmp_path):
     labels = [int(v) for v in exec_globals["probe_labels"]]
     assert output.splitlines()[0].startswith(f"10 {labels} [")
     assert output.splitlines()[-1] == "(4, 8, 8) float32 (4, 16, 16, 3) uint8"
+
+    # The pictures block goes on from there, still without torch; matplotlib draws off screen.
+    check = "\nprint(signed.shape, sys.modules['torch'])\n"
+    output = run_script(tmp_path, NO_TORCH + "import matplotlib\nmatplotlib.use('Agg')\n" + _python("notebook")
+                        + _python("notebook-pictures") + check)
+    assert output.splitlines()[-2:] == ["(4, 16, 16, 3)", "(4, 16, 16, 3) None"]
+    grid = np.asarray(Image.open(tmp_path / "probe.png"))
+    assert grid.shape == (4 * 96 + 3 * 2, 3 * 96 + 2 * 2, 3)  # 4 samples × (input, gradient, gradcam)
 
 
 @pytest.mark.tensorboard

@@ -16,7 +16,7 @@ import tempfile
 import numpy as np
 
 from tb_saliency import format as stored_format
-from tests.support import raw, schema, viewer_logdirs
+from tests.support import raw, render_fixtures, schema, viewer_logdirs
 from tests.support.inprocess import PluginClient
 
 OUTPUT = pathlib.Path(__file__).resolve().parents[2] / "frontend" / "test" / "fixtures"
@@ -36,6 +36,11 @@ of the routes is `tb_saliency/http_schema.json`, which every response here valid
 - `blobs/*.bin`: the bytes `/blob` answered.
 - `responses/*.json`: `{"request": "<route and query>", "status": <code>, "body": <JSON answer>}`.
   `steps_append.json` answers the token of `steps_before_append.json` after two steps arrived.
+- `render.json`: pictures `tb_saliency.render` draws (`expected`, hex of N×H×W×3 uint8) from `images`
+  (hex of uint8 pixels) and `maps` (`stored` float32 values, flattened, times one `scale` per map, and
+  every step's raw values for the "tag" scope) under every value of every sidebar option; the Python
+  and the TypeScript renderers must both draw them within one level per channel
+  (tests/support/render_fixtures.py).
 """
 
 # (name, dtype, raw values N×h×w): float16 and float32, several scales from tiny to huge, 1×1 and
@@ -179,6 +184,7 @@ def generate(output=OUTPUT):
         assert responses["steps_append"]["body"]["append"] is True
         for name, document in responses.items():
             files[f"responses/{name}.json"] = _json_text(document)
+    files["render.json"] = _json_text(render_fixtures.document())
     files["README.md"] = README.encode()
 
     if output.exists():
