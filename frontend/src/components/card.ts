@@ -3,12 +3,12 @@
 // its height and its place among the steps, nothing else.
 
 import { ApiError, exportUrl, type Kind, type Sampling, type StepEntry, type StepsResponse, type TagInfo } from "../api";
+import type { Extrema } from "../data/block";
 import { warmUps, type StepData } from "../data/step_data";
 import { fileSafe, h, icon, iconButton, replaceChildren, uid } from "../dom";
 import { NEAR, ON_SCREEN } from "../data/queue";
 import { keyMove, StepCursor } from "../model/cursor";
 import { stepNotices, type Notice } from "../model/notices";
-import type { Extrema } from "../render/pipeline";
 import type { Settings } from "../settings";
 import { downloadCardPng } from "./card_png";
 import { GridView, type GridHost } from "./grid";

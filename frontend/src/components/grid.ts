@@ -6,15 +6,16 @@
 // each map layer once and redraws the card's canvas; it builds no DOM, and a new step with the same
 // columns and samples reuses every element.
 
-import type { Block } from "../data/block";
+import type { Block, BlockGroup, Extrema } from "../data/block";
 import type { Picture } from "../data/blobs";
-import { factPairs, isWrong, type StepData } from "../data/step_data";
+import type { StepData } from "../data/step_data";
+import { factPairs, isWrong } from "../model/samples";
 import { h, icon, uid } from "../dom";
 import { cascadeLayout, type CascadeLayout } from "../model/cascade";
 import { shownSamples } from "../model/layout";
 import { arrangeSamples, describeMetric, directionText, formatMetric, KNOWN_MAP_METRICS, metricMeta, sampleValue } from "../model/metrics";
 import type { DisplayRange } from "../render/normalise";
-import { groupRanges, spanOf, TilePainter, type BlockGroup, type Extrema } from "../render/pipeline";
+import { groupRanges, spanOf, TilePainter } from "../render/pipeline";
 import { formatValue } from "../render/pixels";
 import type { Settings } from "../settings";
 import { colorbarStrip, drawTile, paintColorbar, rangeSettings, rangeText, tileSettings, viewClass, type TileView } from "./tiles";

@@ -3,7 +3,7 @@
 // step follows new steps; one the user moved back stays where it is.
 
 import type { StepEntry, StepsResponse } from "../api";
-import type { Extrema } from "../render/pipeline";
+import type { Extrema } from "../data/block";
 
 export type Move = "prev" | "next" | "first" | "last";
 

@@ -4,16 +4,18 @@
 
 import type { Kind, StepEntry } from "../../api";
 import type { Picture } from "../../data/blobs";
-import { factPairs, isWrong, type MapColumn, type StepData } from "../../data/step_data";
+import type { Extrema } from "../../data/block";
+import type { MapColumn, StepData } from "../../data/step_data";
 import { download, fileSafe, h } from "../../dom";
 import { indexForStep } from "../../model/cursor";
 import type { DisplayRange } from "../../render/normalise";
-import { groupRanges, TilePainter, type Extrema } from "../../render/pipeline";
+import { groupRanges, TilePainter } from "../../render/pipeline";
 import { formatValue, type View } from "../../render/pixels";
 import type { Settings } from "../../settings";
 import { niceDomain, niceTicks } from "../../model/chart";
 import { curveAxisLabel, curveMetrics, describeMetric, directionText, formatMetricLong, metricMeta, metricOptionsText, sampleCurves, sampleValue } from "../../model/metrics";
 import { distinctSlots } from "../../model/run_colors";
+import { factPairs, isWrong } from "../../model/samples";
 import { legend, LineChart } from "../chart";
 import { compositeCanvas, inputCanvas as underCanvas, mapTileParts, paintLayer, rangeSettings, rangeText, tileSettings, viewClass, type TileParts } from "../tiles";
 import type { Tooltip } from "../tooltip";
