@@ -12,7 +12,7 @@ import { keyMove, StepCursor } from "../model/cursor";
 import { stepNotices, type Notice } from "../model/notices";
 import type { Settings } from "../settings";
 import { downloadCardPng } from "./card_png";
-import { GridView, type GridHost } from "./grid";
+import { GridView, type GridHost } from "./grid/index";
 import { MetricCharts } from "./metric_charts";
 import type { Tooltip } from "./tooltip";
 
