@@ -21,6 +21,7 @@ import { legend, LineChart } from "../chart";
 import { compositeCanvas, inputCanvas as underCanvas, mapTileParts, paintLayer, rangeSettings, rangeText, tileSettings, viewClass, type TileParts } from "../tiles";
 import type { Tooltip } from "../tooltip";
 
+/** What the views ask of the dashboard: its settings and runs. Steps come from the step store. */
 export interface ViewHost {
   settings(): Settings;
   tooltip: Tooltip;
