@@ -1,12 +1,9 @@
-// The dashboard: owns the settings, the run and tag lists, the cards and the bounded data caches, and
-// wires the sidebar, the grid of tag groups, the cards and the enlarged view together. Only cards on or
+// The dashboard: owns the settings, the run and tag lists and the cards (the bounded data caches are
+// data/step_store.ts's), and wires the sidebar, the grid of tag groups, the cards and the enlarged view together. Only cards on or
 // near the screen are live (hold canvases and decoded data); a display change repaints those alone.
 
-import { api, isFrameError, type Frame, type Kind, type StepEntry, type StepsResponse, type TagInfo, type TagsResponse } from "./api";
-import { BlobStore, DEFAULT_BUDGETS } from "./data/blobs";
-import { NEAR, ON_SCREEN, RequestQueue } from "./data/queue";
-import { Lru } from "./data/lru";
-import { loadStep, stepBytes, type StepData } from "./data/step_data";
+import { api, type TagInfo, type TagsResponse } from "./api";
+import { StepStore } from "./data/step_store";
 import { Card, type CardHost, type DialogTab } from "./components/card";
 import { openDialog } from "./components/dialog/index";
 import type { ViewHost } from "./components/dialog/views";
@@ -15,8 +12,8 @@ import { Sidebar, type SidebarHost } from "./components/sidebar";
 import { counters } from "./components/tiles";
 import { Tooltip } from "./components/tooltip";
 import { h, icon, iconButton, replaceChildren } from "./dom";
-import { StepCursor } from "./model/cursor";
-import { buildGroups, cardKey, pageOf, parseSamples, type CardRef } from "./model/layout";
+import { IdleQueue } from "./idle";
+import { buildGroups, pageOf, parseSamples, type CardRef } from "./model/layout";
 import { MethodColors, RunColors } from "./model/run_colors";
 import { listenForReloads } from "./reload";
 import { compileFilter, loadSettings, saveSettings, withSign, type Settings, type Store } from "./settings";
@@ -28,10 +25,6 @@ export const POLL_INTERVAL_MS = 30_000;
 const DRAW_KEYS: (keyof Settings)[] = ["view", "colormap", "opacity", "sign", "clip", "percentile", "massPercent", "scope", "upsampling", "zoom", "onlyWrong", "samples", "sortMetric", "sortOrder", "metricMap", "onlyMissed"];
 /** Settings that change which cards are where. */
 const LAYOUT_KEYS: (keyof Settings)[] = ["runFilter", "tagFilter", "hiddenRuns", "pageSize", "pinned", "collapsed"];
-
-/** Budgets of the caches: frames by count, decoded steps by bytes. */
-export const FRAME_CACHE_ENTRIES = 600;
-export const STEP_CACHE_BYTES = 48 << 20;
 
 /** What the benchmark and the browser tests read (window.tbsDebug in the plugin frame). */
 export interface Debug {
@@ -57,8 +50,8 @@ export interface Debug {
 }
 
 export class App implements CardHost, SidebarHost, ViewHost {
-  private readonly queue = new RequestQueue();
-  readonly blobs = new BlobStore(api.blob, undefined, DEFAULT_BUDGETS, this.queue);
+  /** The step caches and the request queue, which cards and the enlarged view ask directly. */
+  readonly store = new StepStore();
   readonly tooltip = new Tooltip();
   private current: Settings;
   private tags: TagsResponse | null = null;
@@ -69,8 +62,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
   private readonly cards = new Map<string, Card>();
   private readonly byElement = new Map<Element, Card>();
   private readonly pages = new Map<string, number>();
-  private readonly frames = new Lru<Promise<Frame>>(FRAME_CACHE_ENTRIES);
-  private readonly decoded = new Lru<Promise<StepData>>(STEP_CACHE_BYTES);
+  private readonly idle = new IdleQueue();
   private readonly sidebar: Sidebar;
   private readonly main: HTMLElement;
   private readonly content: HTMLElement;
@@ -83,7 +75,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
   /** TensorBoard's run list has answered once (run order and colours are TensorBoard's). */
   private runsKnown = false;
   private reloading: Promise<void> | null = null;
-  private readonly store: Store | null;
+  private readonly storage: Store | null;
   private picked: { text: string; set: Set<number> | null } = { text: "", set: null };
   readonly debug: Debug;
 
@@ -93,8 +85,8 @@ export class App implements CardHost, SidebarHost, ViewHost {
   constructor(private readonly root: HTMLElement) {
     this.firstTags = api.tags();
     this.firstTags.catch(() => undefined);
-    this.store = storage();
-    this.current = loadSettings(this.store);
+    this.storage = storage();
+    this.current = loadSettings(this.storage);
     this.sidebar = new Sidebar(this);
     this.status = h("span", { className: "tbs-status", attrs: { role: "status", "aria-live": "polite" } });
     this.alerts = h("div", { className: "tbs-alerts" });
@@ -115,8 +107,8 @@ export class App implements CardHost, SidebarHost, ViewHost {
       liveTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.grid ? c.grid.tileCount : 0), 0),
       visibleTiles: () => [...this.cards.values()].reduce((n, c) => n + (c.live && c.visible && c.grid ? c.grid.tileCount : 0), 0),
       canvases: () => this.rootEl.ownerDocument.querySelectorAll("canvas").length,
-      cacheBytes: () => this.decoded.total + this.blobs.held,
-      blobFetches: () => this.blobs.fetches,
+      cacheBytes: () => this.store.bytes,
+      blobFetches: () => this.store.blobs.fetches,
     };
   }
 
@@ -160,7 +152,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
   update(patch: Partial<Settings>): void {
     const before = this.current;
     this.current = { ...before, ...patch };
-    saveSettings(this.store, this.current);
+    saveSettings(this.storage, this.current);
     this.sidebar.sync();
     const changed = (k: keyof Settings) => k in patch && JSON.stringify(before[k]) !== JSON.stringify(this.current[k]);
     if (LAYOUT_KEYS.some(changed)) this.layout();
@@ -197,37 +189,6 @@ export class App implements CardHost, SidebarHost, ViewHost {
     return this.picked.set;
   }
 
-  steps(run: string, tag: string, token?: string, priority = NEAR): Promise<StepsResponse> {
-    return this.queue.run(priority, () => api.steps(run, tag, token));
-  }
-
-  /** A stored step, decoded: its /frame (cached by step and wall time), then its blobs (cached by bytes). */
-  step(run: string, tag: string, entry: StepEntry, kind: Kind, priority = ON_SCREEN): Promise<StepData> {
-    const frameId = JSON.stringify([run, tag, entry.step, entry.wall_time]);
-    let frameP = this.frames.get(frameId);
-    if (!frameP) {
-      const p = this.queue.run(priority, () => api.frame(run, tag, entry.step));
-      frameP = p;
-      this.frames.set(frameId, p);
-      p.catch(() => this.frames.get(frameId) === p && this.frames.delete(frameId));
-    }
-    return frameP.then((frame) => {
-      if (isFrameError(frame)) throw new Error(frame.error);
-      const id = JSON.stringify([run, tag, frame.step, frame.wall_time]);
-      let decoded = this.decoded.get(id);
-      if (!decoded) {
-        const p = loadStep(frame, kind, this.blobs, priority);
-        decoded = p;
-        this.decoded.set(id, p, 64 << 10);
-        p.then(
-          (data) => this.decoded.resize(id, stepBytes(data)),
-          () => this.decoded.get(id) === p && this.decoded.delete(id),
-        );
-      }
-      return decoded;
-    });
-  }
-
   userStep(card: Card, step: number): void {
     if (!this.current.linkSteps) return;
     for (const other of this.cards.values()) if (other !== card) other.showStep(step);
@@ -235,23 +196,10 @@ export class App implements CardHost, SidebarHost, ViewHost {
 
   openDialog(card: Card, sample: number, column: number, tab: DialogTab): void {
     this.tooltip.hide();
-    openDialog(this, {
+    openDialog(this, this.store, {
       run: card.run, tag: card.tag, kind: card.info.kind, steps: card.cursor.steps, index: card.cursor.index,
       order: card.shownSamples(),
     }, sample, column, tab);
-  }
-
-  async stepsOf(run: string, tag: string) {
-    const card = this.cards.get(cardKey(run, tag));
-    let cursor: StepCursor;
-    if (card && card.cursor.known) {
-      cursor = card.cursor;
-    } else {
-      cursor = new StepCursor();
-      cursor.apply(await this.steps(run, tag, undefined, ON_SCREEN));
-    }
-    const info = this.tags?.runs[run]?.[tag];
-    return { steps: cursor.steps, extrema: (key: string, stage: string) => cursor.extrema(key, stage), classNames: cursor.last?.class_names ?? info?.class_names ?? [] };
   }
 
   shownRuns(tag: string): string[] {
@@ -278,26 +226,8 @@ export class App implements CardHost, SidebarHost, ViewHost {
     return this.current.wide.includes(card.key);
   }
 
-  private readonly idle: (() => void)[] = [];
-  private idleScheduled = false;
-
   whenIdle(tasks: (() => void)[]): void {
-    this.idle.push(...tasks);
-    if (this.idle.length > 20000) this.idle.splice(0, this.idle.length - 20000);
-    this.scheduleIdle();
-  }
-
-  private scheduleIdle(): void {
-    if (this.idleScheduled || !this.idle.length) return;
-    this.idleScheduled = true;
-    const run = (deadline?: IdleDeadline) => {
-      this.idleScheduled = false;
-      const end = performance.now() + Math.min(10, deadline ? deadline.timeRemaining() : 8);
-      while (this.idle.length && performance.now() < end) this.idle.shift()!();
-      this.scheduleIdle();
-    };
-    if (typeof requestIdleCallback !== "undefined") requestIdleCallback(run, { timeout: 2000 });
-    else setTimeout(run, 50);
+    this.idle.push(tasks);
   }
 
   painted(): void {
@@ -411,6 +341,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
     let card = this.cards.get(ref.key);
     if (!card) {
       card = new Card(ref.run, ref.tag, ref.key, info, this);
+      this.store.follow(ref.run, ref.tag, card.cursor);
       this.cards.set(ref.key, card);
       this.byElement.set(card.el, card);
     }

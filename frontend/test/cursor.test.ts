@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { StepEntry, StepsResponse } from "../src/api";
+import { extremaOf, StepStore } from "../src/data/step_store";
 import { StepCursor, indexForStep, keyMove } from "../src/model/cursor";
 
 function entry(step: number, min = 0, max = step): StepEntry {
@@ -108,4 +109,25 @@ test("keys and indexForStep", () => {
   assert.equal(indexForStep(steps, 1000), 2);
   assert.equal(indexForStep(steps, -5), 0);
   assert.equal(indexForStep([], 3), -1);
+});
+
+test("the step store hands the enlarged view a card's step list while the card knows it", async () => {
+  const store = new StepStore();
+  const c = new StepCursor();
+  c.apply(response([1, 2], { class_names: ["cat", "dog"], ranges: [{ key: "gradcam", stage: "", min: -3, max: 4 }] }));
+  store.follow("r", "t", c);
+  const list = await store.stepList("r", "t");
+  assert.deepEqual(list.steps.map((s) => s.step), [1, 2]);
+  assert.deepEqual(list.classNames, ["cat", "dog"]);
+  assert.deepEqual(list.extrema("gradcam", ""), { mins: [-3], maxs: [4] });
+  // A card that has not read its list yet is not asked: the store reads /steps itself (no server here).
+  store.follow("r", "u", new StepCursor());
+  await assert.rejects(store.stepList("r", "u"));
+});
+
+test("extremaOf: the step list's ranges when it has them, else every step's index", () => {
+  const steps = [entry(1, -1, 2), entry(2, 0, 5)];
+  assert.deepEqual(extremaOf(steps, [], "gradcam"), { mins: [-1, 0], maxs: [2, 5] });
+  assert.deepEqual(extremaOf(steps, [{ key: "gradcam", stage: "", min: -9, max: 9 }], "gradcam"), { mins: [-9], maxs: [9] });
+  assert.deepEqual(extremaOf(steps, undefined, "gradcam", "logits"), { mins: [], maxs: [] });
 });

@@ -3,7 +3,8 @@ import { test } from "node:test";
 import { blobUrl, exportUrl, frameUrl, reviveNonFinite, stepsUrl, type FrameResponse, type MapBlock } from "../src/api";
 import { BlobStore, isPng, PNG_SIGNATURE } from "../src/data/blobs";
 import { Lru } from "../src/data/lru";
-import { className, factPairs, frameProblem, isWrong, loadStep, mapColumn } from "../src/data/step_data";
+import { frameProblem, loadStep, mapColumn } from "../src/data/step_data";
+import { className, factPairs, isWrong } from "../src/model/samples";
 import { f16Bytes } from "./helpers";
 
 test("URLs are relative and encode untrusted names", () => {

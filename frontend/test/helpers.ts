@@ -24,9 +24,13 @@ export function blockOf(raw: ArrayLike<number>, height = 1, width = raw.length):
   return new Block(Float32Array.from(raw, (v) => v / unit), unit, height, width);
 }
 
-export function close(a: number, b: number, eps = 1e-6, what = "") {
-  const scale = Math.max(1, Math.abs(b));
-  if (!(Math.abs(a - b) <= eps * scale)) throw new Error(`${what} ${a} != ${b}`);
+/**
+ * Whether `a` equals `b` to a relative tolerance, |a − b| ≤ rel × |b| (b = 0 asks for exactly 0). An
+ * absolute floor would let any tiny value pass: 1e-50 and 2e-50 are both within 1e-6 of each other.
+ */
+export function close(a: number, b: number, rel = 1e-6, what = "") {
+  if (!(rel >= 0 && rel < 1)) throw new Error(`close: rel must be in [0, 1), got ${rel}`);
+  if (!(Math.abs(a - b) <= rel * Math.abs(b))) throw new Error(`${what} ${a} != ${b} (relative tolerance ${rel})`);
 }
 
 /** A seeded standard normal sample (mulberry32 + Box–Muller), the same on every machine. */

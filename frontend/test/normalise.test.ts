@@ -107,6 +107,14 @@ test("ranges keep magnitudes float32 cannot hold: 1e-50 and 1e300", () => {
   }
 });
 
+test("close() compares tiny values to their own digits, not to an absolute 1e-6", () => {
+  close(1e-50 * (1 + 1e-7), 1e-50);
+  assert.throws(() => close(1.01e-50, 1e-50), /relative tolerance/, "1 % off at 1e-50 fails");
+  assert.throws(() => close(2e-50, 1e-50), /relative tolerance/);
+  assert.throws(() => close(0, 1e-300), /relative tolerance/, "zero is not a tiny value");
+  assert.throws(() => close(1e-300, 0), /relative tolerance/, "b = 0 asks for exactly 0");
+});
+
 test("an all-zero map renders as zeros: no NaN, no crash", () => {
   const zeros = new Float32Array(16);
   for (const sign of ["positive", "negative", "absolute", "signed"] as const) {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Block, sortedTogether } from "../src/data/block";
+import { Block, BlockGroup, sortedTogether } from "../src/data/block";
 import type { ClipSettings } from "../src/render/normalise";
-import { BlockGroup, TilePainter, baseSize, groupRanges, spanOf } from "../src/render/pipeline";
+import { TilePainter, baseSize, groupRanges, spanOf } from "../src/render/pipeline";
 import { blockOf, close } from "./helpers";
 
 const NONE: ClipSettings = { mode: "none", percentile: 99, massPercent: 2 };

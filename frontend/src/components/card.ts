@@ -2,16 +2,17 @@
 // holds canvases and decoded data only while it is on or near the screen ("live"); released, it keeps
 // its height and its place among the steps, nothing else.
 
-import { ApiError, exportUrl, type Kind, type Sampling, type StepEntry, type StepsResponse, type TagInfo } from "../api";
+import { ApiError, exportUrl, type Sampling, type StepsResponse, type TagInfo } from "../api";
+import type { Extrema } from "../data/block";
 import { warmUps, type StepData } from "../data/step_data";
+import type { StepStore } from "../data/step_store";
 import { fileSafe, h, icon, iconButton, replaceChildren, uid } from "../dom";
 import { NEAR, ON_SCREEN } from "../data/queue";
 import { keyMove, StepCursor } from "../model/cursor";
 import { stepNotices, type Notice } from "../model/notices";
-import type { Extrema } from "../render/pipeline";
 import type { Settings } from "../settings";
 import { downloadCardPng } from "./card_png";
-import { GridView, type GridHost } from "./grid";
+import { GridView, type GridHost } from "./grid/index";
 import { MetricCharts } from "./metric_charts";
 import type { Tooltip } from "./tooltip";
 
@@ -24,8 +25,8 @@ export interface CardHost {
   runColor(run: string): string;
   runError(run: string): string | null;
   tooltip: Tooltip;
-  steps(run: string, tag: string, token?: string, priority?: number): Promise<StepsResponse>;
-  step(run: string, tag: string, entry: StepEntry, kind: Kind, priority?: number): Promise<StepData>;
+  /** The step caches and step lists. */
+  readonly store: StepStore;
   /** The user moved this card to `step` (slider or keyboard); linked cards follow. */
   userStep(card: Card, step: number): void;
   openDialog(card: Card, sample: number, column: number, tab: DialogTab): void;
@@ -305,7 +306,7 @@ export class Card implements GridHost {
       let response: StepsResponse;
       try {
         // The step list waits behind the pictures on screen: the first paint needs only the newest step.
-        response = await this.host.steps(this.run, this.tag, this.cursor.token, NEAR);
+        response = await this.host.store.steps(this.run, this.tag, this.cursor.token, NEAR);
       } catch (e) {
         if (!this.cursor.known && this.live) this.showError(`Could not load this card's steps: ${message(e)}`);
         return;
@@ -407,7 +408,7 @@ export class Card implements GridHost {
     // The previous step stays on screen until the new one is ready, so the slider never flickers.
     if (!this.data) replaceChildren(this.body, this.placeholder("Loading…"));
     try {
-      const data = await this.host.step(this.run, this.tag, entry, this.info.kind, this.priority);
+      const data = await this.host.store.step(this.run, this.tag, entry, this.info.kind, this.priority);
       if (token !== this.loadToken || !this.live) return;
       this.show(data);
     } catch (e) {

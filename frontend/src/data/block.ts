@@ -28,6 +28,32 @@ export class Block {
   }
 }
 
+/** The raw minima and maxima of one array over the stored steps of a tag (the "per tag" scope). */
+export interface Extrema {
+  mins: number[];
+  maxs: number[];
+}
+
+/**
+ * A set of blocks drawn with one range when the scope shares it (a card column: one map key across
+ * the samples of a step; or every channel of an activation step). It keeps their values sorted
+ * together per sort class; the ranges drawn from them are render/pipeline.ts's.
+ */
+export class BlockGroup {
+  private readonly sorted = new Map<SortClass, SortedValues>();
+
+  constructor(readonly blocks: readonly Block[]) {}
+
+  together(cls: SortClass): SortedValues {
+    let s = this.sorted.get(cls);
+    if (!s) {
+      s = sortedTogether(this.blocks, cls);
+      this.sorted.set(cls, s);
+    }
+    return s;
+  }
+}
+
 /** Values sorted ascending, in a unit shared by all of them. */
 export interface SortedValues {
   values: Float32Array;

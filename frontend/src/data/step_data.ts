@@ -2,10 +2,8 @@
 // with the layout of layout.json (exact lengths), its input images decoded (PNG only). What cannot be
 // drawn becomes a message the card shows, never a silently wrong picture.
 
-import type { Activations, FrameResponse, Kind, MapBlock, Sample } from "../api";
-import { BlockGroup } from "../render/pipeline";
-import { formatValue } from "../render/pixels";
-import { Block } from "./block";
+import type { Activations, FrameResponse, Kind, MapBlock } from "../api";
+import { Block, BlockGroup } from "./block";
 import type { BlobStore, Picture } from "./blobs";
 import { decodeStored } from "./layout";
 
@@ -174,30 +172,6 @@ export function stepBytes(data: StepData): number {
   return n + 2048;
 }
 
-/** Class id → display text: the class name when the log gave names, else the id. */
-export function className(id: number | undefined | null, names: readonly string[]): string | null {
-  if (id === undefined || id === null) return null;
-  return id >= 0 && id < names.length && names[id] !== "" ? names[id] : String(id);
-}
-
-/** The facts a sample has among `names`, in that order, as [name, text]: class ids as their names
- * from the logs (shown as text), the score as a number. */
-export function factPairs(sample: Sample | undefined, classes: readonly string[], names: readonly ("label" | "target" | "pred" | "score")[]): [string, string][] {
-  const s = sample ?? {};
-  const text = {
-    label: className(s.label, classes),
-    target: className(s.target, classes),
-    pred: className(s.prediction, classes),
-    score: typeof s.score === "number" ? formatValue(s.score) : null,
-  };
-  return names.flatMap((name) => (text[name] === null ? [] : [[name, text[name]] as [string, string]]));
-}
-
-/** A wrong prediction: both known and different. */
-export function isWrong(sample: Sample | undefined): boolean {
-  return !!sample && typeof sample.label === "number" && typeof sample.prediction === "number" && sample.label !== sample.prediction;
-}
-
 /**
  * Small pieces of work that make later display changes cheap, for idle time once the step is drawn:
  * every block's values sorted both ways (the positive and negative parts read the raw order, the
@@ -212,8 +186,8 @@ export function warmUps(data: StepData): (() => void)[] {
       out.push(() => block.sorted("raw"));
       out.push(() => block.sorted("abs"));
     }
-    out.push(() => group.together("positive"));
-    out.push(() => group.together("absolute"));
+    out.push(() => group.together("raw"));
+    out.push(() => group.together("abs"));
   }
   return out;
 }

@@ -3,7 +3,8 @@
 // step follows new steps; one the user moved back stays where it is.
 
 import type { StepEntry, StepsResponse } from "../api";
-import type { Extrema } from "../render/pipeline";
+import type { Extrema } from "../data/block";
+import { extremaOf } from "../data/step_store";
 
 export type Move = "prev" | "next" | "first" | "last";
 
@@ -116,17 +117,6 @@ export class StepCursor {
    * index TensorBoard kept: the step list's `ranges`, else gathered from each step's index.
    */
   extrema(key: string, stage = ""): Extrema {
-    const range = this.last?.ranges?.find((r) => r.key === key && r.stage === stage);
-    if (range) return { mins: [range.min], maxs: [range.max] };
-    const mins: number[] = [];
-    const maxs: number[] = [];
-    for (const s of this.steps) {
-      const a = s.index?.arrays.find((x) => x.key === key && x.stage === stage);
-      if (a) {
-        mins.push(a.min);
-        maxs.push(a.max);
-      }
-    }
-    return { mins, maxs };
+    return extremaOf(this.steps, this.last?.ranges, key, stage);
   }
 }

@@ -2,7 +2,7 @@
 // comparison): which range each tile is drawn with under a normalisation scope, and a painter that
 // turns one block into pixels, keeping its upsampled values so a display change only recolours.
 
-import { sortedTogether, type Block, type SortedValues } from "../data/block";
+import type { Block, BlockGroup, Extrema } from "../data/block";
 import {
   clipShareOf,
   positionMap,
@@ -17,50 +17,39 @@ import {
 import { colourLayer, upsample, type Upsampling, type View } from "./pixels";
 import type { ColormapName } from "./colormaps";
 
-export interface Extrema {
-  mins: number[];
-  maxs: number[];
-}
-
 export interface RangeSettings {
   sign: SignMode;
   clip: ClipSettings;
   scope: Scope;
 }
 
+interface CachedRanges {
+  own?: DisplayRange[];
+  card?: DisplayRange;
+  share?: number;
+}
+
 /**
- * A set of blocks drawn with one range when the scope shares it (a card column: one map key across
- * the samples of a step). It caches their values sorted together per sort class.
+ * Ranges per group and (sign, clip): mass clipping passes over every value, and a repaint (opacity,
+ * colormap, view) must not pay that again. Only the latest few settings are kept per group, and a
+ * group's entry goes with the group (the step cache drops it).
  */
-export class BlockGroup {
-  private readonly sorted = new Map<string, SortedValues>();
-  /** Ranges per (sign, clip): mass clipping passes over every value, and a repaint (opacity,
-   * colormap, view) must not pay that again. Only the latest few settings are kept. */
-  private readonly ranges = new Map<string, { own?: DisplayRange[]; card?: DisplayRange; share?: number }>();
+const rangeCache = new WeakMap<BlockGroup, Map<string, CachedRanges>>();
 
-  constructor(readonly blocks: readonly Block[]) {}
-
-  /** The cached ranges of one (sign, clip), computed on first use by the callers of groupRanges. */
-  rangesFor(sign: SignMode, clip: ClipSettings): { own?: DisplayRange[]; card?: DisplayRange; share?: number } {
-    const key = `${sign} ${clip.mode} ${clip.percentile} ${clip.massPercent}`;
-    let entry = this.ranges.get(key);
-    if (!entry) {
-      if (this.ranges.size >= 8) this.ranges.delete(this.ranges.keys().next().value!);
-      entry = {};
-      this.ranges.set(key, entry);
-    }
-    return entry;
+function cachedRanges(group: BlockGroup, sign: SignMode, clip: ClipSettings): CachedRanges {
+  let byKey = rangeCache.get(group);
+  if (!byKey) {
+    byKey = new Map();
+    rangeCache.set(group, byKey);
   }
-
-  together(sign: SignMode): SortedValues {
-    const cls = sortClassOf(sign);
-    let s = this.sorted.get(cls);
-    if (!s) {
-      s = sortedTogether(this.blocks, cls);
-      this.sorted.set(cls, s);
-    }
-    return s;
+  const key = `${sign} ${clip.mode} ${clip.percentile} ${clip.massPercent}`;
+  let entry = byKey.get(key);
+  if (!entry) {
+    if (byKey.size >= 8) byKey.delete(byKey.keys().next().value!);
+    entry = {};
+    byKey.set(key, entry);
   }
+  return entry;
 }
 
 /**
@@ -71,14 +60,14 @@ export class BlockGroup {
 export function groupRanges(group: BlockGroup, s: RangeSettings, tagExtrema: Extrema | null): DisplayRange[] {
   const { sign, clip, scope } = s;
   const blocks = group.blocks;
-  const cached = group.rangesFor(sign, clip);
+  const cached = cachedRanges(group, sign, clip);
   if (scope === "map") {
     cached.own ??= blocks.map((b) => rangeOfSorted({ values: b.sorted(sortClassOf(sign)), unit: b.unit, cls: sortClassOf(sign) }, sign, clip));
     return cached.own.slice();
   }
-  const card = (cached.card ??= rangeOfSorted(group.together(sign), sign, clip));
+  const card = (cached.card ??= rangeOfSorted(group.together(sortClassOf(sign)), sign, clip));
   if (scope === "card" || !tagExtrema || tagExtrema.mins.length === 0) return blocks.map(() => card);
-  cached.share ??= clip.mode === "none" ? 1 : clipShareOf(card, rangeOfSorted(group.together(sign), sign, { ...clip, mode: "none" }));
+  cached.share ??= clip.mode === "none" ? 1 : clipShareOf(card, rangeOfSorted(group.together(sortClassOf(sign)), sign, { ...clip, mode: "none" }));
   const tag = rangeFromExtrema(tagExtrema.mins, tagExtrema.maxs, sign, cached.share);
   return blocks.map(() => tag);
 }

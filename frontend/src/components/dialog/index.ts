@@ -3,6 +3,7 @@
 // PgUp PgDn (or Shift+← →) steps.
 
 import type { StepEntry } from "../../api";
+import type { StepStore } from "../../data/step_store";
 import { h, iconButton, replaceChildren } from "../../dom";
 import type { DialogTab } from "../card";
 import { nextSample } from "../../model/metrics";
@@ -27,7 +28,7 @@ const TABS: [DialogTab, string][] = [
 
 export const KEY_HELP = "← → map · ↑ ↓ sample · PgUp PgDn step";
 
-export function openDialog(host: ViewHost, source: DialogSource, sample: number, column: number, tab: DialogTab): HTMLDialogElement {
+export function openDialog(host: ViewHost, store: StepStore, source: DialogSource, sample: number, column: number, tab: DialogTab): HTMLDialogElement {
   const steps = source.steps;
   let stepIndex = Math.max(0, Math.min(steps.length - 1, source.index));
   let current: DialogTab = tab;
@@ -62,7 +63,7 @@ export function openDialog(host: ViewHost, source: DialogSource, sample: number,
     try {
       const entry = steps[stepIndex];
       if (!entry) throw new Error("This tag has no stored steps.");
-      const data = await host.step(source.run, source.tag, entry, source.kind);
+      const data = await store.step(source.run, source.tag, entry, source.kind);
       if (!isCurrent()) return;
       names = data.maps.map((m) => m.name);
       numSamples = data.numSamples;
@@ -70,7 +71,7 @@ export function openDialog(host: ViewHost, source: DialogSource, sample: number,
       if (place.column >= names.length) place.column = names.length - 1;
       if (place.column < 0 && names.length && current !== "enlarged") place.column = 0;
       headline();
-      const { extrema, classNames } = await host.stepsOf(source.run, source.tag);
+      const { extrema, classNames } = await store.stepList(source.run, source.tag);
       let view: HTMLElement;
       if (current === "enlarged") {
         const column = data.maps[place.column];
@@ -78,9 +79,9 @@ export function openDialog(host: ViewHost, source: DialogSource, sample: number,
       } else if (current === "curves") {
         view = curvesView(place, data, classNames, host);
       } else if (current === "evolution") {
-        view = await evolutionView(place, host, isCurrent);
+        view = await evolutionView(place, host, store, isCurrent);
       } else {
-        view = await compareView(place, names, host);
+        view = await compareView(place, names, host, store);
       }
       if (isCurrent()) replaceChildren(content, view);
     } catch (e) {

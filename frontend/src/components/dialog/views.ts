@@ -2,29 +2,30 @@
 // grid (render/pipeline.ts), and each tile gets exactly the range it has in its own card at its own
 // step, so a map looks the same here as in its card.
 
-import type { Kind, StepEntry } from "../../api";
+import type { Kind } from "../../api";
 import type { Picture } from "../../data/blobs";
-import { factPairs, isWrong, type MapColumn, type StepData } from "../../data/step_data";
+import type { Extrema } from "../../data/block";
+import type { MapColumn, StepData } from "../../data/step_data";
+import type { StepStore } from "../../data/step_store";
 import { download, fileSafe, h } from "../../dom";
 import { indexForStep } from "../../model/cursor";
 import type { DisplayRange } from "../../render/normalise";
-import { groupRanges, TilePainter, type Extrema } from "../../render/pipeline";
+import { groupRanges, TilePainter } from "../../render/pipeline";
 import { formatValue, type View } from "../../render/pixels";
 import type { Settings } from "../../settings";
 import { niceDomain, niceTicks } from "../../model/chart";
 import { curveAxisLabel, curveMetrics, describeMetric, directionText, formatMetricLong, metricMeta, metricOptionsText, sampleCurves, sampleValue } from "../../model/metrics";
 import { distinctSlots } from "../../model/run_colors";
+import { factPairs, isWrong } from "../../model/samples";
 import { legend, LineChart } from "../chart";
 import { compositeCanvas, inputCanvas as underCanvas, mapTileParts, paintLayer, rangeSettings, rangeText, tileSettings, viewClass, type TileParts } from "../tiles";
 import type { Tooltip } from "../tooltip";
 
+/** What the views ask of the dashboard: its settings and runs. Steps come from the step store. */
 export interface ViewHost {
   settings(): Settings;
   tooltip: Tooltip;
   runColor(run: string): string;
-  step(run: string, tag: string, entry: StepEntry, kind: Kind): Promise<StepData>;
-  /** The stored steps of (run, tag) and its per-tag extrema, as its card knows them (or fetched). */
-  stepsOf(run: string, tag: string): Promise<{ steps: StepEntry[]; extrema: (key: string, stage: string) => Extrema; classNames: readonly string[] }>;
   /** Runs on screen (selected, matching the filter) that log `tag`, in run order. */
   shownRuns(tag: string): string[];
   /** The palette index of a map key, as in the cards' charts. */
@@ -146,11 +147,11 @@ const SMALL = 112;
  * Evolution: one sample over every stored step of the card: rows are steps (oldest first), columns
  * the maps, each row with the step's prediction and score. Rows fill in as their steps load.
  */
-export async function evolutionView(place: Place, host: ViewHost, isCurrent: () => boolean): Promise<HTMLElement> {
+export async function evolutionView(place: Place, host: ViewHost, store: StepStore, isCurrent: () => boolean): Promise<HTMLElement> {
   const s = host.settings();
-  const { steps, extrema, classNames } = await host.stepsOf(place.run, place.tag);
+  const { steps, extrema, classNames } = await store.stepList(place.run, place.tag);
   const body = h("tbody");
-  const first = steps.length ? await host.step(place.run, place.tag, steps[steps.length - 1], place.kind).catch(() => null) : null;
+  const first = steps.length ? await store.step(place.run, place.tag, steps[steps.length - 1], place.kind).catch(() => null) : null;
   const names = first ? first.maps.map((m) => m.name) : [];
   const withInput = !!first && first.images.some((x) => x !== null) && s.view !== "side";
   const table = h("table", { className: "tbs-grid tbs-evolution", attrs: { "data-sample": place.sample } }, columnHeads(names, place.column, withInput), body);
@@ -167,7 +168,7 @@ export async function evolutionView(place: Place, host: ViewHost, isCurrent: () 
       const entry = steps[k];
       let data: StepData;
       try {
-        data = await host.step(place.run, place.tag, entry, place.kind);
+        data = await store.step(place.run, place.tag, entry, place.kind);
       } catch (e) {
         rows[k].replaceChildren(rowHead(`step ${entry.step}`, "", false), h("td", { className: "tbs-error", attrs: { colspan: names.length + 1 }, text: e instanceof Error ? e.message : String(e) }));
         continue;
@@ -200,7 +201,7 @@ export async function evolutionView(place: Place, host: ViewHost, isCurrent: () 
  * Compare runs: one sample at one step in every shown run that logs the tag: rows are runs, columns
  * every map, each run at its stored step at or before the step asked for.
  */
-export async function compareView(place: Place, names: readonly string[], host: ViewHost): Promise<HTMLElement> {
+export async function compareView(place: Place, names: readonly string[], host: ViewHost, store: StepStore): Promise<HTMLElement> {
   const s = host.settings();
   const runs = host.shownRuns(place.tag);
   const body = h("tbody");
@@ -208,10 +209,10 @@ export async function compareView(place: Place, names: readonly string[], host: 
   const results = await Promise.all(
     runs.map(async (run) => {
       try {
-        const { steps, extrema, classNames } = await host.stepsOf(run, place.tag);
+        const { steps, extrema, classNames } = await store.stepList(run, place.tag);
         const i = indexForStep(steps, place.step);
         if (i < 0) return { run, note: "no stored steps" };
-        const data = await host.step(run, place.tag, steps[i], place.kind);
+        const data = await store.step(run, place.tag, steps[i], place.kind);
         return { run, data, extrema, classNames, exact: steps[i].step === place.step };
       } catch (e) {
         return { run, note: e instanceof Error ? e.message : String(e) };
