@@ -7,11 +7,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import COLORMAPS_JSON from "../../tb_saliency/proto/colormaps.json";
-import { Block } from "../src/data/block";
+import { Block, BlockGroup } from "../src/data/block";
 import { COLORMAPS, DIVERGING_COLORMAPS, SEQUENTIAL_COLORMAPS, type ColormapName } from "../src/render/colormaps";
 import { COLORMAP_TABLES } from "../src/render/colormap_data";
 import type { ClipMode, Scope, SignMode } from "../src/render/normalise";
-import { BlockGroup, groupRanges, TilePainter } from "../src/render/pipeline";
+import { groupRanges, TilePainter } from "../src/render/pipeline";
 import { composite, type Upsampling, type View } from "../src/render/pixels";
 import { CLIPS, SCOPES, SIGNS, UPSAMPLINGS, VIEWS } from "../src/settings";
 
