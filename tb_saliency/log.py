@@ -235,34 +235,22 @@ def log_saliency(
         cascade = _Frame(sink, "randomisation", tag + logged_metrics.RANDOMISATION_TAG_SUFFIX, global_step,
                          walltime, dtype, class_names)
     explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, **options)
-    # Metrics score the classes the maps explain (the prediction, for target=None).
-    metric_target = explanation.targets if explanation.targets is not None else target
-    scalars = {}
-    columns = []
-    raw_maps = {key: result.values for key, result in explanation.maps.items()}
-    per_column = {}
+    logged = None
     if plan is not None:
-        per_column = plan.map_metrics(model, inputs, raw_maps, metric_target)
-    for result in explanation.maps.values():
-        computed, means = per_column.get(result.key, ([], {}))
-        scalars.update({f"{tag}/{name}/{result.key}": mean for name, mean in means.items()})
-        columns.append(stored_format.MapColumn(
+        logged = plan.compute(tag, model, inputs, methods, explanation, target=target, layer=layer,
+                              engine_options=options)
+    columns = [
+        stored_format.MapColumn(
             key=result.key,
             method=result.method,
             layer=result.layer or "",
             values=_numpy(result.values),
             options=result.options,
             statistics={k: _numpy(v) for k, v in result.statistics.items()},
-            metrics=computed,
-        ))
-    if cascade is not None:
-        from tb_saliency import metrics as saliency_metrics
-
-        # The cascade starts from the maps just computed, not from a second run of the methods.
-        tested = saliency_metrics.randomisation(model, inputs, methods, target=metric_target, layer=layer,
-                                                original=explanation, **plan.randomisation, **options)
-        cascade_columns, randomisation, correlations = logged_metrics.randomisation_frame(tested)
-        scalars.update({f"{tag}/randomisation/{key}": rho for key, rho in correlations.items()})
+            metrics=logged.per_map[result.key] if logged is not None else [],
+        )
+        for result in explanation.maps.values()
+    ]
     facts = arguments.sample_facts(
         display.count,
         labels=label_ids,
@@ -273,9 +261,9 @@ def log_saliency(
     )
     frames = [frame.saliency(display, facts, columns)]
     if cascade is not None:
-        frames.append(cascade.saliency(display, facts, cascade_columns, randomisation=randomisation))
-    _write(sink, frames, scalars)
-    return raw_maps
+        frames.append(cascade.saliency(display, facts, *logged.cascade))
+    _write(sink, frames, logged.scalars if logged is not None else None)
+    return {key: result.values for key, result in explanation.maps.items()}
 
 
 def log_activations(
