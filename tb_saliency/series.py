@@ -256,42 +256,7 @@ class SeriesIndex:
             # What list_tensors reports of the series: its newest step and wall time over what it
             # stores, all of which was read.
             index_key = (max(d.step for d in data), max(d.wall_time for d in data)) if data else None
-        indexes = {}
-        for datum in data:
-            # The index value goes in the same event as its frame: (step, wall time) names the frame.
-            # The Python loader lists every kept value of a step, first written first, and serves
-            # that first one's blobs: the first index of a pair is the one that fits.
-            indexes.setdefault((datum.step, datum.wall_time), datum.numpy)
-        written = _UNKNOWN
-        if data:
-            # Both loaders always keep the newest value of a series, and list it last.
-            newest = _index_json(_index_bytes(data[-1].numpy), info["kind"])
-            if newest is not None:
-                written = _written(newest)
-        previous = cached.built if cached is not None else {}
-        built, entries, ranges = {}, [], {}
-        digest = hashlib.blake2b(digest_size=9)
-        tokens = {_token(0, digest): 0}
-        for datum in frames.data:
-            name = (datum.step, datum.wall_time)
-            blob = _index_bytes(indexes.get(name))
-            done = previous.get(name)
-            if done is None or done[0] != blob:
-                # Encoded once per frame and index: a tag that grows by a step costs one more.
-                index = _index_json(blob, info["kind"])
-                text = dumps({"step": datum.step, "wall_time": datum.wall_time, "index": index})
-                extent = [(a["key"], a["stage"], a["min"], a["max"]) for a in index["arrays"]] if index else []
-                done = (blob, text, extent)
-            built[name] = done
-            entries.append(done[1])
-            digest.update(done[1].encode())
-            tokens[_token(len(entries), digest)] = len(entries)
-            for key, stage, low, high in done[2]:
-                known = ranges.get((key, stage))
-                ranges[(key, stage)] = (low, high) if known is None else (min(known[0], low), max(known[1], high))
-        steps = Steps((series.key, index_key), entries, tokens, _token(len(entries), digest), written,
-                      [{"key": k, "stage": s, "min": lo, "max": hi} for (k, s), (lo, hi) in ranges.items()],
-                      built)
+        steps = _step_list(frames, data, info["kind"], (series.key, index_key), cached)
         with self._lock:
             self._steps[cache_key] = steps
         return steps
@@ -306,6 +271,48 @@ class SeriesIndex:
         except stored_format.FormatError:
             return None
         return _written(described)
+
+
+def _step_list(frames, index_data, tag_kind, steps_key, cached):
+    """The Steps of `frames` (keyed `steps_key`), each step's facts from the INDEX values
+    `index_data` as read_tensors gives them; what `cached` built for a frame whose index did not
+    change is taken as it is."""
+    indexes = {}
+    for datum in index_data:
+        # The index value goes in the same event as its frame: (step, wall time) names the frame.
+        # The Python loader lists every kept value of a step, first written first, and serves
+        # that first one's blobs: the first index of a pair is the one that fits.
+        indexes.setdefault((datum.step, datum.wall_time), datum.numpy)
+    written = _UNKNOWN
+    if index_data:
+        # Both loaders always keep the newest value of a series, and list it last.
+        newest = _index_json(_index_bytes(index_data[-1].numpy), tag_kind)
+        if newest is not None:
+            written = _written(newest)
+    previous = cached.built if cached is not None else {}
+    built, entries, ranges = {}, [], {}
+    digest = hashlib.blake2b(digest_size=9)
+    tokens = {_token(0, digest): 0}
+    for datum in frames.data:
+        name = (datum.step, datum.wall_time)
+        blob = _index_bytes(indexes.get(name))
+        done = previous.get(name)
+        if done is None or done[0] != blob:
+            # Encoded once per frame and index: a tag that grows by a step costs one more.
+            index = _index_json(blob, tag_kind)
+            text = dumps({"step": datum.step, "wall_time": datum.wall_time, "index": index})
+            extent = [(a["key"], a["stage"], a["min"], a["max"]) for a in index["arrays"]] if index else []
+            done = (blob, text, extent)
+        built[name] = done
+        entries.append(done[1])
+        digest.update(done[1].encode())
+        tokens[_token(len(entries), digest)] = len(entries)
+        for key, stage, low, high in done[2]:
+            known = ranges.get((key, stage))
+            ranges[(key, stage)] = (low, high) if known is None else (min(known[0], low), max(known[1], high))
+    return Steps(steps_key, entries, tokens, _token(len(entries), digest), written,
+                 [{"key": k, "stage": s, "min": lo, "max": hi} for (k, s), (lo, hi) in ranges.items()],
+                 built)
 
 
 def _in_background(function):
