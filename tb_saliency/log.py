@@ -27,6 +27,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
 import torch
+
 from tb_saliency import arguments, attribution, summary
 from tb_saliency import format as stored_format
 from tb_saliency.value_checks import describe
