@@ -27,9 +27,8 @@ from typing import Callable, Optional, Sequence, Union
 
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
 import torch
-from tensorboard.compat.proto import summary_pb2
 
-from tb_saliency import arguments, attribution
+from tb_saliency import arguments, attribution, summary
 from tb_saliency import format as stored_format
 from tb_saliency.value_checks import describe
 
@@ -102,20 +101,20 @@ class _Sink:
             f"{type(writer).__module__}.{type(writer).__name__}"
         )
 
-    def add(self, summary, step, walltime):
+    def add(self, proto, step, walltime):
         # Asked at each write: torch's writer opens a new file there only if it was closed.
         file_writer = self.owner._get_file_writer() if hasattr(self.owner, "_get_file_writer") else self.owner
-        file_writer.add_summary(_converted(summary, file_writer), step, walltime)
+        file_writer.add_summary(_converted(proto, file_writer), step, walltime)
 
 
-def _converted(summary, file_writer):
+def _converted(proto, file_writer):
     """tensorboardX compiles its own copy of TensorBoard's protos: a Summary must be re-parsed into
     its classes before its file writer takes it."""
     if type(file_writer).__module__.startswith("tensorboardX"):
         from tensorboardX.proto import summary_pb2 as tbx_summary_pb2
 
-        return tbx_summary_pb2.Summary.FromString(summary.SerializeToString())
-    return summary
+        return tbx_summary_pb2.Summary.FromString(proto.SerializeToString())
+    return proto
 
 
 # Public API ---------------------------------------------------------------------------------------
@@ -237,34 +236,22 @@ def log_saliency(
         cascade = _Frame(sink, "randomisation", tag + logged_metrics.RANDOMISATION_TAG_SUFFIX, global_step,
                          walltime, dtype, class_names)
     explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, **options)
-    # Metrics score the classes the maps explain (the prediction, for target=None).
-    metric_target = explanation.targets if explanation.targets is not None else target
-    scalars = {}
-    columns = []
-    raw_maps = {key: result.values for key, result in explanation.maps.items()}
-    per_column = {}
+    logged = None
     if plan is not None:
-        per_column = plan.map_metrics(model, inputs, raw_maps, metric_target)
-    for result in explanation.maps.values():
-        computed, means = per_column.get(result.key, ([], {}))
-        scalars.update({f"{tag}/{name}/{result.key}": mean for name, mean in means.items()})
-        columns.append(stored_format.MapColumn(
+        logged = plan.compute(tag, model, inputs, methods, explanation, target=target, layer=layer,
+                              engine_options=options)
+    columns = [
+        stored_format.MapColumn(
             key=result.key,
             method=result.method,
             layer=result.layer or "",
             values=_numpy(result.values),
             options=result.options,
             statistics={k: _numpy(v) for k, v in result.statistics.items()},
-            metrics=computed,
-        ))
-    if cascade is not None:
-        from tb_saliency import metrics as saliency_metrics
-
-        # The cascade starts from the maps just computed, not from a second run of the methods.
-        tested = saliency_metrics.randomisation(model, inputs, methods, target=metric_target, layer=layer,
-                                                original=explanation, **plan.randomisation, **options)
-        cascade_columns, randomisation, correlations = logged_metrics.randomisation_frame(tested)
-        scalars.update({f"{tag}/randomisation/{key}": rho for key, rho in correlations.items()})
+            metrics=logged.per_map[result.key] if logged is not None else [],
+        )
+        for result in explanation.maps.values()
+    ]
     facts = arguments.sample_facts(
         display.count,
         labels=label_ids,
@@ -275,9 +262,9 @@ def log_saliency(
     )
     frames = [frame.saliency(display, facts, columns)]
     if cascade is not None:
-        frames.append(cascade.saliency(display, facts, cascade_columns, randomisation=randomisation))
-    _write(sink, frames, scalars)
-    return raw_maps
+        frames.append(cascade.saliency(display, facts, *logged.cascade))
+    _write(sink, frames, logged.scalars if logged is not None else None)
+    return {key: result.values for key, result in explanation.maps.items()}
 
 
 def log_activations(
@@ -383,15 +370,16 @@ class _Frame:
             _check_kind(sink.state, self.tag, kind)
 
     def saliency(self, display, facts, columns, randomisation=None):
-        self.display, self.facts, self.map_keys = display, facts, [c.key for c in columns if not c.stage]
-        self.build = lambda **common: stored_format.saliency_summary(
-            self.tag, maps=columns, dtype=self.dtype, randomisation=randomisation, **common)
+        self.display = display
+        self.build = lambda **written: summary.saliency_frame(
+            self.tag, display, facts, columns, class_names=self.class_names, dtype=self.dtype,
+            randomisation=randomisation, **written)
         return self
 
     def activations(self, display, facts, channels):
-        self.display, self.facts, self.map_keys = display, facts, []
-        self.build = lambda **common: stored_format.activations_summary(
-            self.tag, activations=channels, dtype=self.dtype, **common)
+        self.display = display
+        self.build = lambda **written: summary.activations_frame(
+            self.tag, display, facts, channels, class_names=self.class_names, dtype=self.dtype, **written)
         return self
 
 
@@ -415,7 +403,7 @@ def _write(sink, frames, scalars=None):
         saved_tags = {tag: None if t is None else dataclasses.replace(t, steps=set(t.steps)) for tag, t in saved_tags.items()}
         saved_images = collections.OrderedDict(state.image_sets)
         try:
-            summaries = [summary for frame in frames for summary in _summaries(state, frame)]
+            summaries = [built for frame in frames for built in _summaries(state, frame)]
         except BaseException:
             for tag, t in saved_tags.items():
                 if t is None:
@@ -425,11 +413,9 @@ def _write(sink, frames, scalars=None):
             state.image_sets = saved_images
             raise
         if scalars:
-            summaries.append((summary_pb2.Summary(value=[
-                summary_pb2.Summary.Value(tag=name, simple_value=value) for name, value in scalars.items()]),
-                frames[0].global_step, frames[0].walltime))
-        for summary, step, walltime in summaries:
-            sink.add(summary, step, walltime)
+            summaries.append((summary.scalars(scalars), frames[0].global_step, frames[0].walltime))
+        for built, step, walltime in summaries:
+            sink.add(built, step, walltime)
 
 
 def _summaries(state, frame):
@@ -439,21 +425,18 @@ def _summaries(state, frame):
     step = 0 if frame.global_step is None else frame.global_step  # what TensorBoard files it under
     known = state.tags.get(frame.tag)
     content_key, shared_key, shared_summary = _place_images(state, frame.display)
-    summary = frame.build(
-        samples=frame.facts,
-        images=frame.display,
+    built = frame.build(
         shared_images_key=shared_key,
         frames_written=(known.frames if known else 0) + 1,
         steps_written=(len(known.steps) + (step not in known.steps)) if known else 1,
         # TensorBoard keeps the first metadata of a tag only, so it is written once.
-        summary_metadata=None if known else stored_format.create_summary_metadata(
-            frame.kind, map_keys=frame.map_keys, class_names=frame.class_names, num_samples=len(frame.facts)),
+        with_metadata=known is None,
     )
     _remember_images(state, content_key, shared=shared_key is not None)
     tag_state = state.tags.setdefault(frame.tag, _TagState(frame.kind))
     tag_state.frames += 1
     tag_state.steps.add(step)
-    written = [(summary, frame.global_step, frame.walltime)]
+    written = [(built, frame.global_step, frame.walltime)]
     return ([(shared_summary, frame.global_step, frame.walltime)] if shared_summary is not None else []) + written
 
 
@@ -470,9 +453,7 @@ def _place_images(state, display):
     if seen is None:
         return key, None, None
     if seen == "inline":
-        return key, key, stored_format.inputs_summary(
-            key, display, summary_metadata=stored_format.create_summary_metadata("inputs")
-        )
+        return key, key, summary.shared_images(key, display)
     return key, key, None
 
 

@@ -24,7 +24,7 @@ from tb_saliency import metrics as saliency_metrics
 from tb_saliency.attribution.options import OPTIONS as ENGINE_OPTIONS
 from tb_saliency.metrics import checks
 from tb_saliency.metrics.perturbation import SCORES
-from tb_saliency.metrics.randomisation import ORDERS
+from tb_saliency.metrics.randomisation import ORDERS, check_randomisable
 from tb_saliency.value_checks import check_bool, check_choice, check_int, check_nonnegative
 
 MAP_METRICS = ("deletion", "insertion", "pointing_game", "energy_pointing_game")
@@ -72,6 +72,15 @@ def _accepted(name):
 
 
 @dataclasses.dataclass(frozen=True)
+class LoggedMetrics:
+    """What a plan computed for one call, as the stored format and TensorBoard scalars take it."""
+
+    per_map: dict             # map key → [format.MetricValues], in the order the metrics were given
+    scalars: dict             # scalar tag → mean over samples
+    cascade: Optional[tuple]  # (format.MapColumns, format.Randomisation) of the RANDOMISATION frame, or None
+
+
+@dataclasses.dataclass(frozen=True)
 class MetricPlan:
     """The metrics one call computes, with their options, and the regions the pointing games need."""
 
@@ -96,7 +105,8 @@ class MetricPlan:
         if not isinstance(inputs, torch.Tensor) or inputs.dim() not in (3, 4):
             raise ValueError(f"inputs: metrics need images shaped N×C×H×W (or N×H×W), got {_shape(inputs)}")
         if "randomisation" in options and model is not None:
-            _check_randomisation(model, options["randomisation"], engine_options or {})
+            # What the test would refuse only after the call's methods have run.
+            check_randomisable(model, options["randomisation"].get("layers"), engine_options or {})
         n, size = inputs.shape[0], tuple(inputs.shape[-2:])
         regions = [m for m in options if m in NEEDS_REGIONS]
         if regions and masks is None and boxes is None:
@@ -131,7 +141,27 @@ class MetricPlan:
         """Boxes come with the image size they are in; masks carry their own."""
         return {} if self.boxes is None else {"boxes": self.boxes, "size": self.size}
 
-    def map_metrics(self, model, inputs, maps, target):
+    def compute(self, tag, model, inputs, methods, explanation, *, target, layer, engine_options) -> "LoggedMetrics":
+        """The metrics of one `log_saliency` call, once its methods have explained `inputs`
+        (`explanation`, from `explain` with the call's `methods`, `layer` and `engine_options`): they
+        score the classes the maps explain (the prediction, for target=None), and the randomisation
+        test starts from those very maps."""
+        target = explanation.targets if explanation.targets is not None else target
+        maps = {key: result.values for key, result in explanation.maps.items()}
+        per_map, scalars = {}, {}
+        for key, (values, means) in self._map_metrics(model, inputs, maps, target).items():
+            per_map[key] = values
+            scalars.update({f"{tag}/{name}/{key}": mean for name, mean in means.items()})
+        cascade = None
+        if self.randomisation is not None:
+            tested = saliency_metrics.randomisation(model, inputs, methods, target=target, layer=layer,
+                                                    original=explanation, **self.randomisation, **engine_options)
+            columns, randomisation, correlations = _randomisation_frame(tested)
+            scalars.update({f"{tag}/randomisation/{key}": rho for key, rho in correlations.items()})
+            cascade = (columns, randomisation)
+        return LoggedMetrics(per_map=per_map, scalars=scalars, cascade=cascade)
+
+    def _map_metrics(self, model, inputs, maps, target):
         """Each MAP_METRICS metric of every map column ({key: N×h×w}): {key: ([format.MetricValues],
         {name: mean})}. Deletion and insertion score all columns together, sharing their clean and
         baseline passes."""
@@ -157,21 +187,6 @@ class MetricPlan:
                 ))
                 means[name] = float(values.mean())
         return computed
-
-
-def _check_randomisation(model, options, engine_options):
-    """What the randomisation test would refuse only after the call's methods have run: layers to
-    randomise that the model lacks, and a noise generator (each stage needs the same noise)."""
-    from tb_saliency.attribution.checks import check_module
-    from tb_saliency.metrics.randomisation import _chosen_layers
-
-    if engine_options.get("generator") is not None:
-        raise ValueError(
-            "generator: the randomisation metric runs the methods once per stage and needs the same noise at "
-            "each; give seed (an int, or None for one fresh seed shared by all stages) instead"
-        )
-    if options.get("layers") is not None:
-        _chosen_layers(check_module(model), options["layers"])
 
 
 def _named_options(metrics):
@@ -229,7 +244,7 @@ def _shape(value):
     return f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
 
 
-def randomisation_frame(result):
+def _randomisation_frame(result):
     """The RANDOMISATION frame of a `metrics.randomisation` result: (map columns, format.Randomisation,
     {key: summary correlation}). A constant map has no ranking: its correlation, undefined (NaN), is
     stored as 0 and counted in the options."""

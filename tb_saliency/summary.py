@@ -4,16 +4,21 @@ plugins have one.
     from tb_saliency import summary
     event_writer.add_summary(summary.saliency_map("probe", images, {"gradcam": maps}), step)
 
-Each function checks its arguments (errors name the argument, say what was expected and what came)
-and returns one `tensorboard.compat.proto.summary_pb2.Summary` holding the frame and its entry in the
-tag's step index, with the metadata that makes TensorBoard file them under the Saliency tab. Any
-writer of TensorBoard event files can write it; `tb_saliency.log_saliency_map` does that for torch's
-and tensorboardX's writers, and stores a probe set logged many times only twice.
+`saliency_map` and `activations` check their arguments (errors name the argument, say what was
+expected and what came) and return one `tensorboard.compat.proto.summary_pb2.Summary` holding the
+frame and its entry in the tag's step index, with the metadata that makes TensorBoard file them under
+the Saliency tab. Any writer of TensorBoard event files can write it.
+
+Beneath them, `saliency_frame`, `activations_frame`, `shared_images` and `scalars` build every
+summary `tb_saliency.log_saliency` and its siblings write, from pieces already checked; a writer that
+remembers what it wrote passes its counts, shares a probe set logged many times through an INPUTS tag
+(stored twice in all), and leaves out the metadata after a tag's first frame.
 """
 
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
+from tensorboard.compat.proto import summary_pb2
 
 from tb_saliency import arguments
 from tb_saliency import format as stored_format
@@ -54,12 +59,7 @@ def saliency_map(
     display, columns, facts = arguments.maps_over_images(
         images, maps, method=method, labels=labels, predictions=predictions, scores=scores, names=names,
         mean=mean, std=std, dataformats=dataformats)
-    return stored_format.saliency_summary(
-        tag, samples=facts, maps=columns, images=display, dtype=dtype,
-        summary_metadata=stored_format.create_summary_metadata(
-            "saliency", map_keys=[c.key for c in columns], class_names=names, num_samples=display.count
-        ),
-    )
+    return saliency_frame(tag, display, facts, columns, class_names=names, dtype=dtype)
 
 
 def most_active_channels(values, max_channels):
@@ -116,9 +116,79 @@ def activations(
         options={"max_channels": max_channels, "order": "mean_activation_descending"},
     )
     facts = arguments.given_facts(display.count, labels, predictions, scores, names)
-    return stored_format.activations_summary(
-        tag, samples=facts, activations=channels, images=display, dtype=dtype,
-        summary_metadata=stored_format.create_summary_metadata(
-            "activations", class_names=names, num_samples=display.count
-        ),
+    return activations_frame(tag, display, facts, channels, class_names=names, dtype=dtype)
+
+
+# From checked pieces ------------------------------------------------------------------------------
+
+
+def saliency_frame(
+    tag: str,
+    display: stored_format.DisplayImages,
+    facts: Sequence[stored_format.SampleFacts],
+    columns: Sequence[stored_format.MapColumn],
+    *,
+    class_names: Sequence[str] = (),
+    dtype: str = "float16",
+    randomisation: Optional[stored_format.Randomisation] = None,
+    shared_images_key: Optional[str] = None,
+    frames_written: int = 0,
+    steps_written: int = 0,
+    with_metadata: bool = True,
+):
+    """The `Summary` of a saliency frame (a randomisation frame when `randomisation` is given) over
+    `display`, one `facts` entry per sample, one column per map (and stage).
+
+    `frames_written` and `steps_written` count the writer's frames of the tag and their distinct
+    steps, this one included (0: no count kept). `shared_images_key` names the INPUTS tag that holds
+    `display` instead of the frame (see `shared_images`). TensorBoard keeps a tag's metadata from its
+    first value only: `with_metadata=False` leaves it out of the frames after that.
+    """
+    kind = "saliency" if randomisation is None else "randomisation"
+    return stored_format.saliency_summary(
+        tag, samples=facts, maps=columns, images=display, shared_images_key=shared_images_key,
+        frames_written=frames_written, steps_written=steps_written, dtype=dtype, randomisation=randomisation,
+        summary_metadata=_tag_metadata(with_metadata, kind, facts, class_names,
+                                       map_keys=[c.key for c in columns if not c.stage]),
     )
+
+
+def activations_frame(
+    tag: str,
+    display: stored_format.DisplayImages,
+    facts: Sequence[stored_format.SampleFacts],
+    channels: stored_format.ActivationChannels,
+    *,
+    class_names: Sequence[str] = (),
+    dtype: str = "float16",
+    shared_images_key: Optional[str] = None,
+    frames_written: int = 0,
+    steps_written: int = 0,
+    with_metadata: bool = True,
+):
+    """The `Summary` of an activations frame: a layer's channels over `display`; the rest as
+    `saliency_frame`."""
+    return stored_format.activations_summary(
+        tag, samples=facts, activations=channels, images=display, shared_images_key=shared_images_key,
+        frames_written=frames_written, steps_written=steps_written, dtype=dtype,
+        summary_metadata=_tag_metadata(with_metadata, "activations", facts, class_names),
+    )
+
+
+def shared_images(key: str, display: stored_format.DisplayImages):
+    """The `Summary` of a probe set's images stored once, in the INPUTS tag that frames name by `key`
+    (`display.content_key()`)."""
+    return stored_format.inputs_summary(key, display, summary_metadata=stored_format.create_summary_metadata("inputs"))
+
+
+def scalars(values: Mapping[str, float]):
+    """One `Summary` of plain scalars, {tag: value}, as the Scalars and Time Series tabs plot them."""
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)
+                                      for tag, value in values.items()])
+
+
+def _tag_metadata(wanted, kind, facts, class_names, map_keys=()):
+    if not wanted:
+        return None
+    return stored_format.create_summary_metadata(
+        kind, map_keys=map_keys, class_names=class_names, num_samples=len(facts))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from . import builtin  # noqa: F401  (the built-in methods, registered before any call)
@@ -27,6 +29,26 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     model runs; the model, its gradients, modes, buffers, hooks and the global RNG are left as they
     were, also when a method raises.
     """
+    call = check_call(model, inputs, methods, target=target, layer=layer, **options)
+    generator, seed = _noise_source(call.options, call.inputs)
+    with untouched(call.model):
+        return _explain(call.model, call.inputs, call.methods, call.layers, call.target, call.options, generator, seed)
+
+
+class CheckedCall(NamedTuple):
+    """The arguments of an `explain` call, checked."""
+
+    model: torch.nn.Module  # the module that runs (a DataParallel or DDP wrapper's own)
+    inputs: torch.Tensor
+    methods: list
+    layers: list            # [(name, module)] of `layer`
+    target: tuple           # as check_target gives it
+    options: dict           # every option of the methods, defaults filled in
+
+
+def check_call(model, inputs, methods, *, target=None, layer=None, **options) -> CheckedCall:
+    """Every check `explain` makes of its arguments before the model runs, for callers that run it
+    more than once on one call's arguments (the randomisation test)."""
     methods = check_methods(methods)
     given, model = model, check_model(model)
     x = check_inputs(inputs, methods)
@@ -36,10 +58,7 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
         if record.check is not None:
             record.check(x, opts)
     layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given)
-    target_spec = check_target(target)
-    generator, seed = _noise_source(opts, x)
-    with untouched(model):
-        return _explain(model, x, methods, layers, target_spec, opts, generator, seed)
+    return CheckedCall(model, x, methods, layers, check_target(target), opts)
 
 
 def _noise_source(opts, x):

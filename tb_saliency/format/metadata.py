@@ -42,6 +42,11 @@ def index_tag(tag):
     return INDEX_TAG_PREFIX + tag
 
 
+def inputs_tag(key):
+    """The tag of the INPUTS series that holds the probe images with content key `key`."""
+    return INPUTS_TAG_PREFIX + key
+
+
 def create_summary_metadata(kind, *, map_keys=(), class_names=(), num_samples=0):
     """SummaryMetadata that makes both TensorBoard loaders keep a tag as this plugin's: a blob
     sequence for frames, a tensor series for an INDEX."""

@@ -7,12 +7,10 @@ import copy
 import torch
 from torch import nn
 
-from tb_saliency.attribution.checks import check_inputs, check_methods, check_model, uses_layer
-from tb_saliency.attribution.engine import explain, map_entries
+from tb_saliency.attribution.checks import check_module
+from tb_saliency.attribution.engine import check_call, explain, map_entries
 from tb_saliency.attribution.layers import resolve_layers
-from tb_saliency.attribution.options import resolve_options
 from tb_saliency.attribution.safety import untouched
-from tb_saliency.attribution.targets import check_target
 from tb_saliency.value_checks import check_bool, check_choice, check_int
 
 from .ranks import average_ranks, pearson
@@ -80,26 +78,17 @@ def randomisation(
     The model's parameters, buffers, .grad, modes, hooks and the global RNG are left exactly as they
     were. Memory: one deep copy of the model.
     """
-    methods = check_methods(methods)
-    # A DDP or DataParallel wrapper runs as its module (its forward would call collectives); layer
-    # names of the wrapper ("module.layer4") still resolve.
-    wrapper, model = model, check_model(model)
-    x = check_inputs(inputs, methods)
-    if options.get("generator") is not None:
-        raise ValueError(
-            "generator: randomisation runs the engine once per stage and needs the same noise at each; "
-            "give seed (an int, or None for one fresh seed shared by all stages) instead"
-        )
-    resolve_options(methods, options)
-    cam_layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=wrapper)
-    layer_names = [name for name, _ in cam_layers] or None
-    check_target(target)
+    chosen = check_randomisable(model, layers, options)
+    # The engine's checks, once: a DDP or DataParallel wrapper runs as its module (its forward would
+    # call collectives), and layer names of the wrapper ("module.layer4") still resolve.
+    call = check_call(model, inputs, methods, target=target, layer=layer, **options)
+    model, methods, x = call.model, call.methods, call.inputs
+    layer_names = [name for name, _ in call.layers] or None
     order = check_choice("order", order, ORDERS)
     absolute = check_bool("absolute", absolute)
     reinit_seed = check_int("reinit_seed", reinit_seed, 0)
-    chosen = None if layers is None else _chosen_layers(model, layers, wrapper)
 
-    if original is not None and set(original.maps) != {key for key, _, _ in map_entries(methods, cam_layers)}:
+    if original is not None and set(original.maps) != {key for key, _, _ in map_entries(methods, call.layers)}:
         raise ValueError(
             f"original: expected the explanation of methods {methods}, got one of maps {sorted(original.maps)}"
         )
@@ -167,7 +156,20 @@ def randomisation(
     )
 
 
-def _chosen_layers(model: nn.Module, layers, wrapper=None) -> list:
+def check_randomisable(model, layers, options) -> list | None:
+    """What the test refuses of a call beyond the engine's checks, before any map is computed: a
+    noise generator (each stage needs the same noise) and `layers` that the model (or the module its
+    wrapper holds) lacks or cannot re-initialise. The names of the layers given, or None for every
+    parameterised layer that runs (found as the model runs)."""
+    if options.get("generator") is not None:
+        raise ValueError(
+            "generator: randomisation runs the engine once per stage and needs the same noise at each; "
+            "give seed (an int, or None for one fresh seed shared by all stages) instead"
+        )
+    return None if layers is None else _chosen_layers(check_module(model), layers, wrapper=model)
+
+
+def _chosen_layers(model: nn.Module, layers, wrapper) -> list:
     if isinstance(layers, (list, tuple)) and not layers:
         raise ValueError("layers: expected at least one layer to randomise, got an empty list")
     raw = {module: name for name, module in model.named_modules()}

@@ -127,7 +127,7 @@ def test_every_route_answers_every_stored_step_without_a_server_error(client, ta
 def test_a_cached_damaged_header_is_not_read_again(client):
     first = client.json("frame", run="hostile", tag="deep_options", step=0)
     reads = []
-    provider = client.plugin._data_provider
+    provider = client.provider
     original = provider.read_blob
     provider.read_blob = lambda *a, **k: reads.append(1) or original(*a, **k)
     try:

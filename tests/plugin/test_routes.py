@@ -56,8 +56,7 @@ def test_tags_lists_frame_tags_with_their_facts_and_hides_shared_inputs(client):
 
 
 def test_tags_costs_one_list_call_and_reads_no_step(written):
-    client = PluginClient(written.logdir)
-    calls = _count_provider_calls(client)
+    client, calls = _counting_client(written.logdir)
     client.json("tags")
     assert calls == {"list_blob_sequences": 1}
 
@@ -109,8 +108,7 @@ def test_steps_index_equals_what_frame_derives_from_the_header(client):
 
 
 def test_steps_read_no_blob_and_repeat_requests_read_nothing_again(written):
-    client = PluginClient(written.logdir)
-    calls = _count_provider_calls(client)
+    client, calls = _counting_client(written.logdir)
     client.json("steps", run="custom", tag="probe")
     assert calls == {"list_blob_sequences": 1, "read_blob_sequences": 1, "read_tensors": 1}
     calls.clear()
@@ -359,22 +357,24 @@ def test_plugin_declares_an_iframe_tab_and_leaves_activation_to_the_core(client)
     assert set(client.plugin.get_plugin_apps()) == {"/index.js", "/tags", "/steps", "/frame", "/blob", "/export"}
 
 
-def _count_provider_calls(client):
-    """Counts the plugin's calls into its data provider by method name (the provider stays real)."""
+def _counting_client(logdir):
+    """A client whose plugin's calls into its data provider are counted by method name (the provider
+    stays real): (client, {method name: calls})."""
     calls = {}
-    provider = client.plugin._data_provider
 
     class Counting:
+        def __init__(self, provider):
+            self._provider = provider
+
         def __getattr__(self, name):
-            method = getattr(provider, name)
+            method = getattr(self._provider, name)
 
             def counted(*args, **kwargs):
                 calls[name] = calls.get(name, 0) + 1
                 return method(*args, **kwargs)
             return counted
 
-    client.plugin._data_provider = Counting()
-    return calls
+    return PluginClient(logdir, wrap_provider=Counting), calls
 
 
 def test_concurrent_requests_while_caches_are_rebuilt_all_succeed(written):
@@ -389,9 +389,7 @@ def test_concurrent_requests_while_caches_are_rebuilt_all_succeed(written):
         answers = []
         for j in range(15):
             if (i + j) % 5 == 0:
-                with client.plugin._lock:
-                    client.plugin._frames.clear()
-                    client.plugin._steps.clear()
+                client.plugin._series.forget_all_but({})
             step = STEPS[(i + j) % len(STEPS)]
             answers.append(client.json("frame", run="custom", tag="probe", step=step) == expected[step])
             answers.append([s["step"] for s in client.json("steps", run="custom", tag="probe")["steps"]] == list(STEPS))

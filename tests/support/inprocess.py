@@ -17,7 +17,8 @@ ROUTE = "/data/plugin/saliency/"
 class PluginClient:
     """GETs against the plugin's routes, as the Saliency tab would send them."""
 
-    def __init__(self, logdir, samples_per_plugin=None):
+    def __init__(self, logdir, samples_per_plugin=None, wrap_provider=None):
+        """`wrap_provider(provider)`, when given, is what the plugin reads through (to count its calls)."""
         multiplexer = plugin_event_multiplexer.EventMultiplexer(
             tensor_size_guidance={"saliency": 0 if samples_per_plugin is None else samples_per_plugin}
         )
@@ -26,7 +27,8 @@ class PluginClient:
         self._multiplexer = multiplexer
         provider = data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
         hints = {} if samples_per_plugin is None else {"saliency": samples_per_plugin}
-        tb_context = base_plugin.TBContext(logdir=str(logdir), data_provider=provider,
+        plugin_provider = provider if wrap_provider is None else wrap_provider(provider)
+        tb_context = base_plugin.TBContext(logdir=str(logdir), data_provider=plugin_provider,
                                            sampling_hints=hints)
         self.plugin = SaliencyPlugin(tb_context)
         self.provider = provider

@@ -125,7 +125,7 @@ class _Refuses(TinyNet):
     (dict(metrics=5), TypeError, r"metrics: expected a metric name, a list of them or a dict"),
     (dict(metrics={"randomisation": {"layers": ["nope"]}}), ValueError, r"layers: no module named 'nope'"),
     (dict(metrics=["randomisation"], generator=torch.Generator()), ValueError,
-     r"generator: the randomisation metric runs the methods once per stage"),
+     r"generator: randomisation runs the engine once per stage"),
 ])
 def test_bad_metric_arguments_fail_before_the_model_runs_and_write_nothing(tmp_path, kwargs, error, message):
     writer = TorchWriter(str(tmp_path))
