@@ -117,6 +117,8 @@ from .activations import activations
 from .catalog import CAM_METHODS, METHODS, REGISTRY, Method, unregister
 from .engine import explain
 from .extending import MethodWithPasses, PassContext, gradient_cam, input_method, method_with_passes
+from .option_spec import Option
+from .options import OPTIONS
 from .results import ActivationResult, Explanation, MapResult
 from .safety import model_lock
 
@@ -125,6 +127,8 @@ __all__ = [
     "CAM_METHODS",
     "REGISTRY",
     "Method",
+    "Option",
+    "OPTIONS",
     "gradient_cam",
     "input_method",
     "MethodWithPasses",
