@@ -15,7 +15,6 @@ import tb_saliency
 from tb_saliency.attribution import OPTIONS, REGISTRY, MethodWithPasses, Option, explain, input_method
 from tb_saliency.attribution import method_with_passes, options, unregister
 from tb_saliency.attribution import integrated_gradients, smoothgrad
-from tests.support.custom_method import linear_model
 from tests.support.registry import custom_methods
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -26,6 +25,13 @@ TARGET = [0, 2]
 def power_method():
     with custom_methods("tests.support.option_method") as module:
         yield module
+
+
+def linear_model(seed=0):
+    """A layer "0" that passes the input on, then one linear layer: g = W[target] for every sample.
+    (As custom_method.linear_model, which cannot be imported without registering that module's methods.)"""
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Identity(), torch.nn.Flatten(), torch.nn.Linear(48, 3))
 
 
 def probe():
