@@ -32,8 +32,18 @@ computed, logged, read back and drawn like a built-in one.
                                  attributes say its space, options and statistics; `compute(context)`
                                  gets a `PassContext` (model, inputs, scorer, clean scores, generator,
                                  options, chunk-size helper and chunked pass iterators)
-    unregister("name")           frees a name a user registered (built-in names stay)
+    unregister("name")           frees a name a user registered (built-in names stay), and the
+                                 options that no other method takes
 Names are simple identifiers; a name that is taken is an error.
+
+A method's own keyword options are `Option(name, default, check, help)` records in its `options`
+(the decorators' `options=`, the class attribute of `MethodWithPasses`), beside names of options
+declared elsewhere ("seed"). Registering the method adds them to `OPTIONS`, so `explain` and the
+writers validate them with `check(name, value)`, refuse them for methods that do not take them, and
+(for the decorated functions, which receive each as a keyword argument) store their values with the
+maps. A name declared by another method or shared must be declared by the same (or an equal)
+`Option`; anything else is an error naming `options`. SmoothGrad and integrated gradients declare
+theirs in their own files; the options below that are not theirs are shared (`options.py`).
 
 Arguments
     model     a torch.nn.Module. It runs in eval mode (BatchNorm uses its running statistics, Dropout
@@ -56,7 +66,8 @@ Arguments
     layer     a module of the model or its dotted name, or a list of them (CAM methods only). With
               several layers each CAM key is "method@layer".
 
-Options (keyword; unknown names, and names no requested method uses, are errors)
+Options (keyword; unknown names, and names no requested method uses, are errors). The README's
+table of them is generated: `python -m tb_saliency.attribution --options`.
     channel_reduction     'signed_sum' (default) | 'abs_sum' | 'max_abs'              input-space methods
     smoothgrad_samples    50 (at most 10,000)                                         smoothgrad
     smoothgrad_noise      0.15  σ as a fraction of each sample's max - min, or σ itself
@@ -117,6 +128,8 @@ from .activations import activations
 from .catalog import CAM_METHODS, METHODS, REGISTRY, Method, unregister
 from .engine import explain
 from .extending import MethodWithPasses, PassContext, gradient_cam, input_method, method_with_passes
+from .option_spec import Option
+from .options import OPTIONS
 from .results import ActivationResult, Explanation, MapResult
 from .safety import model_lock
 
@@ -125,6 +138,8 @@ __all__ = [
     "CAM_METHODS",
     "REGISTRY",
     "Method",
+    "Option",
+    "OPTIONS",
     "gradient_cam",
     "input_method",
     "MethodWithPasses",

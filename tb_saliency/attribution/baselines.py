@@ -1,11 +1,68 @@
-"""Integrated-gradients baselines x0 and the record of which one was used."""
+"""Integrated-gradients baselines x0, the record of which one was used, and the `baseline` and
+`blur_sigma` options that choose one (integrated gradients and the perturbation metrics share them)."""
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
+
+from tb_saliency.value_checks import describe
+
+from .option_spec import Option
+
+BASELINES = ("zeros", "blur", "uniform")
+
+
+def _baseline(name, value):
+    if isinstance(value, torch.Tensor):
+        if not value.is_floating_point():
+            raise TypeError(f"{name}: expected a floating-point tensor, got dtype {value.dtype}")
+        if value.device.type != "meta" and not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name}: expected finite values, got a tensor with NaN or Inf")
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"{name}: expected a finite number, got {describe(value)}")
+        return float(value)
+    if isinstance(value, str) and value in BASELINES:
+        return value
+    raise ValueError(
+        f"{name}: expected one of {', '.join(map(repr, BASELINES))}, a number or a tensor broadcastable "
+        f"to the inputs, got {describe(value)}"
+    )
+
+
+def _optional_positive(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < float("inf")):
+        raise ValueError(f"{name}: expected a finite number > 0 or None, got {describe(value)}")
+    return float(value)
+
+
+BASELINE = Option(
+    "baseline",
+    "zeros",
+    _baseline,
+    '`"zeros"`, `"blur"` (a Gaussian blur of each input), `"uniform"` (uniform noise over each sample\'s '
+    "[min, max], drawn from `seed`), a number, or a tensor broadcastable to the inputs",
+)
+BLUR_SIGMA = Option(
+    "blur_sigma",
+    None,
+    _optional_positive,
+    'σ in pixels of the `"blur"` baseline, at most the larger image side; only with `baseline="blur"`',
+    default_text="a tenth of the larger image side",
+)
+
+
+def check_blur_sigma_use(baseline, blur_sigma) -> None:
+    """`blur_sigma` given with another baseline than blur is a mistake, not an option to ignore."""
+    if blur_sigma is not None and not (isinstance(baseline, str) and baseline == "blur"):
+        raise ValueError(f"blur_sigma: only used with baseline='blur', got baseline={describe(baseline)}")
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -16,6 +16,8 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 
+from .option_spec import Option
+
 SPACES = ("input", "layer")
 # The one forward (and backward) pass on the clean inputs that several methods read; None: passes of its own.
 SHARED_PASSES = ("clean",)
@@ -41,13 +43,16 @@ class Method:
     needs_gradients  whether it differentiates the model (False: forward passes only)
     shared_pass      "clean" when it reads the one pass on the clean inputs, None for passes of its own
     chunked          whether it runs perturbed copies of the batch in chunks bounded by `memory_limit`
-    options          the options it takes beyond its space's (and `memory_limit` when chunked)
+    options          the options it takes beyond its space's (and `memory_limit` when chunked): each
+                     an `Option` it declares (registering the method makes it known) or the name of
+                     one declared elsewhere ("seed")
     statistics       names of the per-sample statistics it returns beside its maps
     citation         the paper ("Selvaraju et al. 2017"), "" for none
     definition       its formula, as the method table shows it
     record           what is stored with every map beside its options (how it weighs channels)
     needs_images     whether it needs inputs shaped N×C×H×W (or N×H×W), not any N×...
     check            f(inputs, options) run before the model, for option checks that need the inputs
+    check_options    f(options) run when the options are resolved, for checks between its options
     builtin          part of tb_saliency (built-in records cannot be unregistered)
     """
 
@@ -65,6 +70,7 @@ class Method:
     needs_images: bool = True
     check: Optional[Callable] = None
     builtin: bool = False
+    check_options: Optional[Callable] = None
 
     def __post_init__(self):
         check_name(self.name)
@@ -77,20 +83,38 @@ class Method:
             raise ValueError("chunked: a method that reads the shared clean pass runs no chunks of its own")
         if not callable(self.compute):
             raise TypeError(f"compute: expected a callable, got {type(self.compute).__name__}")
-        if self.check is not None and not callable(self.check):
-            raise TypeError(f"check: expected a callable or None, got {type(self.check).__name__}")
-        for what in ("options", "statistics"):
-            names = getattr(self, what)
-            if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-                raise TypeError(f"{what}: expected a tuple of names, got {names!r}")
-            object.__setattr__(self, what, tuple(names))
+        for what in ("check", "check_options"):
+            if getattr(self, what) is not None and not callable(getattr(self, what)):
+                raise TypeError(f"{what}: expected a callable or None, got {type(getattr(self, what)).__name__}")
+        if isinstance(self.statistics, str) or not all(isinstance(n, str) for n in self.statistics):
+            raise TypeError(f"statistics: expected a tuple of names, got {self.statistics!r}")
+        object.__setattr__(self, "statistics", tuple(self.statistics))
+        if isinstance(self.options, (str, Option)) or not all(isinstance(n, (str, Option)) for n in self.options):
+            raise TypeError(f"options: expected a tuple of option names or tb_saliency.attribution.Option "
+                            f"records, got {self.options!r}")
+        object.__setattr__(self, "options", tuple(self.options))
+        declared = {}
+        for option in self.declared_options:
+            if option.name in declared and not declared[option.name].same_as(option):
+                raise ValueError(f"options: {option.name!r} is declared twice, differently")
+            declared[option.name] = option
         object.__setattr__(self, "record", types.MappingProxyType(dict(self.record)))
+
+    @property
+    def option_names(self) -> tuple:
+        """The names of `options`, in order."""
+        return tuple(dict.fromkeys(o.name if isinstance(o, Option) else o for o in self.options))
+
+    @property
+    def declared_options(self) -> tuple:
+        """The `Option` records among `options`: those that registering the method makes known."""
+        return tuple(o for o in self.options if isinstance(o, Option))
 
     @property
     def all_options(self) -> tuple:
         """Every option this method takes: its space's, its own, and `memory_limit` when chunked."""
         chunk = CHUNK_OPTIONS if self.chunked else ()
-        return tuple(dict.fromkeys(SPACE_OPTIONS[self.space] + self.options + chunk))
+        return tuple(dict.fromkeys(SPACE_OPTIONS[self.space] + self.option_names + chunk))
 
 
 _REGISTRY: dict = {}
@@ -108,7 +132,8 @@ def check_name(name, argument="name") -> str:
 
 
 def register(method: Method) -> Method:
-    """Adds `method` to the catalogue; a name that is taken is an error."""
+    """Adds `method` to the catalogue, and the options it declares to the known options; a name that
+    is taken, an option name that is not known, or an option declared differently elsewhere is an error."""
     if not isinstance(method, Method):
         raise TypeError(f"method: expected a catalog.Method record, got {type(method).__name__}")
     if method.name in _REGISTRY:
@@ -116,11 +141,9 @@ def register(method: Method) -> Method:
             f"name: a method named {method.name!r} is registered already; choose another name "
             "(or unregister the old one first)"
         )
-    from .options import OPTIONS  # options derives its users from this module: imported at call time
+    from . import options  # options derives its users from this module: imported at call time
 
-    unknown = [name for name in method.options if name not in OPTIONS]
-    if unknown:
-        raise ValueError(f"options: {', '.join(unknown)} not known; known options: {', '.join(OPTIONS)}")
+    options.add_options(method)  # checks every option first, and adds none if one is refused
     _REGISTRY[method.name] = method
     return method
 
@@ -133,6 +156,9 @@ def unregister(name: str) -> None:
     if method.builtin:
         raise ValueError(f"name: {name!r} is built into tb_saliency and cannot be unregistered")
     del _REGISTRY[name]
+    from . import options
+
+    options.release_options(method)
 
 
 def method(name: str) -> Method:

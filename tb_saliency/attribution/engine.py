@@ -176,6 +176,9 @@ class _Run:
             values = reduce_channels(values, self.opts["channel_reduction"])
             options = {"channel_reduction": self.opts["channel_reduction"], "model_mode": MODEL_MODE}
         options.update(record.record)
+        if record.shared_pass is not None:
+            # Decorated functions receive their own options as keywords: the map keeps their values.
+            options.update(self._own_options(record))
         options.update(context.record)
         if set(context.statistics) != set(record.statistics):
             raise RuntimeError(
@@ -188,16 +191,20 @@ class _Run:
     def _values(self, record, name, context):
         """The method's values before the last step of its space (the CAM ReLU, the channel reduction)."""
         if record.shared_pass == "clean":
+            own = self._own_options(record)
             if record.space == "layer":
-                return record.compute(context.activations, self.clean.layer_grads[name].to(self.dtype))
+                return record.compute(context.activations, self.clean.layer_grads[name].to(self.dtype), **own)
             if record.space == "input":
-                return record.compute(self.x.to(self.dtype), self.clean.input_grad.to(self.dtype))
+                return record.compute(self.x.to(self.dtype), self.clean.input_grad.to(self.dtype), **own)
         elif record.shared_pass is None:
             return record.compute(context)
         raise ValueError(
             f"methods: {record.name!r} reads the shared pass {record.shared_pass!r} in the {record.space!r} "
             "space, which the engine cannot compute"
         )
+
+    def _own_options(self, record) -> dict:
+        return {option: self.opts[option] for option in record.option_names}
 
     def _context(self, record, name):
         return PassContext(

@@ -12,15 +12,25 @@ registered through them too.
 
 Both read the one forward and backward pass on the clean inputs that the built-in gradient methods
 share. A method with passes of its own subclasses `MethodWithPasses` and defines `compute(context)`.
+
+A method's own keyword options are `Option` records in `options=` (a class attribute for
+`MethodWithPasses`); registering the method makes them known to `explain` and the writers:
+
+    POWER = tb_saliency.attribution.Option("power", 2.0, check_power, "exponent of |g|")
+
+    @tb_saliency.attribution.input_method("gradient_power", options=[POWER])
+    def gradient_power(x, g, *, power):     # each own option arrives as a keyword, and is stored with the map
+        return g.abs() ** power
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 
 from .catalog import REGISTRY, SPACES, Method, check_name, register
+from .option_spec import Option
 from .passes import copies_per_chunk, gradient_chunks, score_chunks
 
 
@@ -41,41 +51,57 @@ def _first_line(thing) -> str:
     return ((getattr(thing, "__doc__", None) or "").strip().splitlines() or [""])[0]
 
 
-def gradient_cam(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None) -> Callable:
+def _options(options) -> tuple:
+    """The `options=` of a decorator: a sequence of `Option` records or names of known options."""
+    if options is None:
+        return ()
+    if isinstance(options, (str, Option)) or not isinstance(options, Sequence):
+        raise TypeError(f"options: expected a list of tb_saliency.attribution.Option records or option names, "
+                        f"got {options!r}")
+    return tuple(options)
+
+
+def gradient_cam(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
+                 options: Optional[Sequence] = None) -> Callable:
     """Registers `f(A, g) -> N×h×w` as the layer method `name`.
 
     A is the layer's output and g = ∂f/∂A, both N×K×h×w, from the one forward and backward pass on
     the clean inputs that the gradient CAMs share. The engine applies `cam_relu` to the result, checks
     it for NaN and Inf, and stores `record` (JSON values: how the method weighs channels) with every
     map. `definition` (default: the first line of the docstring) and `citation` describe it in tables.
+    `options`: the method's own options (`Option` records, or names of known ones); the function
+    receives each as a keyword argument, and its value is stored with every map.
     """
     _free_name(name)
+    own = _options(options)
 
     def add(function):
         register(Method(
             name=name, space="layer", compute=function, shared_pass="clean", needs_images=False,
             definition=definition or _first_line(function), citation=citation, record=record or {},
-            builtin=_builtin(function),
+            options=own, builtin=_builtin(function),
         ))
         return function
 
     return add
 
 
-def input_method(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None) -> Callable:
+def input_method(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
+                 options: Optional[Sequence] = None) -> Callable:
     """Registers `f(x, g) -> N×C×H×W` as the input method `name`.
 
     x is the input batch and g = ∂f/∂x, from the one forward and backward pass on the clean inputs
     that gradient and input_x_gradient share. The engine reduces the channels (`channel_reduction`),
-    checks for NaN and Inf, and stores `record` with every map.
+    checks for NaN and Inf, and stores `record` with every map. `options` as for `gradient_cam`.
     """
     _free_name(name)
+    own = _options(options)
 
     def add(function):
         register(Method(
             name=name, space="input", compute=function, shared_pass="clean",
             definition=definition or _first_line(function), citation=citation, record=record or {},
-            builtin=_builtin(function),
+            options=own, builtin=_builtin(function),
         ))
         return function
 
@@ -101,9 +127,11 @@ class MethodWithPasses:
                 return drop.view(-1, *[1] * (x.dim() - 1)).expand(x.shape)
 
     Class attributes (see `catalog.Method` for each): `space` ("input" or "layer"),
-    `needs_gradients`, `chunked`, `options` (names of the engine's options it reads, beyond its
-    space's and `memory_limit`), `statistics` (names of the per-sample statistics it sets),
-    `citation`, `definition`, `record` (stored with every map), `needs_images`.
+    `needs_gradients`, `chunked`, `options` (the options it reads beyond its space's and
+    `memory_limit`: `Option` records it declares, or names of known ones such as "seed"; `compute`
+    finds their values in `context.options` and stores what it wants in `context.record`),
+    `statistics` (names of the per-sample statistics it sets), `citation`, `definition`, `record`
+    (stored with every map), `needs_images`.
     """
 
     space = "input"
@@ -115,6 +143,10 @@ class MethodWithPasses:
     definition = ""
     record: dict = {}
     needs_images = True
+
+    def check_options(self, options: dict) -> None:
+        """Checks between the resolved options (one that only makes sense with another's value), when
+        they are resolved; errors name the option."""
 
     def check(self, inputs: torch.Tensor, options: dict) -> None:
         """Checks of options against the inputs, before the model runs; errors name the option."""
@@ -137,12 +169,16 @@ def method_with_passes(name: str) -> Callable:
             raise ValueError(f"{cls.__name__}.space: expected one of {', '.join(map(repr, SPACES))}, got {cls.space!r}")
         instance = cls()
         overrides_check = type(instance).check is not MethodWithPasses.check
+        overrides_check_options = type(instance).check_options is not MethodWithPasses.check_options
+        if isinstance(cls.options, (str, Option)):
+            raise TypeError(f"{cls.__name__}.options: expected a tuple of Option records or option names, "
+                            f"got {cls.options!r}")
         register(Method(
             name=name, space=cls.space, compute=instance.compute, needs_gradients=cls.needs_gradients,
             shared_pass=None, chunked=cls.chunked, options=tuple(cls.options), statistics=tuple(cls.statistics),
             citation=cls.citation, definition=cls.definition or _first_line(cls), record=dict(cls.record),
             needs_images=cls.needs_images, check=instance.check if overrides_check else None,
-            builtin=_builtin(cls),
+            check_options=instance.check_options if overrides_check_options else None, builtin=_builtin(cls),
         ))
         return cls
 

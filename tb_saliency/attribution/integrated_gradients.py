@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import torch
 
-from .baselines import check_baseline, make_baseline
+from .baselines import BASELINE, BLUR_SIGMA, check_baseline, check_blur_sigma_use, make_baseline
 from .extending import MethodWithPasses, method_with_passes
+from .option_spec import Option
+from .options import MAX_COPIES, choice, copies
 from .passes import gradient_chunks
-from .quadrature import nodes_and_weights
+from .quadrature import MIN_STEPS, RULES, nodes_and_weights
 from .reductions import accumulation_dtype
+
+STEPS = Option(
+    "ig_steps", 50, copies, f"quadrature nodes along the path, at most {MAX_COPIES:,} (Gauss–Legendre nodes are "
+    "computed fast and cached)"
+)
+RULE = Option("ig_rule", "gauss_legendre", choice(RULES), "quadrature rule: " + ", ".join(f'`"{r}"`' for r in RULES))
 
 
 def integrated_gradients(model, x, x0, scorer, *, steps, rule, chunk) -> torch.Tensor:
@@ -38,11 +46,19 @@ def completeness_gap(attribution: torch.Tensor, score: torch.Tensor, baseline_sc
 
 @method_with_passes("integrated_gradients")
 class IntegratedGradients(MethodWithPasses):
-    options = ("ig_steps", "ig_rule", "baseline", "blur_sigma", "seed", "generator")
+    options = (STEPS, RULE, BASELINE, BLUR_SIGMA, "seed", "generator")
     statistics = ("completeness_gap", "baseline_score")
     citation = "Sundararajan et al. 2017"
     definition = ("(x − x0) · ∫₀¹ ∂f/∂x(x0 + α(x − x0)) dα by quadrature (Gauss–Legendre by default); "
                   "completeness_gap = Σ attribution − (f(x) − f(x0)) per sample")
+
+    def check_options(self, options):
+        check_blur_sigma_use(options["baseline"], options["blur_sigma"])
+        if options["ig_steps"] < MIN_STEPS.get(options["ig_rule"], 1):
+            raise ValueError(
+                f"ig_steps: {options['ig_rule']} needs at least {MIN_STEPS[options['ig_rule']]} steps, "
+                f"got {options['ig_steps']}"
+            )
 
     def check(self, inputs, options):
         check_baseline(options["baseline"], options["blur_sigma"], inputs)

@@ -4,10 +4,35 @@ from __future__ import annotations
 
 import torch
 
+from tb_saliency.value_checks import check_nonnegative
+
 from .extending import MethodWithPasses, method_with_passes
 from .finite import check_finite
+from .option_spec import Option
+from .options import MAX_COPIES, choice, copies
 from .passes import gradient_chunks
 from .reductions import accumulation_dtype
+
+NOISE_TYPES = ("relative", "absolute")
+SMOOTHGRAD_VARIANTS = ("mean", "mean_of_squares", "variance")
+
+SAMPLES = Option("smoothgrad_samples", 50, copies, f"noisy copies averaged (the paper's n), at most {MAX_COPIES:,}")
+NOISE = Option(
+    "smoothgrad_noise",
+    0.15,
+    check_nonnegative,
+    "noise standard deviation: a fraction of each sample's value range (max - min) when "
+    '`smoothgrad_noise_type="relative"`, the σ itself when `"absolute"`',
+)
+NOISE_TYPE = Option(
+    "smoothgrad_noise_type", "relative", choice(NOISE_TYPES), '`"relative"` (the paper\'s) or `"absolute"`'
+)
+VARIANT = Option(
+    "smoothgrad_variant",
+    "mean",
+    choice(SMOOTHGRAD_VARIANTS),
+    '`"mean"` (SmoothGrad), `"mean_of_squares"` (SmoothGrad-Squared) or `"variance"` (VarGrad, population variance)',
+)
 
 
 def noise_sigma(x: torch.Tensor, noise: float, noise_type: str) -> torch.Tensor:
@@ -71,8 +96,7 @@ def smoothgrad(model, x, scorer, *, samples, sigma, variant, generator, chunk) -
 
 @method_with_passes("smoothgrad")
 class SmoothGrad(MethodWithPasses):
-    options = ("smoothgrad_samples", "smoothgrad_noise", "smoothgrad_noise_type", "smoothgrad_variant", "seed",
-               "generator")
+    options = (SAMPLES, NOISE, NOISE_TYPE, VARIANT, "seed", "generator")
     statistics = ("noise_sigma",)
     citation = "Smilkov et al. 2017"
     definition = ("mean of ∂f/∂x over noisy copies x + ε, ε ~ N(0, σ²); also mean of squares and variance "

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 import torch
 import torch.nn.functional as F
 
-from tb_saliency.attribution.baselines import make_baseline
+from tb_saliency.attribution.baselines import BASELINE, BLUR_SIGMA, check_blur_sigma_use, make_baseline
 from tb_saliency.attribution.checks import check_inputs_match_model, check_module
 from tb_saliency.attribution.engine import seeded_generator
-from tb_saliency.attribution.options import OPTIONS, describe
+from tb_saliency.attribution.options import OPTIONS
 from tb_saliency.attribution.passes import chunk_ranges, copies_per_chunk
 from tb_saliency.attribution.reductions import accumulation_dtype
 from tb_saliency.attribution.safety import untouched
@@ -131,10 +131,9 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
     else:
         maps = {None: check_maps(maps, x.shape[0])}
     steps = check_int("steps", steps, 1)
-    baseline = OPTIONS["baseline"].check("baseline", baseline)
-    blur_sigma = OPTIONS["blur_sigma"].check("blur_sigma", blur_sigma)
-    if blur_sigma is not None and not (isinstance(baseline, str) and baseline == "blur"):
-        raise ValueError(f"blur_sigma: only used with baseline='blur', got baseline={describe(baseline)}")
+    baseline = BASELINE.check("baseline", baseline)
+    blur_sigma = BLUR_SIGMA.check("blur_sigma", blur_sigma)
+    check_blur_sigma_use(baseline, blur_sigma)
     seed = OPTIONS["seed"].check("seed", seed)
     score = check_choice("score", score, SCORES)
     relative = check_bool("relative", relative)

@@ -10,15 +10,15 @@ MODULE = "tests.support.custom_method"
 
 
 @contextlib.contextmanager
-def custom_methods():
+def custom_methods(module_name=MODULE):
     """The freshly imported module (which registers its methods); they are unregistered on exit, so
     that the rest of the session sees the built-in methods only."""
-    sys.modules.pop(MODULE, None)
-    module = importlib.import_module(MODULE)
+    sys.modules.pop(module_name, None)
+    module = importlib.import_module(module_name)
     try:
         yield module
     finally:
         for name in module.NAMES:
             if name in attribution.REGISTRY:
                 attribution.unregister(name)
-        sys.modules.pop(MODULE, None)
+        sys.modules.pop(module_name, None)
