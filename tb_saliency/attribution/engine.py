@@ -42,9 +42,10 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     with untouched(model):
         explanation = _explain(model, x, methods, layers, target_spec, opts, generator, seed)
     if layer is None and layers:
+        # Named in the options too, so that `read` shows which layer the default was.
         for result in explanation.maps.values():
             if result.layer is not None:
-                result.options["layer_selection"] = DEFAULT_LAYER
+                result.options.update(layer=result.layer, layer_selection=DEFAULT_LAYER)
     return explanation
 
 

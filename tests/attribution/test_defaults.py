@@ -35,6 +35,7 @@ def test_cams_and_activations_default_to_the_last_2d_convolution():
         assert result.maps[key].layer == "6"  # the third convolution, 7×7 before its pooling
         assert result.maps[key].values.shape == (3, 7, 7)
         assert result.maps[key].options["layer_selection"] == DEFAULT_LAYER
+        assert result.maps[key].options["layer"] == "6"
     assert result.maps["gradient"].layer is None and "layer_selection" not in result.maps["gradient"].options
     # The default is the layer named: the same maps, recorded as chosen.
     named = explain(model, x, ["gradcam"], layer="6").maps["gradcam"]
