@@ -39,7 +39,8 @@ def activations(model, inputs, *, layer=None, max_channels=16, reshape=None, **o
     reshape = OPTIONS["reshape"].check("reshape", reshape)
     if isinstance(layer, (list, tuple)):
         raise TypeError(f"layer: activations take one layer, got {len(layer)}")
-    [(name, module)] = resolve_layers(model, layer, needed=True, methods=["activations"], wrapper=given)
+    [(name, module)] = resolve_layers(model, layer, needed=True, methods=["activations"], wrapper=given,
+                                      reshape=reshape)
 
     with untouched(model, gradients=False), capture([(name, module)]) as store:
         outputs = run_model(model, inputs)

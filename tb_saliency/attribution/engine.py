@@ -36,7 +36,8 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     for record in map(method_record, methods):
         if record.check is not None:
             record.check(x, opts)
-    layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given)
+    layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given,
+                            reshape=opts.get("reshape"))
     target_spec = check_target(target)
     generator, seed = _noise_source(opts, x)
     with untouched(model):

@@ -85,13 +85,19 @@ def _one_layer(model: nn.Module, layer, wrapper: nn.Module, argument: str) -> tu
     raise TypeError(f"{argument}: expected a module, a dotted module name or a list of them, got {describe(layer)}")
 
 
-def resolve_layers(model: nn.Module, layer, *, needed: bool, methods, wrapper=None, argument="layer") -> list:
+def resolve_layers(model: nn.Module, layer, *, needed: bool, methods, wrapper=None, argument="layer",
+                   reshape=None) -> list:
     """[(dotted name in `model`, module)] in the given order. Names may also be those in `wrapper`, a
     DataParallel or DDP wrapper of `model` ("module.layer4" and "layer4" are one layer, named "layer4"),
     and FSDP1 or checkpoint_wrapper components may be left out of them (see `plain_name`)."""
     if layer is None:
         if not needed:
             return []
+        if reshape is not None:
+            raise ValueError(
+                f"layer: reshape={reshape_record(reshape)!r} is for a token layer, which is never the default; name "
+                f"the layer (a module or its dotted name); candidate layers: {', '.join(candidate_layers(model))}"
+            )
         default = default_layer(model)
         if default is not None:
             return [default]

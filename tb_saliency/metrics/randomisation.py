@@ -92,7 +92,8 @@ def randomisation(
             "give seed (an int, or None for one fresh seed shared by all stages) instead"
         )
     resolve_options(methods, options)
-    cam_layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=wrapper)
+    cam_layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=wrapper,
+                                reshape=options.get("reshape"))
     layer_names = [name for name, _ in cam_layers] or None
     check_target(target)
     order = check_choice("order", order, ORDERS)

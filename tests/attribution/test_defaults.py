@@ -71,6 +71,16 @@ def test_a_model_without_a_2d_convolution_or_a_transformer_keeps_the_candidate_l
         attribute(ViT(), digits(), "gradcam")
 
 
+def test_reshape_without_a_layer_is_an_error_not_the_default_convolution():
+    from .test_api import TinyViT  # no attention module: only reshape= says its maps are tokens
+
+    with pytest.raises(ValueError, match=r"layer: reshape='vit' is for a token layer, which is never the default; "
+                                         r"name the layer .*candidate layers: embed, "):
+        attribute(TinyViT(), torch.randn(2, 3, 12, 12), "gradcam", reshape="vit")
+    with pytest.raises(ValueError, match=r"layer: reshape='tokens' is for a token layer"):
+        activations(TinyViT(), torch.randn(2, 3, 12, 12), reshape="tokens")
+
+
 @pytest.mark.parametrize("call", ["gradient", "gradcam", "smoothgrad", "activations"])
 def test_one_image_without_its_batch_axis_names_the_shape_and_the_fix(call):
     model, image = tutorial_mnist(), digits()[0]  # 1×28×28, as data[0] gives it
