@@ -27,7 +27,10 @@ class ModelError(RuntimeError):
 
 
 def run_model(model: nn.Module, inputs: torch.Tensor, *, where: str = ""):
-    """model(inputs); a failure inside it names the inputs' shape (and `where`, which copies)."""
+    """model(inputs); a failure inside it names the inputs' shape (and `where`: which copies).
+
+    The one call of the model by every pass (clean, chunked, the metrics', activations): a new kind
+    of batch is taught to the engine here."""
     try:
         return model(inputs)
     except Exception as error:
@@ -37,6 +40,8 @@ def run_model(model: nn.Module, inputs: torch.Tensor, *, where: str = ""):
 
 
 def _raised_by_this_package(error: BaseException) -> bool:
+    """Whether the innermost frame is ours: a hook of the engine or a metric (capture, the meters)
+    raised it during the forward, with a message that already names the argument to blame."""
     trace = error.__traceback__
     while trace is not None and trace.tb_next is not None:
         trace = trace.tb_next

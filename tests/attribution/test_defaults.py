@@ -88,7 +88,7 @@ def test_one_image_without_its_batch_axis_names_the_shape_and_the_fix(call):
         if call == "activations":
             activations(model, image)
         else:
-            attribute(model, image, call, smoothgrad_samples=2) if call == "smoothgrad" else attribute(model, image, call)
+            attribute(model, image, call, **CHEAP.get(call, {}))
     message = str(info.value)
     assert message.startswith("inputs: the model failed on inputs of shape (1, 28, 28), one axis fewer than its "
                               "first layer '0' (Conv2d) takes for a batch (4 axes, N first)")
