@@ -21,6 +21,11 @@ def to_numpy(value, name):
     """A tensor (any device, any float width) or array-like as a NumPy array, without importing torch."""
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor, duck-typed
         value = value.detach()
+        if str(value.device) == "meta":
+            raise ValueError(
+                f"{name}: expected a tensor that holds values, got one on the 'meta' device (a shape without "
+                f"data, {tuple(value.shape)}); create or load it on a real device"
+            )
         if str(value.dtype) in ("torch.float16", "torch.bfloat16"):
             value = value.float()
         return value.cpu().numpy()

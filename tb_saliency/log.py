@@ -198,7 +198,9 @@ def log_saliency(
       target: None (the predicted class), an int, N ints, or a callable outputs → Tensor[N].
       methods: a method name or a list of them (see `tb_saliency.METHODS`); several methods
         share their passes and land side by side in one frame.
-      layer: a module or its dotted name (a list for several), for CAM methods.
+      layer: a module or its dotted name (a list for several), for CAM methods; None (default): the
+        model's last 2-D convolution, recorded as the maps' layer (transformers need `layer` and
+        `reshape`).
       labels: N ground-truth class ids, shown beside the prediction.
       class_names: names indexed by class id.
       mean, std: the input normalisation, undone for display; or `denormalize`, a function
@@ -273,7 +275,7 @@ def log_activations(
     model: torch.nn.Module,
     inputs: torch.Tensor,
     *,
-    layer,
+    layer=None,
     max_channels: int = 16,
     global_step: Optional[int] = None,
     walltime: Optional[float] = None,
@@ -288,7 +290,8 @@ def log_activations(
 ):
     """Logs a layer's most active channels per sample (most active first), with the inputs.
 
-    Args as `log_saliency`; `layer` is one module or dotted name, and `max_channels` bounds how
+    Args as `log_saliency`; `layer` is one module or dotted name (None: the last 2-D convolution, as
+    for `log_saliency`), and `max_channels` bounds how
     many channels each sample keeps. Returns the `ActivationResult` of `tb_saliency.activations`.
     """
     sink = _Sink(writer)

@@ -27,7 +27,7 @@ _UNKNOWN = object()
 # ValueError and TypeError, its lookup of a vanished run or tag KeyError, and its slicing of a rank-0
 # or mis-shaped string tensor IndexError or ValueError. Caught around that one call only, so that a
 # bug in this module is never reported as damaged data.
-_LOADER_READ_ERRORS = (errors.PublicError, ValueError, TypeError, KeyError, IndexError)
+_LOADER_READ_ERRORS = (errors.PublicError, ValueError, TypeError, KeyError, IndexError, RecursionError)
 
 # One encoder for every answer: json.dumps with options builds a new one per call. Every number is
 # finite by construction (allow_nan=False would say otherwise).

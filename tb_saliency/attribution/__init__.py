@@ -64,7 +64,9 @@ Arguments
               Face ModelOutput, a dict), an object with a `.logits` tensor, or a tuple or list whose first
               element is the logits; other outputs need a callable, which receives the outputs as they are.
     layer     a module of the model or its dotted name, or a list of them (CAM methods only). With
-              several layers each CAM key is "method@layer".
+              several layers each CAM key is "method@layer". None: the model's last 2-D convolution
+              (options "layer" and "layer_selection" say so); an error listing candidate layers for a
+              model without one or with attention (a transformer names its token layer and `reshape`).
 
 Options (keyword; unknown names, and names no requested method uses, are errors). The README's
 table of them is generated: `python -m tb_saliency.attribution --options`.

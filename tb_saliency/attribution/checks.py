@@ -100,6 +100,12 @@ def check_inputs_match_model(model: nn.Module, inputs: torch.Tensor) -> None:
         return
     dtypes = {p.dtype for p in params}
     devices = {p.device for p in params}
+    if len(dtypes) == 1 and not inputs.is_floating_point() and not _takes_indices(model):
+        (dtype,) = dtypes
+        raise TypeError(
+            f"inputs: expected dtype {dtype}, the dtype of the model's parameters, got {inputs.dtype}; "
+            f"convert them as in training, e.g. inputs.to({dtype}) / 255 for 8-bit images"
+        )
     if len(dtypes) == 1 and inputs.is_floating_point() and not _autocast_enabled(inputs.device.type):
         (dtype,) = dtypes
         if inputs.dtype != dtype:
@@ -114,6 +120,11 @@ def check_inputs_match_model(model: nn.Module, inputs: torch.Tensor) -> None:
                 f"inputs: expected tensors on {device}, where the model's parameters are, got {inputs.device}; "
                 f"move them with inputs.to({str(device)!r}) (maps come back on the inputs' device)"
             )
+
+
+def _takes_indices(model: nn.Module) -> bool:
+    """Whether integer inputs may be what the model takes: token or category ids into an embedding."""
+    return any(isinstance(m, (nn.Embedding, nn.EmbeddingBag)) for m in model.modules())
 
 
 def _autocast_enabled(device_type: str) -> bool:

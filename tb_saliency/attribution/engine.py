@@ -11,7 +11,8 @@ from .catalog import method as method_record
 from .checks import check_inputs, check_inputs_match_model, check_methods, check_model, uses_layer
 from .extending import PassContext
 from .finite import check_finite
-from .layers import as_maps, capture, captured, reshape_record, resolve_layers
+from .forward import run_model
+from .layers import DEFAULT_LAYER, as_maps, capture, captured, reshape_record, resolve_layers
 from .options import resolve_options
 from .passes import GRADIENTS_HINT, GraphMeter, gradients
 from .reductions import accumulation_dtype, reduce_channels
@@ -32,7 +33,15 @@ def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Ex
     call = check_call(model, inputs, methods, target=target, layer=layer, **options)
     generator, seed = _noise_source(call.options, call.inputs)
     with untouched(call.model):
-        return _explain(call.model, call.inputs, call.methods, call.layers, call.target, call.options, generator, seed)
+        explanation = _explain(
+            call.model, call.inputs, call.methods, call.layers, call.target, call.options, generator, seed
+        )
+    if layer is None and call.layers:
+        # Named in the options too, so that `read` shows which layer the default was.
+        for result in explanation.maps.values():
+            if result.layer is not None:
+                result.options.update(layer=result.layer, layer_selection=DEFAULT_LAYER)
+    return explanation
 
 
 class CheckedCall(NamedTuple):
@@ -57,7 +66,8 @@ def check_call(model, inputs, methods, *, target=None, layer=None, **options) ->
     for record in map(method_record, methods):
         if record.check is not None:
             record.check(x, opts)
-    layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given)
+    layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given,
+                            reshape=opts.get("reshape"))
     return CheckedCall(model, x, methods, layers, check_target(target), opts)
 
 
@@ -102,7 +112,7 @@ class _CleanPass:
             capture(layers, graph_from_layers=layers_only, need_grad=grad_cams) as store,
             meter.measuring(enabled=chunked),
         ):
-            outputs = model(x_leaf)
+            outputs = run_model(model, x_leaf)
         self.bytes_per_copy = meter.bytes
         raw = {name: captured(store, name) for name, _ in layers}
         for name, a in raw.items():
@@ -111,7 +121,7 @@ class _CleanPass:
         score = self.scorer(outputs)
         self.activations = {name: as_maps(a.detach(), reshape, name) for name, a in raw.items()}
         wanted = ([x_leaf] if shared else []) + ([raw[name] for name, _ in layers] if grad_cams else [])
-        grads = gradients(score, wanted)
+        grads = gradients(score, wanted, self.scorer, layers=[name for name, _ in layers] if grad_cams else [])
         self.input_grad = grads.pop(0) if shared else None
         self.layer_grads = {name: as_maps(g, reshape, name) for (name, _), g in zip(layers, grads)}
         self.outputs = detached_logits(outputs)

@@ -6,6 +6,7 @@ import torch
 
 from .baselines import BASELINE, BLUR_SIGMA, check_baseline, check_blur_sigma_use, make_baseline
 from .extending import MethodWithPasses, method_with_passes
+from .forward import run_model
 from .option_spec import Option
 from .options import MAX_COPIES, choice, copies
 from .passes import gradient_chunks
@@ -68,7 +69,7 @@ class IntegratedGradients(MethodWithPasses):
         x0, baseline_record = make_baseline(opts["baseline"], x, blur_sigma=opts["blur_sigma"],
                                             generator=context.generator)
         with torch.no_grad():
-            baseline_outputs = model(x0.contiguous())
+            baseline_outputs = run_model(model, x0.contiguous(), where="on the integrated_gradients baseline")
             baseline_score = scorer(baseline_outputs, where="on the integrated_gradients baseline").detach()
         per_channel = integrated_gradients(
             model, x, x0, scorer, steps=opts["ig_steps"], rule=opts["ig_rule"], chunk=context.chunk(opts["ig_steps"])

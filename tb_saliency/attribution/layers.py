@@ -23,6 +23,29 @@ def candidate_layers(model: nn.Module, limit: int = 10) -> list:
     return names[:limit]
 
 
+# Layers whose output is a 2-D map (N×K×h×w), the kind a CAM or an activation tile shows.
+_SPATIAL_CONVS = (nn.Conv2d, nn.ConvTranspose2d)
+# Recorded in a map's options ("layer_selection") when no layer was given, beside the layer's name.
+DEFAULT_LAYER = "default: the last 2-D convolution"
+
+
+def default_layer(model: nn.Module):
+    """(name, module) of the layer used when none is given: the last 2-D convolution, which keeps a
+    spatial map (the first candidate of `candidate_layers` in a convolutional network); None for a
+    model without one, and for a transformer, whose patch embedding is a convolution but whose maps
+    live in its token layers (those need layer= and reshape=)."""
+    if any(_is_attention(m) for m in model.modules()):
+        return None
+    convs = [(plain_name(name), m) for name, m in model.named_modules() if isinstance(m, _SPATIAL_CONVS)]
+    return convs[-1] if convs else None
+
+
+def _is_attention(module: nn.Module) -> bool:
+    return isinstance(module, (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)) or (
+        "Attention" in type(module).__name__
+    )
+
+
 # What wrappers that keep running around their module (FSDP1's, checkpoint_wrapper's) insert into
 # module names: "_fsdp_wrapped_module.layer4" is also found, and named, as "layer4".
 _WRAPPER_COMPONENTS = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.")
@@ -62,19 +85,33 @@ def _one_layer(model: nn.Module, layer, wrapper: nn.Module, argument: str) -> tu
     raise TypeError(f"{argument}: expected a module, a dotted module name or a list of them, got {describe(layer)}")
 
 
-def resolve_layers(model: nn.Module, layer, *, needed: bool, methods, wrapper=None, argument="layer") -> list:
+def resolve_layers(model: nn.Module, layer, *, needed: bool, methods, wrapper=None, argument="layer",
+                   reshape=None) -> list:
     """[(dotted name in `model`, module)] in the given order. Names may also be those in `wrapper`, a
     DataParallel or DDP wrapper of `model` ("module.layer4" and "layer4" are one layer, named "layer4"),
     and FSDP1 or checkpoint_wrapper components may be left out of them (see `plain_name`)."""
     if layer is None:
-        if needed:
-            users = [m for m in methods if m in CAM_METHODS] or ["activations"]
-            verb = "needs" if len(users) == 1 else "need"
+        if not needed:
+            return []
+        if reshape is not None:
             raise ValueError(
-                f"layer: {', '.join(users)} {verb} a layer (a module or its dotted name); "
-                f"candidate layers: {', '.join(candidate_layers(model))}"
+                f"layer: reshape={reshape_record(reshape)!r} is for a token layer, which is never the default; name "
+                f"the layer (a module or its dotted name); candidate layers: {', '.join(candidate_layers(model))}"
             )
-        return []
+        default = default_layer(model)
+        if default is not None:
+            return [default]
+        users = [m for m in methods if m in CAM_METHODS] or ["activations"]
+        verb = "needs" if len(users) == 1 else "need"
+        why = (
+            "a transformer's maps are in its token layers, given with reshape= ('vit', 'tokens' or a callable)"
+            if any(_is_attention(m) for m in model.modules())
+            else "the model has no 2-D convolution to default to"
+        )
+        raise ValueError(
+            f"layer: {', '.join(users)} {verb} a layer (a module or its dotted name); {why}; "
+            f"candidate layers: {', '.join(candidate_layers(model))}"
+        )
     if not needed:
         raise ValueError(
             f"layer: none of the requested methods ({', '.join(methods)}) uses a layer; "

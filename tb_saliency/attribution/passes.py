@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import torch
 
 from .finite import check_finite
+from .forward import run_model
 
 
 GRADIENTS_HINT = "the backward pass overflowed or is undefined there (float16 overflows above 65504)"
@@ -43,26 +44,50 @@ class GraphMeter:
             yield self
 
 
-def gradients(score: torch.Tensor, wanted: list) -> list:
-    """∂Σscore/∂t for each tensor t in `wanted`; zeros where the score does not depend on t.
+def gradients(score: torch.Tensor, wanted: list, scorer, layers=(), where: str = "") -> list:
+    """∂Σscore/∂t for each tensor t in `wanted`: the inputs first unless `layers` names every one, then
+    the layers' outputs, in the order of `layers` (their names). A score that does not reach one of
+    them through autograd is an error, never a map of zeros.
 
     Only `torch.autograd.grad` is used, never `.backward()`, so no parameter's `.grad` is written."""
     if not wanted:
         return []
-    if not score.requires_grad:
-        return [torch.zeros_like(t) for t in wanted]
-    try:
-        grads = torch.autograd.grad(score.sum(), wanted, allow_unused=True)
-    except RuntimeError as error:
-        # PyTorch's own message has changed across versions; each names checkpointing.
-        if "checkpoint" not in str(error).lower():
-            raise
-        raise ValueError(
-            "model: expected a model whose backward pass works with torch.autograd.grad, got one that uses "
-            "torch.utils.checkpoint with use_reentrant=True, which only works with .backward() (and that would "
-            "write every parameter's .grad); checkpoint with use_reentrant=False, as PyTorch recommends"
-        ) from error
-    return [torch.zeros_like(t) if g is None else g for t, g in zip(wanted, grads)]
+    if score.requires_grad:
+        try:
+            grads = torch.autograd.grad(score.sum(), wanted, allow_unused=True)
+        except RuntimeError as error:
+            # PyTorch's own message has changed across versions; each names checkpointing.
+            if "checkpoint" not in str(error).lower():
+                raise
+            raise ValueError(
+                "model: expected a model whose backward pass works with torch.autograd.grad, got one that uses "
+                "torch.utils.checkpoint with use_reentrant=True, which only works with .backward() (and that "
+                "would write every parameter's .grad); checkpoint with use_reentrant=False, as PyTorch recommends"
+            ) from error
+    else:
+        grads = [None] * len(wanted)
+    names = [None] * (len(wanted) - len(layers)) + list(layers)
+    for name, grad in zip(names, grads):
+        if grad is None:
+            raise _not_connected(scorer, name, where)
+    return list(grads)
+
+
+def _not_connected(scorer, layer, where: str) -> Exception:
+    target = scorer.describe()
+    where = f" {where}" if where else ""
+    if layer is None:
+        return ValueError(
+            f"target: the target's score does not depend on the inputs through autograd (the score of {target}"
+            f"{where}): the model's output is detached, or computed under torch.no_grad() inside forward, so every "
+            "gradient would be zero; keep forward differentiable, or use a forward-only method (scorecam)"
+        )
+    return ValueError(
+        f"layer: the activations of layer {layer!r} are not connected to the target's score through autograd "
+        f"(the score of {target}{where}): the model detaches them, or computes what follows under torch.no_grad(), "
+        "or the output does not use them, so its CAM would be zero; choose a layer the score depends on, or use a "
+        "forward-only method (scorecam)"
+    )
 
 
 def copies_per_chunk(bytes_per_copy: int, memory_limit: int, total: int, max_copies=None) -> int:
@@ -90,8 +115,8 @@ def gradient_chunks(model, scorer, make_rows, total: int, chunk: int, label: str
     for start, stop in chunk_ranges(total, chunk):
         where = _where(label, start, stop)
         rows = make_rows(start, stop).detach().requires_grad_(True)
-        score = scorer(model(rows), stop - start, where=where)
-        (grad,) = gradients(score, [rows])
+        score = scorer(run_model(model, rows, where=where), stop - start, where=where)
+        (grad,) = gradients(score, [rows], scorer, where=where)
         del score
         check_finite(grad, scorer.n, argument="model", what="gradients", where=where, hint=GRADIENTS_HINT)
         yield start, stop, grad.view(stop - start, -1, *rows.shape[1:])
@@ -102,5 +127,6 @@ def score_chunks(model, scorer, make_rows, total: int, chunk: int, label: str):
     with torch.no_grad():
         for start, stop in chunk_ranges(total, chunk):
             rows = make_rows(start, stop)
-            scores = scorer(model(rows), stop - start, where=_where(label, start, stop))
+            where = _where(label, start, stop)
+            scores = scorer(run_model(model, rows, where=where), stop - start, where=where)
             yield start, stop, scores.view(stop - start, -1)

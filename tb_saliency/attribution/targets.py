@@ -142,6 +142,14 @@ class Scorer:
             targets = value.to(logits.device)
         self.targets = targets
 
+    def describe(self) -> str:
+        """The explained score in words, for errors."""
+        if self.kind == "argmax":
+            return "the predicted class (target=None)"
+        if self.kind == "callable":
+            return f"the callable target {getattr(self.fn, '__qualname__', type(self.fn).__name__)}"
+        return "the given class" + ("" if self.kind == "index" else "es")
+
     def _checked(self, scores) -> torch.Tensor:
         if not isinstance(scores, torch.Tensor):
             raise TypeError(f"target: the callable must return a Tensor[N], it returned {type(scores).__name__}")

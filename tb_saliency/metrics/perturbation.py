@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from tb_saliency.attribution.baselines import BASELINE, BLUR_SIGMA, check_blur_sigma_use, make_baseline
 from tb_saliency.attribution.checks import check_inputs_match_model, check_module
 from tb_saliency.attribution.engine import seeded_generator
+from tb_saliency.attribution.forward import run_model
 from tb_saliency.attribution.options import OPTIONS
 from tb_saliency.attribution.passes import chunk_ranges, copies_per_chunk
 from tb_saliency.attribution.reductions import accumulation_dtype
@@ -169,7 +170,7 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
         meter = ActivationMeter()
         meter.add(x)
         with meter.measuring(model):
-            outputs = model(x)
+            outputs = run_model(model, x)
         scorer = Scorer(target_spec, outputs, n)
         # A relative curve divides by the clean probability, which float32 rounds to 0 once a logit
         # trails the largest by about 104: in float64 that takes a gap of about 745.
@@ -197,7 +198,9 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
                 torch.lt(ranks[row_map_list[row]], row_pixels[row], out=masked[k])
             masked = masked.view(stop - start, n, height, width)
             rows = torch.where(masked[channel_axis], put.unsqueeze(0), keep.unsqueeze(0))
-            row_values[start:stop] = read(model(rows.reshape(-1, *x.shape[1:])), stop - start).view(stop - start, n)
+            where = f"in {kind}'s perturbed rows {start}–{stop - 1}"
+            outputs = run_model(model, rows.reshape(-1, *x.shape[1:]), where=where)
+            row_values[start:stop] = read(outputs, stop - start).view(stop - start, n)
 
     options = {
         "steps": steps,

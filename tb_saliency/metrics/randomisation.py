@@ -9,6 +9,7 @@ from torch import nn
 
 from tb_saliency.attribution.checks import check_module
 from tb_saliency.attribution.engine import check_call, explain, map_entries
+from tb_saliency.attribution.forward import run_model
 from tb_saliency.attribution.layers import resolve_layers
 from tb_saliency.attribution.safety import untouched
 from tb_saliency.value_checks import check_bool, check_choice, check_int
@@ -214,7 +215,7 @@ def _discover(model: nn.Module, x: torch.Tensor):
         for name, module in owners:
             handles.append(module.register_forward_hook(make_hook(name)))
         with torch.no_grad():
-            model(x)
+            run_model(model, x)
     finally:
         for handle in handles:
             handle.remove()

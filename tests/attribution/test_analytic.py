@@ -315,7 +315,7 @@ def test_all_zero_maps_are_zeros_not_nan():
             assert torch.isfinite(stat).all(), key
 
 
-def test_every_map_is_finite_and_a_layer_off_the_target_path_gives_zeros():
+def test_every_map_is_finite_and_a_layer_off_the_target_path_is_an_error():
     from tb_saliency.attribution import METHODS
 
     from .helpers import conv_net, images
@@ -335,6 +335,9 @@ def test_every_map_is_finite_and_a_layer_off_the_target_path_gives_zeros():
             self.unused(x)
             return self.used(x).mean(dim=(2, 3))
 
-    cams = attribute(TwoHeads(), images(), ["gradcam", "gradcam_pp", "xgradcam"], layer="unused")
-    for key, values in cams.items():
-        assert torch.equal(values, torch.zeros_like(values)), key
+    # Its CAM would be zeros, written without a word: it is refused, naming the layer.
+    with pytest.raises(ValueError, match="layer: the activations of layer 'unused' are not connected to the "
+                                         "target's score through autograd"):
+        attribute(TwoHeads(), images(), ["gradcam", "gradcam_pp", "xgradcam"], layer=["used", "unused"])
+    cams = attribute(TwoHeads(), images(), ["gradcam", "scorecam"], layer="used")
+    assert set(cams) == {"gradcam", "scorecam"}

@@ -9,7 +9,7 @@ from torch import nn
 
 from tb_saliency.attribution import METHODS, activations, attribute
 
-from .helpers import Counting, assert_untouched, conv_net, images, snapshot, train_like
+from .helpers import C, H, W, Counting, assert_untouched, conv_net, images, snapshot, train_like
 from .test_api import TinyViT
 
 
@@ -40,12 +40,15 @@ def test_layer_not_in_the_model_lists_close_names_and_candidates():
     fails(TypeError, "layer: expected a module, a dotted module name", images(), "gradcam", layer=6)
 
 
-def test_cam_method_without_a_layer():
+def test_cam_method_without_a_layer_in_a_model_without_a_2d_convolution():
+    # A convolutional model gets its last 2-D convolution (tests/attribution/test_defaults.py).
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(C * H * W, 6), nn.ReLU(), nn.Linear(6, 5))
     fails(
         ValueError,
-        "layer: gradcam, scorecam need a layer .*candidate layers",
+        "layer: gradcam, scorecam need a layer .*no 2-D convolution to default to; candidate layers: 0, 1, 2, 3",
         images(),
         ["gradient", "gradcam", "scorecam"],
+        model=mlp,
     )
 
 

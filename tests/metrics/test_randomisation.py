@@ -204,7 +204,7 @@ BAD = [
     ({"generator": torch.Generator()}, ValueError, r"generator: randomisation runs the engine once per stage"),
     ({"ig_step": 3}, TypeError, r"ig_step: unknown option \(did you mean 'ig_steps'\?\)"),
     ({"ig_steps": 3}, ValueError, r"ig_steps: not used by the requested methods"),
-    ({"methods": "gradcam"}, ValueError, r"layer: gradcam needs a layer"),
+    ({"methods": "gradcam", "layer": "99"}, ValueError, r"layer: no module named '99'"),
     ({"target": "cat"}, TypeError, r"target: expected None, an int"),
     ({"inputs": torch.ones(3, 3, 12, 12, dtype=torch.int64)}, TypeError, r"inputs: expected a floating-point tensor"),
 ]

@@ -122,8 +122,8 @@ def test_a_tag_keeps_one_kind(writer, model, images):
 BAD_CALLS = [
     ("unknown method", dict(methods=["gradient", "gradcan"]), ValueError,
      r"methods: unknown method 'gradcan'; valid methods: gradient, input_x_gradient"),
-    ("CAM without a layer", dict(methods="gradcam"), ValueError,
-     r"layer: gradcam needs a layer \(a module or its dotted name\); candidate layers: features\.3"),
+    ("CAM layer that is no module", dict(methods="gradcam", layer=3.5), TypeError,
+     r"layer: expected a module, a dotted module name or a list of them, got 3.5"),
     ("unknown layer", dict(methods="gradcam", layer="features.9"), ValueError,
      r"layer: no module named 'features\.9' in the model; close names: .*candidate layers: "),
     ("target out of range", dict(methods="gradient", target=7), ValueError,

@@ -61,6 +61,11 @@ def _check_shape(dims, what):
         raise FormatError(f"{what} claims {math.prod(dims)} values, more than a frame can hold")
 
 
+def _check_images(images):
+    """The display images' claimed size, checked as a map's shape is: the tab and /export trust it."""
+    _check_shape((images.height, images.width, images.channels), "images")
+
+
 def _array_block(header, block, fields, blob_count, what):
     """The per-sample fields every array block has (range, scale), checked against the sample count."""
     n = header.num_samples
@@ -202,6 +207,7 @@ def describe_header(blob, blob_count):
     }
     if header.HasField("images"):
         images = header.images
+        _check_images(images)
         described["images"] = {
             "width": images.width,
             "height": images.height,
