@@ -13,6 +13,9 @@ What a request costs (n stored steps of a tag):
   fast loader) and O(new steps) decoding; otherwise a lookup. No header or blob is read.
 - `/frame`: the list call, then the step's header from the cache, or one `read_blob` (and one more,
   once, for a probe set shared through an INPUTS tag).
+- `/step_data`: what `/frame` costs, then one `read_blob` per blob the step draws, all in flight
+  together under the fast loader (the frame's blobs beside its header when the header is not cached
+  yet), in one answer.
 - `/blob`: one `read_blob`.
 """
 
@@ -27,8 +30,9 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_saliency import format as stored_format
-from tb_saliency import series
+from tb_saliency import series, step_bundle
 from tb_saliency.format import metadata
+from tb_saliency.format import step_data as step_body
 
 STATIC_DIR = pathlib.Path(__file__).resolve().parent / "static"
 INDEX_JS = STATIC_DIR / "index.js"
@@ -77,6 +81,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         self._samples_kept = None if hint == 0 else hint
         self._series = series.SeriesIndex(
             context.data_provider, self.plugin_name, downsample=series.ALL if hint == 0 else hint)
+        self._reads = step_bundle.BlobReads(self._series, parallel=self._series.fast_loader)
 
     def is_active(self):
         # The core enables the tab when the data provider lists this plugin's data.
@@ -91,6 +96,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             "/tags": self._serve_tags,
             "/steps": self._serve_steps,
             "/frame": self._serve_frame,
+            "/step_data": self._serve_step_data,
             "/blob": self._serve_blob,
             "/export": self._serve_export,
         }
@@ -183,10 +189,11 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             return None, _error(request, 400, f"{route}: 'step' must be an integer, got {step[:40]!r}")
         return (run, tag, int(step)), None
 
-    def _frame(self, ctx, experiment, run, tag, step):
+    def _frame(self, ctx, experiment, run, tag, step, before_header=None):
         """The `/frame` JSON of a stored step, blob keys included; _Missing when there is no such
         tag or stored step. A frame that cannot be shown comes back with an "error" instead of its
-        data."""
+        data. `before_header(frames, datum)`, when given, is called once the step's blob references
+        are known, before its header is read."""
         found = self._series.frame_tag(ctx, experiment, run, tag)
         if found is None:
             raise _Missing(f"run {run!r} has no saliency tag {tag!r}")
@@ -200,6 +207,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             unservable = self._series.unservable(run) or self._series.unservable(tag)
             if unservable:
                 raise stored_format.FormatError(unservable)
+            if before_header is not None:
+                before_header(frames, datum)
             described = self._series.header(ctx, frames, datum)
             if described["kind"] not in stored_format.FRAME_KINDS:
                 raise stored_format.FormatError(f"its header holds {described['kind']}, which no tag of frames holds")
@@ -255,6 +264,37 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         except _Missing as error:
             return _error(request, 404, str(error))
         return _json_response(request, frame)
+
+    # /step_data -----------------------------------------------------------------------------------
+
+    @_route
+    def _serve_step_data(self, request):
+        parsed, failure = self._parse_step_request(request, "step_data")
+        if failure:
+            return failure
+        ctx, experiment = self._request_scope(request)
+        started, candidates = {}, set()
+
+        def before_header(frames, datum):
+            keys = [ref.blob_key for ref in datum.values[1:]]
+            candidates.update(keys)
+            if self._reads.parallel and not self._series.has_header(frames, datum):
+                # The header names which of these the step draws; reading them beside it waits once.
+                started.update(self._reads.start(ctx, keys))
+
+        try:
+            frame = self._frame(ctx, experiment, *parsed, before_header=before_header)
+        except _Missing as error:
+            return _error(request, 404, str(error))
+        blobs, unreadable = [], {}
+        if "error" not in frame:
+            if frame["images"] is not None:
+                candidates.update(frame["images"]["blobs"])
+            keys = step_bundle.named_keys(frame, candidates)
+            started.update(self._reads.start(ctx, [key for key in keys if key not in started]))
+            blobs, unreadable = self._reads.collect(started, keys)
+        body = step_body.encode(series.dumps({"frame": frame, "unreadable": unreadable}), blobs)
+        return http_util.Respond(request, body, "application/octet-stream")
 
     # /blob ----------------------------------------------------------------------------------------
 

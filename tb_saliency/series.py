@@ -98,7 +98,7 @@ class SeriesIndex:
         self._plugin_name = plugin_name
         self._downsample = downsample
         # Only the fast loader's keys break on escaped characters; the Python loader's do not.
-        self._fast_loader = type(data_provider).__module__ == "tensorboard.data.grpc_provider"
+        self.fast_loader = type(data_provider).__module__ == "tensorboard.data.grpc_provider"
         self._lock = threading.Lock()
         self._frames = {}  # (run, tag) → Frames
         self._steps = {}   # (run, tag) → Steps
@@ -135,7 +135,7 @@ class SeriesIndex:
 
     def unservable(self, name):
         """Why the fast loader cannot serve blobs of a run or tag named `name`, or None."""
-        if self._fast_loader and metadata.UNSERVABLE_NAME.search(name):
+        if self.fast_loader and metadata.UNSERVABLE_NAME.search(name):
             return ("TensorBoard's fast loader (--load_fast=true) cannot read blobs of a run or tag whose "
                     "name holds a double quote, a backslash or a control character; rename it, or start "
                     "TensorBoard with --load_fast=false")
@@ -175,6 +175,11 @@ class SeriesIndex:
             # The Python loader hands back an array row for a string tensor of rank 2 or more.
             raise Unreadable("TensorBoard stored this frame as a tensor that is not a list of blobs")
         return data
+
+    @staticmethod
+    def has_header(frames, datum):
+        """Whether the header of `datum` (one of `frames`) was read already."""
+        return (datum.step, datum.wall_time, len(datum.values)) in frames.headers
 
     def header(self, ctx, frames, datum):
         """A frame's header described with blob indexes, read once per stored frame."""
@@ -244,7 +249,7 @@ class SeriesIndex:
             ctx, experiment_id=experiment, plugin_name=self._plugin_name, downsample=ALL,
             run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[index_tag]),
         ).get(series.run, {}).get(index_tag, [])
-        if self._fast_loader:
+        if self.fast_loader:
             # Read beside the references, not after them: the data server holds every answer of
             # more than a few hundred bytes some 40 ms (see benchmarks/README.md), and two reads in
             # flight wait once. The Python loader reads in this process, holding the GIL: there a
