@@ -279,8 +279,9 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             keys = [ref.blob_key for ref in datum.values[1:]]
             candidates.update(keys)
             if self._reads.parallel and not self._series.has_header(frames, datum):
-                # The header names which of these the step draws; reading them beside it waits once.
-                started.update(self._reads.start(ctx, keys))
+                # The header names which of these (and which shared probe images) the step draws;
+                # reading them beside it waits once.
+                started.update(self._reads.start(ctx, keys + self._series.recent_shared_image_keys(parsed[0])))
 
         try:
             frame = self._frame(ctx, experiment, *parsed, before_header=before_header)

@@ -102,6 +102,7 @@ class SeriesIndex:
         self._lock = threading.Lock()
         self._frames = {}  # (run, tag) → Frames
         self._steps = {}   # (run, tag) → Steps
+        self._shared = {}  # run → the INPUTS tags its frames pointed at, newest last (at most 2)
 
     # Listing --------------------------------------------------------------------------------------
 
@@ -118,6 +119,8 @@ class SeriesIndex:
             for cache in (self._frames, self._steps):
                 for run, tag in [k for k in cache if k[1] not in listing.get(k[0], {})]:
                     del cache[(run, tag)]
+            for run in [run for run in self._shared if run not in listing]:
+                del self._shared[run]
 
     def _list(self, ctx, experiment, run, tags):
         """{tag: Series} of `tags` in `run` (one list_blob_sequences call)."""
@@ -218,7 +221,31 @@ class SeriesIndex:
             raise stored_format.FormatError(f"tag {tag!r} holds no images")
         first = described["images"]["first_blob"]
         keys = [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
+        with self._lock:
+            used = self._shared.setdefault(run, [])
+            if tag in used:
+                used.remove(tag)
+            used.append(tag)
+            del used[:-2]
         return keys, datum.wall_time
+
+    def recent_shared_image_keys(self, run):
+        """Blob keys of the probe images that `run`'s frames pointed at lately, from what is cached
+        (no call): what a frame of the run whose header is not read yet most likely shows, to read
+        beside that header. May be stale or wrong; it only saves time when it is right."""
+        keys = []
+        with self._lock:
+            tags = list(self._shared.get(run, ()))
+            cached = [self._frames.get((run, tag)) for tag in tags]
+        for frames in cached:
+            if frames is None or not frames.data:
+                continue
+            datum = frames.data[-1]
+            described = frames.headers.get((datum.step, datum.wall_time, len(datum.values)))
+            if isinstance(described, dict) and described["images"] and "first_blob" in described["images"]:
+                first = described["images"]["first_blob"]
+                keys += [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
+        return keys
 
     # Step lists -----------------------------------------------------------------------------------
 
