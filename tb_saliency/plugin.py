@@ -193,7 +193,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         """The `/frame` JSON of a stored step, blob keys included; _Missing when there is no such
         tag or stored step. A frame that cannot be shown comes back with an "error" instead of its
         data. `before_header(frames, datum)`, when given, is called once the step's blob references
-        are known, before its header is read."""
+        are known, before its header is read (and again for the step of shared probe images)."""
         found = self._series.frame_tag(ctx, experiment, run, tag)
         if found is None:
             raise _Missing(f"run {run!r} has no saliency tag {tag!r}")
@@ -220,7 +220,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                 kind=described["kind"],
                 num_samples=described["num_samples"],
                 samples=described["samples"],
-                images=self._images_json(ctx, experiment, run, datum, described),
+                images=self._images_json(ctx, experiment, run, datum, described, before_header),
                 maps=[dict(m, blob=keys[m["blob"]]) for m in described["maps"]],
                 activations=(
                     dict(described["activations"], blob=keys[described["activations"]["blob"]])
@@ -234,16 +234,17 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                      "error": f"this frame cannot be shown: {error}"}
         return frame
 
-    def _images_json(self, ctx, experiment, run, datum, described):
+    def _images_json(self, ctx, experiment, run, datum, described, before_header=None):
         """A frame's `images`: the PNGs' blob keys and the wall time of the step that holds them, a
-        shared INPUTS tag's or the frame's own."""
+        shared INPUTS tag's or the frame's own (`before_header` as for _frame, for that tag's step)."""
         source = described["images"]
         if source is None:
             return None
         n = described["num_samples"]
         images = {k: v for k, v in source.items() if k not in ("first_blob", "shared_key")}
         if "shared_key" in source:
-            keys, images["wall_time"] = self._series.shared_image_keys(ctx, experiment, run, source["shared_key"])
+            keys, images["wall_time"] = self._series.shared_image_keys(ctx, experiment, run, source["shared_key"],
+                                                                       before_header)
             if len(keys) < n:
                 raise stored_format.FormatError(f"the shared images hold {len(keys)} images for {n} samples")
             images["blobs"] = keys[:n]
@@ -281,7 +282,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             if self._reads.parallel and not self._series.has_header(frames, datum):
                 # The header names which of these (and which shared probe images) the step draws;
                 # reading them beside it waits once.
-                started.update(self._reads.start(ctx, keys + self._series.recent_shared_image_keys(parsed[0])))
+                keys += self._series.recent_shared_image_keys(parsed[0])
+                started.update(self._reads.start(ctx, [key for key in keys if key not in started]))
 
         try:
             frame = self._frame(ctx, experiment, *parsed, before_header=before_header)

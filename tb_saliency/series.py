@@ -205,9 +205,10 @@ class SeriesIndex:
             raise stored_format.FormatError(str(described))
         return described
 
-    def shared_image_keys(self, ctx, experiment, run, shared_key):
+    def shared_image_keys(self, ctx, experiment, run, shared_key, before_header=None):
         """Blob keys of the PNGs in the INPUTS tag named by `shared_key`, and the wall time of the
-        step that holds them (its newest)."""
+        step that holds them (its newest). `before_header(frames, datum)`, when given, is called
+        before that step's header is read."""
         tag = stored_format.inputs_tag(shared_key)
         series = self._list(ctx, experiment, run, [tag]).get(tag)
         if series is None:
@@ -216,6 +217,8 @@ class SeriesIndex:
         if not frames.data:
             raise stored_format.FormatError(f"tag {tag!r} holds no stored images")
         datum = frames.data[-1]
+        if before_header is not None:
+            before_header(frames, datum)
         described = self.header(ctx, frames, datum)
         if described["kind"] != "inputs" or described["images"] is None or "first_blob" not in described["images"]:
             raise stored_format.FormatError(f"tag {tag!r} holds no images")

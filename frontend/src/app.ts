@@ -49,6 +49,8 @@ export interface Debug {
   blobFetches(): number;
   /** /step_data requests made (prefetches included). */
   stepFetches(): number;
+  /** Requests waiting or in flight in the dashboard's queue. */
+  pendingRequests(): number;
 }
 
 export class App implements CardHost, SidebarHost, ViewHost {
@@ -112,6 +114,7 @@ export class App implements CardHost, SidebarHost, ViewHost {
       cacheBytes: () => this.store.bytes,
       blobFetches: () => this.store.blobs.fetches,
       stepFetches: () => this.store.stepFetches,
+      pendingRequests: () => this.store.pending,
     };
   }
 

@@ -144,6 +144,11 @@ export class StepStore {
     return { steps, extrema: (key, stage) => extremaOf(steps, response.ranges, key, stage), classNames: response.class_names ?? [] };
   }
 
+  /** Requests waiting or in flight. */
+  get pending(): number {
+    return this.queue.pending;
+  }
+
   /** Bytes the decoded steps and the blobs hold. */
   get bytes(): number {
     return this.decoded.total + this.blobs.held;
