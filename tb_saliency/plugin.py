@@ -10,7 +10,8 @@ What a request costs (n stored steps of a tag):
 - `/tags`: one `list_blob_sequences` call.
 - `/steps`: one list call for the frames, and when they did not change one for their INDEX series;
   when either changed, one `read_blob_sequences` and one `read_tensors` call (together, under the
-  fast loader) and O(new steps) decoding; otherwise a lookup. No header or blob is read.
+  fast loader, with the references of the run's shared probe sets not read yet) and O(new steps)
+  decoding; otherwise a lookup. No header or blob is read.
 - `/frame`: the list call, then the step's header from the cache, or one `read_blob` (and one more,
   once, for a probe set shared through an INPUTS tag).
 - `/step_data`: what `/frame` costs, then one `read_blob` per blob the step draws, all in flight
@@ -189,11 +190,12 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             return None, _error(request, 400, f"{route}: 'step' must be an integer, got {step[:40]!r}")
         return (run, tag, int(step)), None
 
-    def _frame(self, ctx, experiment, run, tag, step, before_header=None):
+    def _frame(self, ctx, experiment, run, tag, step, before_header=None, read_blob=None):
         """The `/frame` JSON of a stored step, blob keys included; _Missing when there is no such
         tag or stored step. A frame that cannot be shown comes back with an "error" instead of its
         data. `before_header(frames, datum)`, when given, is called once the step's blob references
-        are known, before its header is read (and again for the step of shared probe images)."""
+        are known, before its header is read (and again for the step of shared probe images);
+        `read_blob(key)`, when given, reads those headers (a read already under way)."""
         found = self._series.frame_tag(ctx, experiment, run, tag)
         if found is None:
             raise _Missing(f"run {run!r} has no saliency tag {tag!r}")
@@ -209,7 +211,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                 raise stored_format.FormatError(unservable)
             if before_header is not None:
                 before_header(frames, datum)
-            described = self._series.header(ctx, frames, datum)
+            described = self._series.header(ctx, frames, datum, read_blob)
             if described["kind"] not in stored_format.FRAME_KINDS:
                 raise stored_format.FormatError(f"its header holds {described['kind']}, which no tag of frames holds")
             if info["kind"] != "unknown" and described["kind"] != info["kind"]:
@@ -220,7 +222,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                 kind=described["kind"],
                 num_samples=described["num_samples"],
                 samples=described["samples"],
-                images=self._images_json(ctx, experiment, run, datum, described, before_header),
+                images=self._images_json(ctx, experiment, run, datum, described, before_header, read_blob),
                 maps=[dict(m, blob=keys[m["blob"]]) for m in described["maps"]],
                 activations=(
                     dict(described["activations"], blob=keys[described["activations"]["blob"]])
@@ -234,9 +236,9 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                      "error": f"this frame cannot be shown: {error}"}
         return frame
 
-    def _images_json(self, ctx, experiment, run, datum, described, before_header=None):
+    def _images_json(self, ctx, experiment, run, datum, described, before_header=None, read_blob=None):
         """A frame's `images`: the PNGs' blob keys and the wall time of the step that holds them, a
-        shared INPUTS tag's or the frame's own (`before_header` as for _frame, for that tag's step)."""
+        shared INPUTS tag's or the frame's own (`before_header` and `read_blob` as for _frame)."""
         source = described["images"]
         if source is None:
             return None
@@ -244,7 +246,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         images = {k: v for k, v in source.items() if k not in ("first_blob", "shared_key")}
         if "shared_key" in source:
             keys, images["wall_time"] = self._series.shared_image_keys(ctx, experiment, run, source["shared_key"],
-                                                                       before_header)
+                                                                       before_header, read_blob)
             if len(keys) < n:
                 raise stored_format.FormatError(f"the shared images hold {len(keys)} images for {n} samples")
             images["blobs"] = keys[:n]
@@ -276,17 +278,20 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         ctx, experiment = self._request_scope(request)
         started, candidates = {}, set()
 
+        def read_blob(key):
+            return started[key]() if key in started else self._series.read_blob(ctx, key)
+
         def before_header(frames, datum):
             keys = [ref.blob_key for ref in datum.values[1:]]
             candidates.update(keys)
             if self._reads.parallel and not self._series.has_header(frames, datum):
                 # The header names which of these (and which shared probe images) the step draws;
                 # reading them beside it waits once.
-                keys += self._series.recent_shared_image_keys(parsed[0])
+                keys = [datum.values[0].blob_key] + keys + self._series.recent_shared_image_keys(parsed[0])
                 started.update(self._reads.start(ctx, [key for key in keys if key not in started]))
 
         try:
-            frame = self._frame(ctx, experiment, *parsed, before_header=before_header)
+            frame = self._frame(ctx, experiment, *parsed, before_header=before_header, read_blob=read_blob)
         except _Missing as error:
             return _error(request, 404, str(error))
         blobs, unreadable = [], {}

@@ -103,6 +103,7 @@ class SeriesIndex:
         self._frames = {}  # (run, tag) → Frames
         self._steps = {}   # (run, tag) → Steps
         self._shared = {}  # run → the INPUTS tags its frames pointed at, newest last (at most 2)
+        self._inputs = {}  # run → [Series] of its INPUTS tags in the last listing (shared probe sets)
 
     # Listing --------------------------------------------------------------------------------------
 
@@ -111,6 +112,10 @@ class SeriesIndex:
         cached of (run, tag)s no longer listed is dropped."""
         listing = self._provider.list_blob_sequences(ctx, experiment_id=experiment, plugin_name=self._plugin_name)
         self.forget_all_but(listing)
+        inputs = {run: [Series(run, tag, s) for tag, s in tags.items() if tag.startswith(metadata.INPUTS_TAG_PREFIX)]
+                  for run, tags in listing.items()}
+        with self._lock:
+            self._inputs = inputs
         return listing
 
     def forget_all_but(self, listing):
@@ -184,15 +189,17 @@ class SeriesIndex:
         """Whether the header of `datum` (one of `frames`) was read already."""
         return (datum.step, datum.wall_time, len(datum.values)) in frames.headers
 
-    def header(self, ctx, frames, datum):
-        """A frame's header described with blob indexes, read once per stored frame."""
+    def header(self, ctx, frames, datum, read_blob=None):
+        """A frame's header described with blob indexes, read once per stored frame (with
+        `read_blob(key)` when given: a read already under way)."""
         cache_key = (datum.step, datum.wall_time, len(datum.values))
         described = frames.headers.get(cache_key)
         if described is None:
             if not datum.values:
                 raise stored_format.FormatError("frame holds no blobs")
             try:
-                blob = self.read_blob(ctx, datum.values[0].blob_key)
+                key = datum.values[0].blob_key
+                blob = read_blob(key) if read_blob is not None else self.read_blob(ctx, key)
             except Unreadable as error:
                 # Not cached: TensorBoard may be reloading the run.
                 raise stored_format.FormatError(str(error)) from None
@@ -205,10 +212,10 @@ class SeriesIndex:
             raise stored_format.FormatError(str(described))
         return described
 
-    def shared_image_keys(self, ctx, experiment, run, shared_key, before_header=None):
+    def shared_image_keys(self, ctx, experiment, run, shared_key, before_header=None, read_blob=None):
         """Blob keys of the PNGs in the INPUTS tag named by `shared_key`, and the wall time of the
         step that holds them (its newest). `before_header(frames, datum)`, when given, is called
-        before that step's header is read."""
+        before that step's header is read (with `read_blob`, as in `header`)."""
         tag = stored_format.inputs_tag(shared_key)
         series = self._list(ctx, experiment, run, [tag]).get(tag)
         if series is None:
@@ -219,7 +226,7 @@ class SeriesIndex:
         datum = frames.data[-1]
         if before_header is not None:
             before_header(frames, datum)
-        described = self.header(ctx, frames, datum)
+        described = self.header(ctx, frames, datum, read_blob)
         if described["kind"] != "inputs" or described["images"] is None or "first_blob" not in described["images"]:
             raise stored_format.FormatError(f"tag {tag!r} holds no images")
         first = described["images"]["first_blob"]
@@ -238,14 +245,17 @@ class SeriesIndex:
         beside that header. May be stale or wrong; it only saves time when it is right."""
         keys = []
         with self._lock:
-            tags = list(self._shared.get(run, ()))
+            # The sets its frames pointed at; before any did, every set of the run read so far.
+            tags = list(self._shared.get(run, ())) or [s.tag for s in self._inputs.get(run, ())][:4]
             cached = [self._frames.get((run, tag)) for tag in tags]
         for frames in cached:
             if frames is None or not frames.data:
                 continue
             datum = frames.data[-1]
             described = frames.headers.get((datum.step, datum.wall_time, len(datum.values)))
-            if isinstance(described, dict) and described["images"] and "first_blob" in described["images"]:
+            if described is None:
+                keys += [ref.blob_key for ref in datum.values]  # its header and its images
+            elif isinstance(described, dict) and described["images"] and "first_blob" in described["images"]:
                 first = described["images"]["first_blob"]
                 keys += [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
         return keys
@@ -285,8 +295,13 @@ class SeriesIndex:
             # flight wait once. The Python loader reads in this process, holding the GIL: there a
             # second thread only adds its hand-overs.
             read_index = _in_background(read_index)
+            # The run's shared probe sets too: the /step_data that follows needs their references, and
+            # read beside these they cost no wait of their own.
+            warm_inputs = _in_background(lambda: self._read_inputs(ctx, experiment, series.run))
         frames = self.frames(ctx, experiment, series)
         data = read_index()
+        if self.fast_loader:
+            warm_inputs()
         if index_key is _UNKNOWN:
             # What list_tensors reports of the series: its newest step and wall time over what it
             # stores, all of which was read.
@@ -295,6 +310,14 @@ class SeriesIndex:
         with self._lock:
             self._steps[cache_key] = steps
         return steps
+
+    def _read_inputs(self, ctx, experiment, run, most=4):
+        """Reads the references of (at most `most` of) the shared probe sets of `run` that the last
+        listing named and nothing cached yet."""
+        with self._lock:
+            todo = [s for s in self._inputs.get(run, ()) if (run, s.tag) not in self._frames][:most]
+        for inputs in todo:
+            self.frames(ctx, experiment, inputs)
 
     def _written_from_header(self, ctx, frames):
         """`written` from the newest frame's header, for a tag whose index TensorBoard did not keep

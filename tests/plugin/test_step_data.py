@@ -146,3 +146,28 @@ def test_the_body_layout_round_trips_and_refuses_damage():
                              (b"PNG!" + body[4:], "starts with"), (body[:4] + b"\2" + body[5:], "version 2")):
         with pytest.raises(Exception, match=message):
             step_data.decode(damaged)
+
+
+def test_the_fast_loaders_read_ahead_gives_the_same_answers_and_reads_nothing_twice(logdir):
+    """Under --load_fast=true the plugin reads a step's header, blobs and shared probe set together,
+    and /steps reads the run's shared probe sets' references beside its own: the paths are run here
+    on the Python loader's provider, whose answers they must not change."""
+    plain = PluginClient(logdir)
+    client, calls = _counting_client(logdir)
+    client.plugin._series.fast_loader = True
+    client.plugin._reads = step_bundle.BlobReads(client.plugin._series, parallel=True)
+    client.json("tags")
+    client.json("steps", run="custom", tag="probe")
+    # The shared probe set's references came with the step list.
+    assert calls["read_blob_sequences"] == 2
+    reads = []
+    for step in (20, 10, 0, 20):
+        calls.clear()
+        document, blobs = _step_data(client, run="custom", tag="probe", step=step)
+        assert (document, blobs) == _step_data(plain, run="custom", tag="probe", step=step)
+        assert "read_blob_sequences" not in calls
+        reads.append(calls["read_blob"])
+    # Step 20: its header and 2 maps, the shared set's header and 3 images, each once. Step 10: its
+    # header and maps, and the shared images read ahead. Step 0 holds its images inline: the shared
+    # ones read ahead are wasted. Step 20 again: its blobs only.
+    assert reads == [1 + 2 + 1 + 3, 1 + 2 + 3, 1 + 5 + 3, 5]
