@@ -14,7 +14,9 @@ counterpart, interleaved: /tags ↔ /tags, /steps ↔ /images, /blob ↔ /indivi
 bytes), sequentially and with 8 concurrent clients, p50 and p95 over requests; and how long the
 backend takes to give a card of the long tag what it paints (/steps, /frame, then the step's 8
 images and 2 maps with 6 parallel fetches, as a browser does), cold (the first request TensorBoard
-serves for the tag) and warm. Results and how to read them: benchmarks/README.md.
+serves for the tag) and warm; and whole cards, the Saliency tab's two requests (/steps, /step_data)
+against the Images tab's two (/images, /individualImage), cold and warm, one card at a time and six
+at once. Results and how to read them: benchmarks/README.md.
 """
 
 import argparse
