@@ -287,7 +287,8 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             if self._reads.parallel and not self._series.has_header(frames, datum):
                 # The header names which of these (and which shared probe images) the step draws;
                 # reading them beside it waits once.
-                keys = [datum.values[0].blob_key] + keys + self._series.recent_shared_image_keys(parsed[0])
+                keys = [ref.blob_key for ref in datum.values[:1]] + keys
+                keys += self._series.recent_shared_image_keys(parsed[0])
                 started.update(self._reads.start(ctx, [key for key in keys if key not in started]))
 
         try:

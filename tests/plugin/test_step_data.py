@@ -46,7 +46,8 @@ def _named(frame):
     return keys
 
 
-@pytest.mark.parametrize("run, tag, step", [("custom", "probe", s) for s in STEPS] + [("model", "probe/activations", 3)])
+@pytest.mark.parametrize("run, tag, step",
+                         [("custom", "probe", s) for s in STEPS] + [("model", "probe/activations", 3)])
 def test_a_step_is_its_frame_and_every_blob_it_names_byte_for_byte(client, run, tag, step):
     document, blobs = _step_data(client, run=run, tag=tag, step=step)
     frame = client.json("frame", run=run, tag=tag, step=step)
