@@ -14,7 +14,9 @@ counterpart, interleaved: /tags ↔ /tags, /steps ↔ /images, /blob ↔ /indivi
 bytes), sequentially and with 8 concurrent clients, p50 and p95 over requests; and how long the
 backend takes to give a card of the long tag what it paints (/steps, /frame, then the step's 8
 images and 2 maps with 6 parallel fetches, as a browser does), cold (the first request TensorBoard
-serves for the tag) and warm. Results and how to read them: benchmarks/README.md.
+serves for the tag) and warm; and whole cards, the Saliency tab's two requests (/steps, /step_data)
+against the Images tab's two (/images, /individualImage), cold and warm, one card at a time and six
+at once. Results and how to read them: benchmarks/README.md.
 """
 
 import argparse
@@ -230,6 +232,19 @@ def bench_loader(logdir, load_fast, args, results):
                        for _ in range(args.repeats)]
         results.add(loader, f"/frame, {args.long_steps}-step tag, warm", warm_frames)
 
+        # Whole cards: ours (/steps, /step_data) against the Images card (/images, /individualImage),
+        # on tags no other measurement touched (cold), then the same cards again (warm).
+        fresh = pairs[-args.repeats * 3:]
+        for label, chosen, clients in (("one at a time", fresh[:args.repeats], 1),
+                                       ("six in parallel", fresh[args.repeats:], 6)):
+            for state in ("cold", "warm"):
+                ours, theirs = card_times(base, chosen, clients)
+                results.add(loader, f"whole card ↔ Images card, {state}, {label}", ours, theirs,
+                            "/steps + /step_data (4 PNGs, 2 maps) ↔ /images + /individualImage")
+        long_ours, long_theirs = card_times(base, [("long", "probe")] * args.repeats, 1)
+        results.add(loader, f"whole card ↔ Images card, {args.long_steps} steps, warm", long_ours, long_theirs,
+                    "/steps + /step_data (8 PNGs, 2 maps) ↔ /images + /individualImage")
+
         # /tags
         tags_requests = ([(SALIENCY + "tags", {})] * args.repeats, [(IMAGES + "tags", {})] * args.repeats)
         results.add(loader, "/tags ↔ /tags", *interleaved(client, *tags_requests),
@@ -277,6 +292,37 @@ def bench_loader(logdir, load_fast, args, results):
         size = len(client.get(SALIENCY + "blob", key=gradient)[2])
         ours = [client.get(SALIENCY + "blob", key=gradient)[0] for _ in range(args.repeats)]
         results.add(loader, "/blob, a float16 map", ours, note=f"{size} B")
+
+
+def saliency_card(client, run, tag):
+    """Seconds the tab's two requests for a card take: its step list, then the newest step's data."""
+    start = time.perf_counter()
+    steps = client.json(SALIENCY + "steps", run=run, tag=tag)[1]["steps"]
+    client.get(SALIENCY + "step_data", run=run, tag=tag, step=steps[-1]["step"])
+    return time.perf_counter() - start
+
+
+def images_card(client, run, tag):
+    """Seconds the Images tab's two requests for the same card take: its step list, then the newest
+    step's image."""
+    start = time.perf_counter()
+    entries = client.json(IMAGES + "images", run=run, tag=f"overlay/{tag}")[1]
+    query = urllib.parse.parse_qs(entries[-1]["query"])
+    client.get(IMAGES + "individualImage", **{k: v[0] for k, v in query.items()})
+    return time.perf_counter() - start
+
+
+def card_times(base, chosen, clients):
+    """Latencies of whole cards of the (run, tag)s `chosen`, ours and the Images card's alternately:
+    `clients` cards at a time, each over its own connection (six is a browser's limit per host)."""
+    ours, theirs = [], []
+    connections = [Client(base) for _ in range(clients)]
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        for i in range(0, len(chosen), clients):
+            batch = chosen[i:i + clients]
+            for card, out in ((saliency_card, ours), (images_card, theirs)):
+                out.extend(pool.map(lambda job: card(job[0], *job[1]), zip(connections, batch)))
+    return ours, theirs
 
 
 def paint_card(base, run, tag, step):

@@ -10,9 +10,13 @@ What a request costs (n stored steps of a tag):
 - `/tags`: one `list_blob_sequences` call.
 - `/steps`: one list call for the frames, and when they did not change one for their INDEX series;
   when either changed, one `read_blob_sequences` and one `read_tensors` call (together, under the
-  fast loader) and O(new steps) decoding; otherwise a lookup. No header or blob is read.
+  fast loader, with the references of the run's shared probe sets not read yet) and O(new steps)
+  decoding; otherwise a lookup. No header or blob is read.
 - `/frame`: the list call, then the step's header from the cache, or one `read_blob` (and one more,
   once, for a probe set shared through an INPUTS tag).
+- `/step_data`: what `/frame` costs, then one `read_blob` per blob the step draws, all in flight
+  together under the fast loader (the frame's blobs beside its header when the header is not cached
+  yet), in one answer.
 - `/blob`: one `read_blob`.
 """
 
@@ -27,8 +31,9 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_saliency import format as stored_format
-from tb_saliency import series
+from tb_saliency import series, step_bundle
 from tb_saliency.format import metadata
+from tb_saliency.format import step_data as step_body
 
 STATIC_DIR = pathlib.Path(__file__).resolve().parent / "static"
 INDEX_JS = STATIC_DIR / "index.js"
@@ -77,6 +82,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         self._samples_kept = None if hint == 0 else hint
         self._series = series.SeriesIndex(
             context.data_provider, self.plugin_name, downsample=series.ALL if hint == 0 else hint)
+        self._reads = step_bundle.BlobReads(self._series, parallel=self._series.fast_loader)
 
     def is_active(self):
         # The core enables the tab when the data provider lists this plugin's data.
@@ -91,6 +97,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             "/tags": self._serve_tags,
             "/steps": self._serve_steps,
             "/frame": self._serve_frame,
+            "/step_data": self._serve_step_data,
             "/blob": self._serve_blob,
             "/export": self._serve_export,
         }
@@ -183,10 +190,12 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             return None, _error(request, 400, f"{route}: 'step' must be an integer, got {step[:40]!r}")
         return (run, tag, int(step)), None
 
-    def _frame(self, ctx, experiment, run, tag, step):
+    def _frame(self, ctx, experiment, run, tag, step, before_header=None, read_blob=None):
         """The `/frame` JSON of a stored step, blob keys included; _Missing when there is no such
         tag or stored step. A frame that cannot be shown comes back with an "error" instead of its
-        data."""
+        data. `before_header(frames, datum)`, when given, is called once the step's blob references
+        are known, before its header is read (and again for the step of shared probe images);
+        `read_blob(key)`, when given, reads those headers (a read already under way)."""
         found = self._series.frame_tag(ctx, experiment, run, tag)
         if found is None:
             raise _Missing(f"run {run!r} has no saliency tag {tag!r}")
@@ -200,7 +209,9 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             unservable = self._series.unservable(run) or self._series.unservable(tag)
             if unservable:
                 raise stored_format.FormatError(unservable)
-            described = self._series.header(ctx, frames, datum)
+            if before_header is not None:
+                before_header(frames, datum)
+            described = self._series.header(ctx, frames, datum, read_blob)
             if described["kind"] not in stored_format.FRAME_KINDS:
                 raise stored_format.FormatError(f"its header holds {described['kind']}, which no tag of frames holds")
             if info["kind"] != "unknown" and described["kind"] != info["kind"]:
@@ -211,7 +222,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                 kind=described["kind"],
                 num_samples=described["num_samples"],
                 samples=described["samples"],
-                images=self._images_json(ctx, experiment, run, datum, described),
+                images=self._images_json(ctx, experiment, run, datum, described, before_header, read_blob),
                 maps=[dict(m, blob=keys[m["blob"]]) for m in described["maps"]],
                 activations=(
                     dict(described["activations"], blob=keys[described["activations"]["blob"]])
@@ -225,16 +236,17 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                      "error": f"this frame cannot be shown: {error}"}
         return frame
 
-    def _images_json(self, ctx, experiment, run, datum, described):
+    def _images_json(self, ctx, experiment, run, datum, described, before_header=None, read_blob=None):
         """A frame's `images`: the PNGs' blob keys and the wall time of the step that holds them, a
-        shared INPUTS tag's or the frame's own."""
+        shared INPUTS tag's or the frame's own (`before_header` and `read_blob` as for _frame)."""
         source = described["images"]
         if source is None:
             return None
         n = described["num_samples"]
         images = {k: v for k, v in source.items() if k not in ("first_blob", "shared_key")}
         if "shared_key" in source:
-            keys, images["wall_time"] = self._series.shared_image_keys(ctx, experiment, run, source["shared_key"])
+            keys, images["wall_time"] = self._series.shared_image_keys(ctx, experiment, run, source["shared_key"],
+                                                                       before_header, read_blob)
             if len(keys) < n:
                 raise stored_format.FormatError(f"the shared images hold {len(keys)} images for {n} samples")
             images["blobs"] = keys[:n]
@@ -255,6 +267,43 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         except _Missing as error:
             return _error(request, 404, str(error))
         return _json_response(request, frame)
+
+    # /step_data -----------------------------------------------------------------------------------
+
+    @_route
+    def _serve_step_data(self, request):
+        parsed, failure = self._parse_step_request(request, "step_data")
+        if failure:
+            return failure
+        ctx, experiment = self._request_scope(request)
+        started, candidates = {}, set()
+
+        def read_blob(key):
+            return started[key]() if key in started else self._series.read_blob(ctx, key)
+
+        def before_header(frames, datum):
+            keys = [ref.blob_key for ref in datum.values[1:]]
+            candidates.update(keys)
+            if self._reads.parallel and not self._series.has_header(frames, datum):
+                # The header names which of these (and which shared probe images) the step draws;
+                # reading them beside it waits once.
+                keys = [ref.blob_key for ref in datum.values[:1]] + keys
+                keys += self._series.recent_shared_image_keys(parsed[0])
+                started.update(self._reads.start(ctx, [key for key in keys if key not in started]))
+
+        try:
+            frame = self._frame(ctx, experiment, *parsed, before_header=before_header, read_blob=read_blob)
+        except _Missing as error:
+            return _error(request, 404, str(error))
+        blobs, unreadable = [], {}
+        if "error" not in frame:
+            if frame["images"] is not None:
+                candidates.update(frame["images"]["blobs"])
+            keys = step_bundle.named_keys(frame, candidates)
+            started.update(self._reads.start(ctx, [key for key in keys if key not in started]))
+            blobs, unreadable = self._reads.collect(started, keys)
+        body = step_body.encode(series.dumps({"frame": frame, "unreadable": unreadable}), blobs)
+        return http_util.Respond(request, body, "application/octet-stream")
 
     # /blob ----------------------------------------------------------------------------------------
 

@@ -98,10 +98,12 @@ class SeriesIndex:
         self._plugin_name = plugin_name
         self._downsample = downsample
         # Only the fast loader's keys break on escaped characters; the Python loader's do not.
-        self._fast_loader = type(data_provider).__module__ == "tensorboard.data.grpc_provider"
+        self.fast_loader = type(data_provider).__module__ == "tensorboard.data.grpc_provider"
         self._lock = threading.Lock()
         self._frames = {}  # (run, tag) → Frames
         self._steps = {}   # (run, tag) → Steps
+        self._shared = {}  # run → the INPUTS tags its frames pointed at, newest last (at most 2)
+        self._inputs = {}  # run → [Series] of its INPUTS tags in the last listing (shared probe sets)
 
     # Listing --------------------------------------------------------------------------------------
 
@@ -110,6 +112,10 @@ class SeriesIndex:
         cached of (run, tag)s no longer listed is dropped."""
         listing = self._provider.list_blob_sequences(ctx, experiment_id=experiment, plugin_name=self._plugin_name)
         self.forget_all_but(listing)
+        inputs = {run: [Series(run, tag, s) for tag, s in tags.items() if tag.startswith(metadata.INPUTS_TAG_PREFIX)]
+                  for run, tags in listing.items()}
+        with self._lock:
+            self._inputs = inputs
         return listing
 
     def forget_all_but(self, listing):
@@ -118,6 +124,8 @@ class SeriesIndex:
             for cache in (self._frames, self._steps):
                 for run, tag in [k for k in cache if k[1] not in listing.get(k[0], {})]:
                     del cache[(run, tag)]
+            for run in [run for run in self._shared if run not in listing]:
+                del self._shared[run]
 
     def _list(self, ctx, experiment, run, tags):
         """{tag: Series} of `tags` in `run` (one list_blob_sequences call)."""
@@ -135,7 +143,7 @@ class SeriesIndex:
 
     def unservable(self, name):
         """Why the fast loader cannot serve blobs of a run or tag named `name`, or None."""
-        if self._fast_loader and metadata.UNSERVABLE_NAME.search(name):
+        if self.fast_loader and metadata.UNSERVABLE_NAME.search(name):
             return ("TensorBoard's fast loader (--load_fast=true) cannot read blobs of a run or tag whose "
                     "name holds a double quote, a backslash or a control character; rename it, or start "
                     "TensorBoard with --load_fast=false")
@@ -176,15 +184,22 @@ class SeriesIndex:
             raise Unreadable("TensorBoard stored this frame as a tensor that is not a list of blobs")
         return data
 
-    def header(self, ctx, frames, datum):
-        """A frame's header described with blob indexes, read once per stored frame."""
+    @staticmethod
+    def has_header(frames, datum):
+        """Whether the header of `datum` (one of `frames`) was read already."""
+        return (datum.step, datum.wall_time, len(datum.values)) in frames.headers
+
+    def header(self, ctx, frames, datum, read_blob=None):
+        """A frame's header described with blob indexes, read once per stored frame (with
+        `read_blob(key)` when given: a read already under way)."""
         cache_key = (datum.step, datum.wall_time, len(datum.values))
         described = frames.headers.get(cache_key)
         if described is None:
             if not datum.values:
                 raise stored_format.FormatError("frame holds no blobs")
             try:
-                blob = self.read_blob(ctx, datum.values[0].blob_key)
+                key = datum.values[0].blob_key
+                blob = read_blob(key) if read_blob is not None else self.read_blob(ctx, key)
             except Unreadable as error:
                 # Not cached: TensorBoard may be reloading the run.
                 raise stored_format.FormatError(str(error)) from None
@@ -197,9 +212,10 @@ class SeriesIndex:
             raise stored_format.FormatError(str(described))
         return described
 
-    def shared_image_keys(self, ctx, experiment, run, shared_key):
+    def shared_image_keys(self, ctx, experiment, run, shared_key, before_header=None, read_blob=None):
         """Blob keys of the PNGs in the INPUTS tag named by `shared_key`, and the wall time of the
-        step that holds them (its newest)."""
+        step that holds them (its newest). `before_header(frames, datum)`, when given, is called
+        before that step's header is read (with `read_blob`, as in `header`)."""
         tag = stored_format.inputs_tag(shared_key)
         series = self._list(ctx, experiment, run, [tag]).get(tag)
         if series is None:
@@ -208,12 +224,41 @@ class SeriesIndex:
         if not frames.data:
             raise stored_format.FormatError(f"tag {tag!r} holds no stored images")
         datum = frames.data[-1]
-        described = self.header(ctx, frames, datum)
+        if before_header is not None:
+            before_header(frames, datum)
+        described = self.header(ctx, frames, datum, read_blob)
         if described["kind"] != "inputs" or described["images"] is None or "first_blob" not in described["images"]:
             raise stored_format.FormatError(f"tag {tag!r} holds no images")
         first = described["images"]["first_blob"]
         keys = [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
+        with self._lock:
+            used = self._shared.setdefault(run, [])
+            if tag in used:
+                used.remove(tag)
+            used.append(tag)
+            del used[:-2]
         return keys, datum.wall_time
+
+    def recent_shared_image_keys(self, run):
+        """Blob keys of the probe images that `run`'s frames pointed at lately, from what is cached
+        (no call): what a frame of the run whose header is not read yet most likely shows, to read
+        beside that header. May be stale or wrong; it only saves time when it is right."""
+        keys = []
+        with self._lock:
+            # The sets its frames pointed at; before any did, every set of the run read so far.
+            tags = list(self._shared.get(run, ())) or [s.tag for s in self._inputs.get(run, ())][:4]
+            cached = [self._frames.get((run, tag)) for tag in tags]
+        for frames in cached:
+            if frames is None or not frames.data:
+                continue
+            datum = frames.data[-1]
+            described = frames.headers.get((datum.step, datum.wall_time, len(datum.values)))
+            if described is None:
+                keys += [ref.blob_key for ref in datum.values]  # its header and its images
+            elif isinstance(described, dict) and described["images"] and "first_blob" in described["images"]:
+                first = described["images"]["first_blob"]
+                keys += [ref.blob_key for ref in datum.values[first:first + described["num_samples"]]]
+        return keys
 
     # Step lists -----------------------------------------------------------------------------------
 
@@ -244,14 +289,19 @@ class SeriesIndex:
             ctx, experiment_id=experiment, plugin_name=self._plugin_name, downsample=ALL,
             run_tag_filter=provider.RunTagFilter(runs=[series.run], tags=[index_tag]),
         ).get(series.run, {}).get(index_tag, [])
-        if self._fast_loader:
+        if self.fast_loader:
             # Read beside the references, not after them: the data server holds every answer of
             # more than a few hundred bytes some 40 ms (see benchmarks/README.md), and two reads in
             # flight wait once. The Python loader reads in this process, holding the GIL: there a
             # second thread only adds its hand-overs.
             read_index = _in_background(read_index)
+            # The run's shared probe sets too: the /step_data that follows needs their references, and
+            # read beside these they cost no wait of their own.
+            warm_inputs = _in_background(lambda: self._read_inputs(ctx, experiment, series.run))
         frames = self.frames(ctx, experiment, series)
         data = read_index()
+        if self.fast_loader:
+            warm_inputs()
         if index_key is _UNKNOWN:
             # What list_tensors reports of the series: its newest step and wall time over what it
             # stores, all of which was read.
@@ -260,6 +310,14 @@ class SeriesIndex:
         with self._lock:
             self._steps[cache_key] = steps
         return steps
+
+    def _read_inputs(self, ctx, experiment, run, most=4):
+        """Reads the references of (at most `most` of) the shared probe sets of `run` that the last
+        listing named and nothing cached yet."""
+        with self._lock:
+            todo = [s for s in self._inputs.get(run, ()) if (run, s.tag) not in self._frames][:most]
+        for inputs in todo:
+            self.frames(ctx, experiment, inputs)
 
     def _written_from_header(self, ctx, frames):
         """`written` from the newest frame's header, for a tag whose index TensorBoard did not keep

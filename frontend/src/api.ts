@@ -4,6 +4,7 @@
 // and /experiment/<id>/.
 
 import type * as Schema from "./api_types";
+import { parseStepBody } from "./data/step_body";
 
 // The generated names, under the names the dashboard uses (the schema's "Map" and "Error" would
 // shadow JavaScript's own).
@@ -23,6 +24,14 @@ export type Randomisation = Schema.Randomisation;
 
 /** A /frame answer: the step's header, or why it cannot be shown. */
 export type Frame = Schema.Frame;
+
+/** A /step_data answer: the step's /frame answer, the bytes of every blob it names, and why any of
+ * them could not be read. */
+export interface StepDataResponse {
+  frame: Frame;
+  unreadable: Schema.StepData["unreadable"];
+  blobs: Map<string, ArrayBuffer>;
+}
 
 export function isFrameError(frame: Frame): frame is FrameError {
   return typeof (frame as FrameError).error === "string";
@@ -60,6 +69,10 @@ export function frameUrl(run: string, tag: string, step: number): string {
   return `./frame?${query({ run, tag, step })}`;
 }
 
+export function stepDataUrl(run: string, tag: string, step: number): string {
+  return `./step_data?${query({ run, tag, step })}`;
+}
+
 export function exportUrl(run: string, tag: string, step: number): string {
   return `./export?${query({ run, tag, step })}`;
 }
@@ -91,6 +104,14 @@ async function fetchOk(url: string): Promise<Response> {
   return response;
 }
 
+/** The body of a /step_data answer, its JSON revived like every other route's. */
+export function readStepData(buffer: ArrayBuffer): StepDataResponse {
+  const body = parseStepBody(buffer);
+  const doc = JSON.parse(body.json, reviveNonFinite) as Schema.StepData;
+  if (!doc || typeof doc !== "object" || !doc.frame || typeof doc.frame !== "object") throw new Error("the step's data holds no frame");
+  return { frame: doc.frame, unreadable: doc.unreadable ?? {}, blobs: body.blobs };
+}
+
 async function fetchJson<T>(url: string): Promise<T> {
   const response = await fetchOk(url);
   return JSON.parse(await response.text(), reviveNonFinite) as T;
@@ -100,6 +121,8 @@ export const api = {
   tags: (): Promise<TagsResponse> => fetchJson<TagsResponse>("./tags"),
   steps: (run: string, tag: string, token?: string): Promise<StepsResponse> => fetchJson<StepsResponse>(stepsUrl(run, tag, token)),
   frame: (run: string, tag: string, step: number): Promise<Frame> => fetchJson<Frame>(frameUrl(run, tag, step)),
+  stepData: async (run: string, tag: string, step: number): Promise<StepDataResponse> =>
+    readStepData(await (await fetchOk(stepDataUrl(run, tag, step))).arrayBuffer()),
   blob: async (key: string, wallTime: number): Promise<ArrayBuffer> => (await fetchOk(blobUrl(key, wallTime))).arrayBuffer(),
   runs: (): Promise<string[]> => fetchJson<string[]>(RUNS_URL),
 };

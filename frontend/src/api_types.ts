@@ -100,6 +100,14 @@ export interface IndexedArray {
 /** /frame: one stored step, or why it cannot be shown. */
 export type Frame = FrameData | FrameError;
 
+/** The JSON inside a /step_data body (a binary body laid out as tb_saliency/proto/layout.json's step_data says, followed by the bytes of every blob named here): the step's /frame answer, and why TensorBoard could not give a blob it names (those blobs are left out of the body). */
+export interface StepData {
+  frame: Frame;
+  unreadable: {
+    [key: string]: string;
+  };
+}
+
 export interface FrameError {
   run: string;
   tag: string;

@@ -47,6 +47,10 @@ export interface Debug {
   canvases(): number;
   cacheBytes(): number;
   blobFetches(): number;
+  /** /step_data requests made (prefetches included). */
+  stepFetches(): number;
+  /** Requests waiting or in flight in the dashboard's queue. */
+  pendingRequests(): number;
 }
 
 export class App implements CardHost, SidebarHost, ViewHost {
@@ -109,6 +113,8 @@ export class App implements CardHost, SidebarHost, ViewHost {
       canvases: () => this.rootEl.ownerDocument.querySelectorAll("canvas").length,
       cacheBytes: () => this.store.bytes,
       blobFetches: () => this.store.blobs.fetches,
+      stepFetches: () => this.store.stepFetches,
+      pendingRequests: () => this.store.pending,
     };
   }
 

@@ -235,6 +235,18 @@ class Tab:
         self.frame = frame
         self.dialogs = []
         self.errors = []
+        self.requests = []  # every URL the page and its frames requested (Playwright's request events)
+
+    def plugin_requests(self, route):
+        """The plugin's requests to `route` ("step_data", "blob", ...), as query dicts, oldest first."""
+        import urllib.parse
+
+        out = []
+        for url in self.requests:
+            parts = urllib.parse.urlsplit(url)
+            if parts.path.endswith(f"/data/plugin/saliency/{route}"):
+                out.append({k: v[0] for k, v in urllib.parse.parse_qs(parts.query).items()})
+        return out
 
     def card(self, run, tag="probe"):
         return self.frame.locator(f'.tbs-card[data-run="{css_escape(run)}"][data-tag="{css_escape(tag)}"]')
@@ -316,9 +328,10 @@ class Tab:
         return self.wait_until(changed, what, timeout_ms)
 
     def settled(self, timeout_ms=20_000):
-        """Waits until every live card has drawn its step (or shown why not)."""
-        self.frame.wait_for_function("() => window.tbsDebug && tbsDebug.liveCards() > 0 && tbsDebug.loadingCards() === 0",
-                                     timeout=timeout_ms)
+        """Waits until every live card has drawn its step (or shown why not) and no request waits
+        (neighbouring steps prefetched included)."""
+        self.frame.wait_for_function("() => window.tbsDebug && tbsDebug.liveCards() > 0 && tbsDebug.loadingCards() === 0"
+                                     " && tbsDebug.pendingRequests() === 0", timeout=timeout_ms)
 
 
 def css_escape(text):
@@ -337,6 +350,7 @@ def open_tab(chromium):
         tab = Tab(page, None)
         page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: tab.errors.append(str(e)))
+        page.on("request", lambda r: tab.requests.append(r.url))
         page.goto(url)
         open_saliency_tab(page)
         tab.frame = plugin_frame(page)

@@ -75,7 +75,38 @@ def test_link_steps_moves_every_card(open_tab, demo_url):
 
 
 def blob_fetches(tab):
-    return tab.frame.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('/blob')).length")
+    """Requests for step data of any kind (the tab asks /step_data; /frame and /blob are for others)."""
+    return len(tab.plugin_requests("step_data") + tab.plugin_requests("frame") + tab.plugin_requests("blob"))
+
+
+def test_a_cards_step_is_one_request_besides_its_step_list(open_tab, demo_url):
+    """Two requests per card step, as the Images plugin: /steps, then /step_data for the step shown
+    (its header and every blob); neighbouring steps are prefetched the same way, each once."""
+    tab = open_tab(demo_url)
+    card = tab.card(DEMO_RUNS[0])
+    wait_for_grid(card)
+    tab.settled()
+    run = DEMO_RUNS[0]
+    shown = step_of(card)
+    assert tab.plugin_requests("frame") == [] and tab.plugin_requests("blob") == []
+    assert [r for r in tab.plugin_requests("steps") if r["run"] == run]
+    asked = [r for r in tab.plugin_requests("step_data") if r["run"] == run and r["tag"] == "probe"]
+    assert [r for r in asked if int(r["step"]) == shown] == [{"run": run, "tag": "probe", "step": str(shown)}]
+    # The step before was prefetched: moving to it asks nothing more.
+    before = len(tab.requests)
+    card.locator(".tbs-step input[type=range]").focus()
+    tab.page.keyboard.press("ArrowLeft")
+    assert step_of(card) < shown
+    tab.settled()
+    steps_asked = [int(r["step"]) for r in tab.plugin_requests("step_data") if r["run"] == run and r["tag"] == "probe"]
+    assert steps_asked.count(step_of(card)) == 1 and steps_asked.count(shown) == 1
+    assert len(steps_asked) == len(set(steps_asked)), "each step is requested once"
+    new = step_of(card)
+    asked_new = [i for i, u in enumerate(tab.requests)
+                 if "/step_data?" in u and f"run={run}&tag=probe&" in u and u.endswith(f"&step={new}")]
+    assert len(asked_new) == 1 and asked_new[0] < before, "the step before was prefetched, once"
+    assert tab.plugin_requests("frame") == [] and tab.plugin_requests("blob") == []
+    assert not tab.errors, tab.errors
 
 
 def test_each_display_setting_changes_the_picture_without_fetching(open_tab, demo_url):
@@ -217,25 +248,26 @@ def test_only_cards_near_the_screen_fetch_and_steps_are_fetched_once(open_tab, e
     tab.settled()
     activations = "tag=probe%2Factivations"
     card = tab.card("model", "probe/activations")
-    if not [u for u in requests_to(tab, "/frame") if activations in u]:
+    if not [u for u in requests_to(tab, "/step_data") if activations in u]:
         card.scroll_into_view_if_needed()
     card.locator(".tbs-channel").first.wait_for(timeout=20_000)
     tab.settled()
-    assert [u for u in requests_to(tab, "/frame?") if activations in u]
+    assert [u for u in requests_to(tab, "/step_data?") if activations in u]
     # Back and forth between two steps: each step's blobs are fetched once.
     slider = card.locator(".tbs-step input[type=range]")
     slider.focus()
     tab.page.keyboard.press("Home")
     card.locator(".tbs-step strong").filter(has_text="0").wait_for()
     tab.settled()
-    blobs = requests_to(tab, "/blob")
+    blobs = requests_to(tab, "/step_data")
     tab.page.keyboard.press("End")
     assert step_of(card) == 2
     tab.page.keyboard.press("Home")
     assert step_of(card) == 0
     tab.settled()
-    assert requests_to(tab, "/blob") == blobs
-    assert len(blobs) == len(set(blobs)), "no blob fetched twice"
+    assert requests_to(tab, "/step_data") == blobs
+    assert len(blobs) == len(set(blobs)), "no step fetched twice"
+    assert requests_to(tab, "/blob") == [] and requests_to(tab, "/frame") == []
 
 
 def test_native_size_is_pixel_exact_and_side_by_side_fits_its_card(open_tab, demo_url):

@@ -28,13 +28,13 @@ def test_only_cards_near_the_screen_are_drawn_and_the_rest_are_released(open_tab
     last = tab.frame.locator(".tbs-card").last
     assert last.locator("canvas").count() == 1
     assert tab.frame.locator(".tbs-card canvas").count() == debug(tab, "liveCards") < total
-    # Back up: drawn again from cached data, no new fetch of its blobs.
-    blobs = tab.frame.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('/blob')).length")
+    # Back up: drawn again from cached data, no new fetch of its step.
+    blobs = tab.frame.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('/step_data')).length")
     tab.frame.locator(".tbs-main").evaluate("m => m.scrollTo(0, 0)")
     first.locator("canvas").wait_for()
     tab.settled()
     assert tab.tile_pixels(tab.tile(first, 0, 0))["variance"] > 10
-    assert tab.frame.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('/blob')).length") == blobs
+    assert tab.frame.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('/step_data')).length") == blobs
 
 
 def test_a_display_change_colours_each_visible_tile_once_and_opacity_none(open_tab, grid_url):

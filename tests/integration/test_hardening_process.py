@@ -6,7 +6,8 @@ import urllib.parse
 
 import pytest
 
-from tests.support import hostile
+from tb_saliency.format import step_data
+from tests.support import hostile, schema
 from tests.support.tensorboard import get, tensorboard
 from tests.integration.test_tensorboard_process import ROUTE, get_json
 
@@ -111,3 +112,11 @@ def test_every_route_answers_every_stored_step_without_a_server_error(server):
                 assert status in (200, 404), body[:300]
                 if status == 404:
                     assert "error" in json.loads(body)
+                status, _, body = get(_url(server, "step_data", run=run, tag=tag, step=entry["step"]))
+                assert status == 200, body[:300]
+                text, blobs = step_data.decode(body)
+                document = schema.validate(json.loads(text), "StepData")
+                # A damaged frame is reported in the body, per frame, with no blobs.
+                assert ("error" in document["frame"]) == ("error" in frame)
+                if "error" in frame:
+                    assert not blobs

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tb_saliency import format as stored_format
+from tb_saliency.format import step_data
 from tests.support import schema, viewer_logdirs
 from tests.support.tensorboard import get, tensorboard
 
@@ -90,6 +91,27 @@ def test_frames_decode_to_the_maps_and_images_that_were_written(server, written)
             status, headers, body = get(server + ROUTE + "blob?key=" + key)
             assert headers["Content-Type"] == "image/png"
             np.testing.assert_array_equal(stored_format.decode_png(body), image)
+
+
+def test_a_step_in_one_request_is_its_frame_and_every_blob_byte_for_byte(server, written):
+    """/step_data under this loader: the /frame JSON and the bytes /blob gives for every blob it names,
+    shared probe images included, read from the data server (in parallel under the fast loader)."""
+    for run, tag, steps in (("custom", "probe", (0, 10, 20, 10)), ("model", "probe/activations", (3,))):
+        for step in steps:
+            status, headers, body = get(server + ROUTE + f"step_data?run={run}&tag={tag}&step={step}")
+            assert status == 200 and headers["Content-Type"] == "application/octet-stream"
+            text, blobs = step_data.decode(body)
+            document = schema.validate(json.loads(text), "StepData")
+            frame = get_json(server + ROUTE + f"frame?run={run}&tag={tag}&step={step}", "Frame")
+            assert document == {"frame": frame, "unreadable": {}}
+            named = (frame["images"]["blobs"] if frame["images"] else []) + [m["blob"] for m in frame["maps"]]
+            named += [frame["activations"]["blob"]] if frame["activations"] else []
+            assert list(blobs) == named
+            for key, data in blobs.items():
+                assert get(server + ROUTE + "blob?key=" + key)[2] == data
+    get_json(server + ROUTE + "step_data?run=custom&tag=probe&step=5", "Error", status=404)
+    get_json(server + ROUTE + "step_data?run=custom&tag=absent&step=0", "Error", status=404)
+    get_json(server + ROUTE + "step_data?run=custom&tag=probe", "Error", status=400)
 
 
 def test_activation_frames_and_exports(server, written):

@@ -8,6 +8,7 @@ committed files differ from what this writes. What each file holds: the README.m
 """
 
 import argparse
+import hashlib
 import json
 import pathlib
 import shutil
@@ -16,6 +17,7 @@ import tempfile
 import numpy as np
 
 from tb_saliency import format as stored_format
+from tb_saliency.format import step_data
 from tests.support import raw, render_fixtures, schema, viewer_logdirs
 from tests.support.inprocess import PluginClient
 
@@ -36,6 +38,10 @@ of the routes is `tb_saliency/http_schema.json`, which every response here valid
 - `blobs/*.bin`: the bytes `/blob` answered.
 - `responses/*.json`: `{"request": "<route and query>", "status": <code>, "body": <JSON answer>}`.
   `steps_append.json` answers the token of `steps_before_append.json` after two steps arrived.
+- `step_data.json`: one entry per body in `step_data/`: `name`, `file`, `request`, `json` (the
+  StepData JSON the body holds) and `blobs`: per blob in the body's order, its `key`, `bytes` (its
+  length), `sha256` (hex) and `same_as` (the file in `blobs/` holding the same bytes, or null).
+- `step_data/*.bin`: the bodies `/step_data` answered (layout.json's `step_data`).
 - `render.json`: pictures `tb_saliency.render` draws (`expected`, hex of N×H×W×3 uint8) from `images`
   (hex of uint8 pixels) and `maps` (`stored` float32 values, flattened, times one `scale` per map, and
   every step's raw values for the "tag" scope) under every value of every sidebar option; the Python
@@ -151,6 +157,7 @@ def generate(output=OUTPUT):
             shape = [frame["num_samples"], block["channels"], block["height"], block["width"]]
             blobs.append(_blob_case(client, f"activations_{dtype}", "activations", block, shape, files))
         files["blobs.json"] = _json_text(blobs)
+        files["step_data.json"] = _json_text(_step_data_cases(client, files))
 
         responses = {
             "tags": _response(client, "tags"),
@@ -203,6 +210,38 @@ def _blob_case(client, name, kind, block, shape, files):
     expected = stored_format.decode_values(data, block["dtype"], shape, block["scale"])
     return {"name": name, "file": file_name, "kind": kind, "shape": shape,
             "entry": _without_key(block, file_name), "expected": expected.tolist()}
+
+
+# (name, run, tag, step) of the /step_data bodies kept: shared and inline probe images, activations,
+# randomisation stages, a float32 map whose bytes are also a blob fixture, and a damaged frame.
+STEP_DATA_CASES = [
+    ("saliency_shared_images", "demo", "probe", 10),
+    ("saliency_inline_images", "demo", "probe", 0),
+    ("activations", "demo", "probe/activations", 0),
+    ("randomisation", "demo_metrics", "probe/randomisation", 15),
+    ("map_float32_signed", "blobs", "float32_signed", 0),
+    ("error_damaged", "broken", "damaged", 0),
+]
+
+
+def _step_data_cases(client, files):
+    known = {data: name for name, data in files.items() if name.startswith("blobs/")}
+    cases = []
+    for name, run, tag, step in STEP_DATA_CASES:
+        response = client.get("step_data", run=run, tag=tag, step=step)
+        assert response.status_code == 200 and response.headers["Content-Type"] == "application/octet-stream"
+        body = response.get_data()
+        text, blobs = step_data.decode(body)
+        document = schema.validate(json.loads(text), "StepData")
+        file_name = f"step_data/{name}.bin"
+        files[file_name] = body
+        cases.append({
+            "name": name, "file": file_name, "request": f"step_data?run={run}&tag={tag}&step={step}",
+            "json": document,
+            "blobs": [{"key": key, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                       "same_as": known.get(data)} for key, data in blobs.items()],
+        })
+    return cases
 
 
 def _json_text(document):

@@ -333,6 +333,7 @@ export class Card implements GridHost {
         // A per-tag range spans every stored step, so new steps can change it.
         this.redraw();
       }
+      if (this.data) this.prefetchNeighbours();
     })().finally(() => {
       if (this.stepsLoading === p) this.stepsLoading = null;
     });
@@ -432,6 +433,18 @@ export class Card implements GridHost {
     else this.grid.paint();
     this.host.painted(this);
     this.host.whenIdle(warmUps(data));
+    this.prefetchNeighbours();
+  }
+
+  /** The steps beside the one on screen, fetched (after every other request) while the user looks at
+   * it, so that ← and → draw from the cache. Only for cards on screen whose step list is known. */
+  private prefetchNeighbours(): void {
+    if (!this.live || !this.visible || !this.cursor.known) return;
+    const i = this.cursor.index;
+    for (const j of [i + 1, i - 1]) {
+      const entry = this.cursor.steps[j];
+      if (entry) this.host.store.prefetch(this.run, this.tag, entry, this.info.kind);
+    }
   }
 
   private buildGrid(): void {

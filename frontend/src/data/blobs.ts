@@ -33,6 +33,12 @@ export interface BlobBudgets {
   images: number;
 }
 
+/** Where a step's blobs come from: a BlobStore (/blob, one request each), or a step's /step_data body. */
+export interface BlobSource {
+  get(key: string, wallTime: number, priority?: number): Promise<ArrayBuffer>;
+  image(key: string, wallTime: number, priority?: number): Promise<Picture>;
+}
+
 export const DEFAULT_BUDGETS: BlobBudgets = { bytes: 24 << 20, images: 24 << 20 };
 
 export class BlobStore {
@@ -69,12 +75,15 @@ export class BlobStore {
     return entry;
   }
 
-  /** An input image: its blob must be a PNG that decodes; anything else is an error, not a picture. */
-  image(key: string, wallTime: number, priority = NEAR): Promise<Picture> {
+  /**
+   * An input image: its blob must be a PNG that decodes; anything else is an error, not a picture.
+   * `bytes` gives the blob when it came another way (a step's /step_data body); else it is fetched.
+   */
+  image(key: string, wallTime: number, priority = NEAR, bytes?: () => Promise<ArrayBuffer>): Promise<Picture> {
     const id = cacheId(key, wallTime);
     let entry = this.decoded.get(id);
     if (!entry) {
-      const promise = this.get(key, wallTime, priority).then(async (bytes) => {
+      const promise = (bytes ? bytes() : this.get(key, wallTime, priority)).then(async (bytes) => {
         if (!isPng(bytes)) throw new Error(`its blob is not a PNG (${bytes.byteLength} bytes${describeStart(bytes)})`);
         try {
           return await this.decodePng(bytes);

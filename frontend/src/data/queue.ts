@@ -3,13 +3,22 @@
 
 export const ON_SCREEN = 0;
 export const NEAR = 1;
+/** Neighbouring steps fetched before they are asked for: after everything that is. */
+export const PREFETCH = 2;
 
 /** Requests of lower urgency than ON_SCREEN never take more than this many connections. */
 export const NEAR_SLOTS = 2;
 
+interface Waiting {
+  priority: number;
+  order: number;
+  start: () => void;
+  done?: () => void;
+}
+
 export class RequestQueue {
   private running = 0;
-  private readonly waiting: { priority: number; order: number; start: () => void; done?: () => void }[] = [];
+  private readonly waiting: Waiting[] = [];
   private order = 0;
 
   /** `limit` requests at a time: the six connections a browser opens to one HTTP/1.1 host. */
@@ -19,8 +28,15 @@ export class RequestQueue {
   ) {}
 
   run<T>(priority: number, task: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const item: { priority: number; order: number; start: () => void; done?: () => void } = {
+    return this.runPromotable(priority, task).promise;
+  }
+
+  /** Like run, with a way to make the request more urgent while it still waits (a prefetched step the
+   * user now asks for). */
+  runPromotable<T>(priority: number, task: () => Promise<T>): { promise: Promise<T>; promote: (priority: number) => void } {
+    let queued: Waiting | null = null;
+    const promise = new Promise<T>((resolve, reject) => {
+      const item: Waiting = {
         priority,
         order: this.order++,
         start: () => {
@@ -34,9 +50,17 @@ export class RequestQueue {
             });
         },
       };
+      queued = item;
       this.waiting.push(item);
       this.next();
     });
+    const promote = (urgent: number): void => {
+      if (queued && urgent < queued.priority && this.waiting.includes(queued)) {
+        queued.priority = urgent;
+        this.next();
+      }
+    };
+    return { promise, promote };
   }
 
   get pending(): number {

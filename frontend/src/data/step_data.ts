@@ -4,7 +4,7 @@
 
 import type { Activations, FrameResponse, Kind, MapBlock } from "../api";
 import { Block, BlockGroup } from "./block";
-import type { BlobStore, Picture } from "./blobs";
+import type { BlobSource, Picture } from "./blobs";
 import { decodeStored } from "./layout";
 
 export interface MapColumn {
@@ -125,7 +125,7 @@ export function activationData(info: Activations, bytes: ArrayBuffer, n: number)
   return { info, blocks, group: new BlockGroup(blocks.flat()) };
 }
 
-export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs: BlobStore, priority?: number): Promise<StepData> {
+export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs: BlobSource, priority?: number): Promise<StepData> {
   const problem = frameProblem(frame, tagKind);
   if (problem) throw new Error(problem);
   const n = frame.num_samples;
