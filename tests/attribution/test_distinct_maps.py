@@ -168,20 +168,24 @@ def test_gradient_cams_keep_every_sample_apart_in_a_batch():
             close(batch[method].values[n : n + 1], alone[method].values)
 
 
-def test_gradcam_pp_is_zero_where_the_gradient_is_zero():
-    # W_c = -Q_c ⊙ A zeroes g at every pixel of channel 0 of sample 0; α there is 0, not 0/0.
+def test_gradient_cams_where_the_gradient_is_exactly_zero_or_one():
+    # Q_c = 0 on a channel makes g = W_c there: 0 on channel 0 (α is 0, not 0/0) and 1 on channel 1
+    # (where α = 1 / (2 + Σ A) counts in full), in the target class of sample 0.
     model = QuadraticOnALayer(K, H, W)
+    c = TARGETS[0]
     with torch.no_grad():
-        model.w[TARGETS[0], 0] = -model.q[TARGETS[0], 0] * (X[0, 0] + model.shift()[0])
+        model.q[c, :2] = 0.0
+        model.w[c, 0] = 0.0
+        model.w[c, 1] = 1.0
     maps = explain(model, X, GRADIENT_CAMS, target=TARGETS, layer="layer", cam_relu=False).maps
     q, w, beta = model.q.detach(), model.w.detach(), model.shift()
-    for n, c in enumerate(TARGETS):
+    for n, target in enumerate(TARGETS):
         a = X[n] + beta
-        grad = q[c] * a + w[c]
+        grad = q[target] * a + w[target]
+        if n == 0:
+            assert torch.equal(grad[0], torch.zeros(H, W, dtype=F64)) and torch.equal(grad[1], torch.ones(H, W, dtype=F64))
         for method in GRADIENT_CAMS:
             close(maps[method].values[n], cam_by_hand(method, a, grad))
-    zeroed = q[TARGETS[0], 0] * (X[0, 0] + beta[0]) + w[TARGETS[0], 0]
-    assert torch.equal(zeroed, torch.zeros_like(zeroed))
 
 
 # ---- Score-CAM on a layer smaller than the input, with distinct channel scores --------------------------
@@ -288,3 +292,52 @@ def test_scorecam_constant_channel_gives_a_zero_mask():
         ]
         weights = softmax(scores)
         close(values[n], sum(w * ak for w, ak in zip(weights, a)))
+
+
+# ---- the blurred integrated-gradients baseline, by hand --------------------------------------------------
+
+
+def blur_by_hand(image, sigma):
+    """One H×W image blurred with a normalised Gaussian cut at radius max(1, ⌈3σ⌉), edges replicated
+    (an index beyond the edge reads the edge pixel)."""
+    radius = max(1, int(torch.tensor(3.0 * sigma).ceil()))
+    taps = {d: float(torch.exp(torch.tensor(-(d * d) / (2.0 * sigma * sigma), dtype=F64))) for d in range(-radius, radius + 1)}
+    total = sum(taps.values())
+    height, width = image.shape
+    out = torch.zeros_like(image)
+    for i in range(height):
+        for j in range(width):
+            out[i, j] = sum(
+                taps[a] * taps[b] * image[min(max(i + a, 0), height - 1), min(max(j + b, 0), width - 1)]
+                for a in taps
+                for b in taps
+            ) / (total * total)
+    return out
+
+
+class Weighted(nn.Module):
+    """f_c(x) = Σ V_c ⊙ x for inputs N×H×W or N×C×H×W: integrated gradients is (x - x0) ⊙ V_c exactly."""
+
+    def __init__(self, shape, classes=2):
+        super().__init__()
+        self.v = nn.Parameter(torch.randn(classes, *shape, generator=torch.Generator().manual_seed(41), dtype=F64))
+
+    def forward(self, x):
+        return x.flatten(1) @ self.v.flatten(1).t()
+
+
+@pytest.mark.parametrize("shape", [(5, 6), (1, 5, 6), (2, 5, 6)], ids=["NHW", "N1HW", "NCHW"])
+@pytest.mark.parametrize("sigma", [1 / 3, 0.8])
+def test_integrated_gradients_from_a_blurred_baseline(shape, sigma):
+    # σ = 1/3 is the largest σ with radius 1, where the next taps would weigh e^-18 each.
+    model = Weighted(shape)
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(42), dtype=F64)
+    ig = explain(model, x, "integrated_gradients", target=[1, 0], baseline="blur", blur_sigma=sigma, ig_steps=2)
+    ig = ig.maps["integrated_gradients"]
+    images = x.reshape(2, -1, *shape[-2:])
+    x0 = torch.stack([torch.stack([blur_by_hand(im, sigma) for im in sample]) for sample in images]).reshape(x.shape)
+    v = model.v.detach()[[1, 0]]
+    per_channel = (x - x0) * v
+    close(ig.values, per_channel if len(shape) == 2 else per_channel.sum(1))
+    close(ig.statistics["baseline_score"], (x0 * v).flatten(1).sum(1))
+    assert ig.options["baseline"] == "blur" and ig.options["blur_sigma"] == sigma
