@@ -341,3 +341,88 @@ def test_integrated_gradients_from_a_blurred_baseline(shape, sigma):
     close(ig.values, per_channel if len(shape) == 2 else per_channel.sum(1))
     close(ig.statistics["baseline_score"], (x0 * v).flatten(1).sum(1))
     assert ig.options["baseline"] == "blur" and ig.options["blur_sigma"] == sigma
+
+
+# ---- SmoothGrad's variance merged over chunks of several copies -----------------------------------------
+
+
+@pytest.mark.parametrize("memory_limit", [1, 2**13, 2**15, None], ids=["one", "few", "more", "all"])
+def test_smoothgrad_variance_is_the_same_for_any_chunking(memory_limit):
+    # Chunks of one copy have no spread of their own; chunks of several test Chan's merge.
+    model = QuadraticOnALayer(K, H, W)
+    samples, noise, seed = 7, 0.3, 9
+    options = {} if memory_limit is None else {"memory_limit": memory_limit}
+    result = explain(
+        model,
+        X,
+        "smoothgrad",
+        target=TARGETS,
+        smoothgrad_samples=samples,
+        smoothgrad_noise=noise,
+        smoothgrad_noise_type="absolute",
+        smoothgrad_variant="variance",
+        seed=seed,
+        **options,
+    ).maps["smoothgrad"]
+    q, w, beta = model.q.detach(), model.w.detach(), model.shift()
+    g = torch.Generator().manual_seed(seed)
+    eps = torch.stack([torch.randn(X.shape, generator=g, dtype=F64) for _ in range(samples)])
+    expected = []
+    for n, c in enumerate(TARGETS):
+        grads = [q[c] * (X[n] + beta + noise * eps[i, n]) + w[c] for i in range(samples)]
+        mean = sum(grads) / samples
+        expected.append((sum((gi - mean) ** 2 for gi in grads) / samples).sum(0))
+    close(result.values, torch.stack(expected))
+
+
+def test_noisy_copies_are_checked_ten_sigma_out():
+    # |x| + 10σ at 95 % of float32's headroom passes (11σ would not); at 105 % it is refused before
+    # the model runs, naming the option, though |x| - 10σ is finite.
+    class Bounded(nn.Module):
+        def forward(self, x):
+            return torch.tanh(x.flatten(1) * 1e-38)[:, :2]
+
+    x = torch.zeros(1, 1, 2, 2)
+    x[0, 0, 0, 0] = 3.0e38
+    largest = torch.finfo(torch.float32).max
+    fits = (largest - 3.0e38) / 10 * 0.95
+    common = dict(target=0, smoothgrad_samples=2, smoothgrad_noise_type="absolute")
+    explain(Bounded(), x, "smoothgrad", smoothgrad_noise=fits, **common)
+    too_far = (largest - 3.0e38) / 10 * 1.05
+    with pytest.raises(ValueError, match="smoothgrad_noise: expected finite noisy copies"):
+        explain(Bounded(), x, "smoothgrad", smoothgrad_noise=too_far, **common)
+
+
+# ---- Score-CAM on inputs without a channel axis -----------------------------------------------------------
+
+
+class PlaneFeatures(nn.Module):
+    """N×H×W inputs: A = conv1×1(avgpool₂(x[:, None])) at half resolution, f_c = Σ V_c ⊙ x."""
+
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(51)
+        self.pool = nn.AvgPool2d(2)
+        self.features = nn.Conv2d(1, 3, 1).to(F64)
+        with torch.no_grad():
+            self.features.weight.copy_(torch.randn(3, 1, 1, 1, generator=g, dtype=F64))
+            self.features.bias.copy_(torch.randn(3, generator=g, dtype=F64))
+        self.v = nn.Parameter(0.3 * torch.randn(2, 4, 6, generator=g, dtype=F64))
+
+    def forward(self, x):
+        self.features(self.pool(x[:, None]))
+        return x.flatten(1) @ self.v.flatten(1).t()
+
+
+def test_scorecam_on_inputs_without_a_channel_axis():
+    model = PlaneFeatures()
+    x = torch.randn(2, 4, 6, generator=torch.Generator().manual_seed(52), dtype=F64)
+    values = explain(model, x, "scorecam", target=[0, 1], layer="features", cam_relu=False).maps["scorecam"].values
+    weight, bias = model.features.weight.detach()[:, 0, 0, 0], model.features.bias.detach()
+    rows, cols = bilinear_matrix(4, 2), bilinear_matrix(6, 3)
+    for n, c in enumerate([0, 1]):
+        pooled = x[n].reshape(2, 2, 3, 2).mean(dim=(1, 3))
+        a = torch.stack([weight[k] * pooled + bias[k] for k in range(3)])
+        scores = [float((model.v.detach()[c] * x[n] * minmax(rows @ a[k] @ cols.t())).sum()) for k in range(3)]
+        weights = softmax(scores)
+        close(values[n], sum(wk * ak for wk, ak in zip(weights, a)))
