@@ -426,3 +426,22 @@ def test_scorecam_on_inputs_without_a_channel_axis():
         scores = [float((model.v.detach()[c] * x[n] * minmax(rows @ a[k] @ cols.t())).sum()) for k in range(3)]
         weights = softmax(scores)
         close(values[n], sum(wk * ak for wk, ak in zip(weights, a)))
+
+
+# ---- half-precision inputs accumulate in float32 ----------------------------------------------------------
+
+
+def test_bfloat16_inputs_give_float32_maps_close_to_the_float32_ones():
+    # Masks, path weights and noise sums are cast between the inputs' dtype and the float32 in which
+    # maps accumulate; a missing cast either fails (a float32 copy fed to a bfloat16 model) or rounds.
+    from .helpers import conv_net, images
+
+    methods = ["smoothgrad", "integrated_gradients", "scorecam"]
+    options = dict(target=1, layer="6", smoothgrad_samples=3, smoothgrad_noise=0.0, ig_steps=4)
+    full = explain(conv_net(), images(), methods, **options).maps
+    half = explain(conv_net().to(torch.bfloat16), images().to(torch.bfloat16), methods, **options).maps
+    for method in methods:
+        assert half[method].values.dtype == torch.float32, method
+        # bfloat16 keeps about 3 digits, and a ReLU may switch on a rounded input: the same map, roughly.
+        cosine = torch.nn.functional.cosine_similarity(half[method].values.flatten(), full[method].values.flatten(), dim=0)
+        assert cosine > 0.95, (method, float(cosine))
