@@ -445,3 +445,41 @@ def test_bfloat16_inputs_give_float32_maps_close_to_the_float32_ones():
         # bfloat16 keeps about 3 digits, and a ReLU may switch on a rounded input: the same map, roughly.
         cosine = torch.nn.functional.cosine_similarity(half[method].values.flatten(), full[method].values.flatten(), dim=0)
         assert cosine > 0.95, (method, float(cosine))
+
+
+def test_integrated_gradients_from_uniform_constant_and_tensor_baselines():
+    shape = (2, 5, 6)
+    model = Weighted(shape)
+    x = torch.randn(3, *shape, generator=torch.Generator().manual_seed(43), dtype=F64)
+    v = model.v.detach()[[1, 0, 1]]
+    common = dict(target=[1, 0, 1], ig_steps=2)
+
+    # 'uniform': the engine's own generator, seeded, draws U[0, 1) in the inputs' dtype, scaled to
+    # each sample's [min, max].
+    ig = explain(model, x, "integrated_gradients", baseline="uniform", seed=7, **common).maps["integrated_gradients"]
+    flat = x.flatten(1)
+    low, high = flat.amin(1).view(3, 1, 1, 1), flat.amax(1).view(3, 1, 1, 1)
+    x0 = low + (high - low) * torch.rand(x.shape, generator=torch.Generator().manual_seed(7), dtype=F64)
+    close(ig.values, ((x - x0) * v).sum(1))
+    assert ig.options["baseline"] == "uniform" and ig.options["baseline_range"] == "sample_min_max"
+    assert ig.options["seed"] == 7
+
+    constant = explain(model, x, "integrated_gradients", baseline=0.5, **common).maps["integrated_gradients"]
+    close(constant.values, ((x - 0.5) * v).sum(1))
+    assert constant.options["baseline"] == "constant" and constant.options["baseline_value"] == 0.5
+
+    # A float32 baseline for float64 inputs (and model) is cast to the inputs' dtype.
+    given = torch.randn(shape, generator=torch.Generator().manual_seed(44))
+    tensor = explain(model, x, "integrated_gradients", baseline=given, **common).maps["integrated_gradients"]
+    close(tensor.values, ((x - given.double()) * v).sum(1))
+    close(tensor.statistics["baseline_score"], (given.double() * v).flatten(1).sum(1))
+
+
+def test_the_default_blur_is_a_tenth_of_the_larger_image_side():
+    # N×H×W inputs with N > H > W: the side is H, not W or N.
+    model = Weighted((5, 4))
+    x = torch.randn(12, 5, 4, generator=torch.Generator().manual_seed(45), dtype=F64)
+    ig = explain(model, x, "integrated_gradients", target=0, baseline="blur", ig_steps=2).maps["integrated_gradients"]
+    assert ig.options["blur_sigma"] == 0.5
+    x0 = torch.stack([blur_by_hand(image, 0.5) for image in x])
+    close(ig.values, (x - x0) * model.v.detach()[0])
