@@ -83,6 +83,21 @@ def test_boxes_are_half_open_pixel_ranges_and_a_list_takes_several_per_sample():
     assert several.options["region"] == "boxes"
 
 
+def test_an_n_by_4_tensor_gives_each_sample_its_own_box():
+    # Sample 0's box holds sample 1's peak and the reverse: a box lent to the wrong sample turns
+    # misses into hits; the energy game sees the same boxes.
+    h, w = 6, 8
+    maps = torch.stack([peak(h, w, 1, 1), peak(h, w, 4, 6)])
+    boxes = torch.tensor([[5, 3, 8, 6], [0, 0, 3, 3]])
+    result = pointing_game(maps, boxes=boxes, size=(h, w), tolerance=0)
+    assert result.hits.tolist() == [False, False]
+    swapped = pointing_game(maps, boxes=boxes.flip(0), size=(h, w), tolerance=0)
+    assert swapped.hits.tolist() == [True, True]
+    energy = energy_pointing_game(maps, boxes=boxes, size=(h, w))
+    assert energy.energy.tolist() == [0.0, 0.0]
+    torch.testing.assert_close(energy.mask_fraction, torch.full((2,), 9 / 48, dtype=energy.mask_fraction.dtype))
+
+
 def test_energy_is_the_share_of_positive_mass_in_the_mask():
     maps = torch.tensor(
         [

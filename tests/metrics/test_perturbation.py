@@ -255,6 +255,7 @@ BAD = [
     ({"baseline": torch.zeros(2, 3, 12, 12)}, ValueError, r"baseline: a tensor of shape \(2, 3, 12, 12\) does not"),
     ({"blur_sigma": 2.0, "baseline": "zeros"}, ValueError, r"blur_sigma: only used with baseline='blur'"),
     ({"blur_sigma": -1.0, "baseline": "blur"}, ValueError, r"blur_sigma: expected a finite number > 0"),
+    ({"blur_sigma": 13.0, "baseline": "blur"}, ValueError, r"blur_sigma: expected at most the larger image side \(12"),
     ({"seed": -1}, ValueError, r"seed: expected an int >= 0 or None"),
     ({"score": "logit"}, ValueError, r"score: expected one of 'probability', 'raw', got 'logit'"),
     ({"memory_limit": 0}, ValueError, r"memory_limit: expected an int >= 1, got 0"),
