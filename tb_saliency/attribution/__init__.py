@@ -114,7 +114,7 @@ import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError withou
 
 from . import builtin  # noqa: F401  (registers the built-in methods, in the order of METHODS)
 from .activations import activations
-from .catalog import CAM_METHODS, METHODS, REGISTRY, Method, unregister
+from .catalog import ANY_MODEL_METHODS, CAM_METHODS, METHODS, REGISTRY, Method, unregister
 from .engine import explain
 from .extending import MethodWithPasses, PassContext, gradient_cam, input_method, method_with_passes
 from .results import ActivationResult, Explanation, MapResult
@@ -122,6 +122,7 @@ from .safety import model_lock
 
 __all__ = [
     "METHODS",
+    "ANY_MODEL_METHODS",
     "CAM_METHODS",
     "REGISTRY",
     "Method",

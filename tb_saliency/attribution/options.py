@@ -23,7 +23,7 @@ from .quadrature import MIN_STEPS, RULES as IG_RULES
 NOISE_TYPES = ("relative", "absolute")
 SMOOTHGRAD_VARIANTS = ("mean", "mean_of_squares", "variance")
 BASELINES = ("zeros", "blur", "uniform")
-CHANNEL_REDUCTIONS = ("signed_sum", "abs_sum", "max_abs")
+CHANNEL_REDUCTIONS = ("signed_sum", "abs_sum", "max_abs", "l2")
 RESHAPES = ("vit", "tokens")
 
 
@@ -93,6 +93,24 @@ def _baseline(name, value):
     )
 
 
+def _optional_token_id(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name}: expected a token id (an int >= 0) or None (the config's pad_token_id), "
+                         f"got {describe(value)}")
+    return int(value)
+
+
+def _rollout_from(name, value):
+    if isinstance(value, str) and value == "last":
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name}: expected a token position (an int, negative from the end) or 'last' (each "
+                         f"sample's last token that is not padding), got {describe(value)}")
+    return int(value)
+
+
 def _reshape(name, value):
     if value is None or callable(value) or (isinstance(value, str) and value in RESHAPES):
         return value
@@ -112,8 +130,9 @@ OPTIONS = {
     "channel_reduction": OptionSpec(
         "signed_sum",
         _choice(CHANNEL_REDUCTIONS),
-        "how input-space maps reduce the channel axis: 'signed_sum' (Σ_c), 'abs_sum' (Σ_c |·|) or "
-        "'max_abs' (max_c |·|, Simonyan et al.'s saliency)",
+        "how input-space maps reduce the channel axis (the hidden size of token embeddings): 'signed_sum' "
+        "(Σ_c), 'abs_sum' (Σ_c |·|), 'max_abs' (max_c |·|, Simonyan et al.'s saliency) or 'l2' (the norm). "
+        "For token batches the default is 'l2' for gradient and smoothgrad, 'signed_sum' for the others",
     ),
     "smoothgrad_samples": OptionSpec(
         50, _copies, f"noisy copies averaged (the paper's n), at most {MAX_COPIES:,}"
@@ -137,6 +156,18 @@ OPTIONS = {
         _baseline,
         "'zeros', 'blur' (a Gaussian blur of each input), 'uniform' (uniform noise over each sample's "
         "[min, max]), a number, or a tensor broadcastable to the inputs",
+    ),
+    "baseline_token": OptionSpec(
+        None,
+        _optional_token_id,
+        "token batches: the id whose embedding replaces every token but special and padding ones in the "
+        "integrated-gradients baseline; None means the model config's pad_token_id",
+    ),
+    "rollout_from": OptionSpec(
+        0,
+        _rollout_from,
+        "attention_rollout: the token whose row of the rollout is the map (0: the class token; 'last': each "
+        "sample's last token that is not padding, for causal language models)",
     ),
     "blur_sigma": OptionSpec(
         None, _optional_positive, "σ in pixels of the 'blur' baseline; None means a tenth of the larger image side"

@@ -74,6 +74,7 @@ class SmoothGrad(MethodWithPasses):
     options = ("smoothgrad_samples", "smoothgrad_noise", "smoothgrad_noise_type", "smoothgrad_variant", "seed",
                "generator")
     statistics = ("noise_sigma",)
+    input_kinds = ("image", "signal", "tokens")
     citation = "Smilkov et al. 2017"
     definition = ("mean of ∂f/∂x over noisy copies x + ε, ε ~ N(0, σ²); also mean of squares and variance "
                   "(VarGrad)")
@@ -85,7 +86,7 @@ class SmoothGrad(MethodWithPasses):
         x, opts = context.inputs, context.options
         sigma = noise_sigma(x, opts["smoothgrad_noise"], opts["smoothgrad_noise_type"])
         per_channel = smoothgrad(
-            context.model,
+            context.forward,
             x,
             context.scorer,
             samples=opts["smoothgrad_samples"],
