@@ -17,6 +17,8 @@ model loaded with attn_implementation="eager"; SDPA and flash attention compute 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 
 from .extending import MethodWithPasses, method_with_passes
@@ -43,6 +45,32 @@ def rollout(attentions, rollout_from=0, last=None) -> torch.Tensor:
             raise ValueError(f"rollout_from: expected a token position in {-t}..{t - 1} for T={t}, got {rollout_from}")
         index = torch.full((n,), rollout_from % t, dtype=torch.long, device=result.device)
     return result[torch.arange(n, device=result.device), index.to(result.device)]
+
+
+# The attribute with which Hugging Face transformers marks a model whose output-recording hooks it has installed.
+_HF_HOOKS_FLAG = "_output_capturing_hooks_installed"
+
+
+@contextmanager
+def _hooks_restored(model):
+    """Leaves the model's forward hooks as they were: Hugging Face transformers installs hooks of its own
+    the first time a model is asked for its attentions, and marks the model; both are undone, so that
+    it installs them anew when the user asks."""
+    modules = list(model.modules())
+    hooks = [dict(m._forward_hooks) for m in modules]
+    flags = [m.__dict__.get(_HF_HOOKS_FLAG, _HF_HOOKS_FLAG) for m in modules]
+    try:
+        yield
+    finally:
+        for module, saved, flag in zip(modules, hooks, flags):
+            for key in [k for k in module._forward_hooks if k not in saved]:
+                del module._forward_hooks[key]
+                module._forward_hooks_with_kwargs.pop(key, None)
+                module._forward_hooks_always_called.pop(key, None)
+            if flag is _HF_HOOKS_FLAG:
+                module.__dict__.pop(_HF_HOOKS_FLAG, None)
+            else:
+                module.__dict__[_HF_HOOKS_FLAG] = flag
 
 
 def _attentions(outputs):
@@ -74,7 +102,7 @@ class AttentionRollout(MethodWithPasses):
 
     def compute(self, context):
         batch, opts = context.batch, context.options
-        with torch.no_grad():
+        with torch.no_grad(), _hooks_restored(context.model):
             try:
                 if batch is not None and batch.kind.name == "tokens":
                     outputs = batch.model(**batch.arguments, output_attentions=True)

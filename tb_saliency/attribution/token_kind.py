@@ -133,10 +133,12 @@ class TokenBatch(Batch):
         arguments = self.arguments if arguments is None else arguments
         state = {"done": False}
 
-        def hook(module, args, output):
+        def hook(module, args, output, name):
             if state["done"]:
                 return None
             state["done"] = True
+            # Of several modules sharing the default's weight, the one that ran is the one to name.
+            self.embeddings_name = self.record["embeddings"] = name
             if not isinstance(output, torch.Tensor) or output.dim() != 3 or tuple(output.shape[:2]) != (
                     copies * self.n, self.length):
                 raise ValueError(
@@ -155,7 +157,8 @@ class TokenBatch(Batch):
                 return result.to(output.dtype)
             return None
 
-        handles = [module.register_forward_hook(hook) for _, module in self.modules]
+        handles = [module.register_forward_hook(lambda m, a, o, name=name: hook(m, a, o, name))
+                   for name, module in self.modules]
         try:
             outputs = self.model(**_repeat(arguments, self.n, copies))
         except _Stop:
