@@ -252,3 +252,11 @@ def test_argument_errors_name_the_argument_what_was_expected_and_what_came():
         attribute(Custom(), batch, "gradient")
     maps = attribute(Custom(), {"input_ids": batch["input_ids"]}, "input_x_gradient", embeddings="table", target=0)
     assert maps["input_x_gradient"].shape == (2, 7)
+
+
+def test_log_saliency_refuses_token_batches_until_the_format_stores_them(tmp_path):
+    from tb_saliency import log_saliency
+
+    with pytest.raises(NotImplementedError, match="inputs: token batches .* are not stored by log_saliency yet"):
+        log_saliency(str(tmp_path), "text", bert(), padded_batch(), methods="gradient")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,115 @@
+"""Token integrated gradients: tb_saliency against captum's LayerIntegratedGradients, side by side.
+
+    python benchmarks/tokens.py [--repeats 7] [--steps 32]
+
+One tiny BertForSequenceClassification built from a config (nothing downloaded), one right-padded
+batch with special tokens, one target per sample. Reported per implementation: the median wall time
+over interleaved rounds, and its ratio to the compute floor, steps × (one forward and backward pass of
+the batch with gradients at the word embeddings). The maps are checked to agree before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+
+from tb_saliency.attribution import attribute  # noqa: E402
+
+BATCH, LENGTH, VOCAB, PAD, CLS, SEP = 16, 48, 1000, 0, 1, 2
+
+
+def build():
+    import transformers
+
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=VOCAB, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                     intermediate_size=128, max_position_embeddings=64, num_labels=4,
+                                     pad_token_id=PAD)
+    model = transformers.BertForSequenceClassification(config).eval()
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(5, VOCAB, (BATCH, LENGTH), generator=g)
+    lengths = torch.randint(LENGTH // 2, LENGTH + 1, (BATCH,), generator=g)
+    positions = torch.arange(LENGTH)[None, :]
+    ids[:, 0] = CLS
+    ids[torch.arange(BATCH), lengths - 1] = SEP
+    ids[positions >= lengths[:, None]] = PAD
+    attention = (positions < lengths[:, None]).long()
+    special = ((ids == CLS) | (ids == SEP)).long()
+    return model, {"input_ids": ids, "attention_mask": attention, "special_tokens_mask": special}
+
+
+def one_pass(model, batch, target):
+    """One forward and backward pass of the batch, gradients at the word embeddings: the floor's unit."""
+    layer = model.get_input_embeddings()
+    store = {}
+
+    def hook(module, args, output):
+        store["e"] = output.detach().requires_grad_(True)
+        return store["e"]
+
+    handle = layer.register_forward_hook(hook)
+    try:
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    finally:
+        handle.remove()
+    torch.autograd.grad(logits.gather(1, target[:, None]).sum(), store["e"])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=32)
+    args = parser.parse_args()
+    from captum.attr import LayerIntegratedGradients
+
+    model, batch = build()
+    target = torch.arange(BATCH) % 4
+    keep = batch["special_tokens_mask"].bool() | (batch["attention_mask"] == 0)
+    baseline_ids = torch.where(keep, batch["input_ids"], torch.full_like(batch["input_ids"], PAD))
+    lig = LayerIntegratedGradients(lambda ids, mask: model(input_ids=ids, attention_mask=mask).logits,
+                                   model.get_input_embeddings())
+
+    def ours():
+        return attribute(model, batch, "integrated_gradients", target=target, ig_steps=args.steps)[
+            "integrated_gradients"]
+
+    def captum():
+        return lig.attribute(batch["input_ids"], baseline_ids, target=target, n_steps=args.steps,
+                             method="gausslegendre",
+                             additional_forward_args=(batch["attention_mask"],)).sum(-1).detach()
+
+    difference = float((ours() - captum()).abs().max())
+    scale = float(captum().abs().max())
+    runs = {"floor (steps × one pass)": [], "tb_saliency": [], "captum LayerIntegratedGradients": []}
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        for _ in range(args.steps):
+            one_pass(model, batch, target)
+        runs["floor (steps × one pass)"].append(time.perf_counter() - start)
+        for name, fn in (("tb_saliency", ours), ("captum LayerIntegratedGradients", captum)):
+            start = time.perf_counter()
+            fn()
+            runs[name].append(time.perf_counter() - start)
+    floor = statistics.median(runs["floor (steps × one pass)"])
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+          f"{torch.get_num_threads()} threads; BERT 2×64, batch {BATCH}×{LENGTH} tokens, {args.steps} steps, "
+          f"{args.repeats} rounds")
+    print(f"max |tb_saliency − captum| = {difference:.2e} (maps up to {scale:.2e})")
+    print("| implementation | median s | × floor |")
+    print("| --- | --- | --- |")
+    for name, times in runs.items():
+        median = statistics.median(times)
+        print(f"| {name} | {median:.3f} | {median / floor:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
