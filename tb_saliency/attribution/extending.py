@@ -46,8 +46,8 @@ def gradient_cam(name: str, *, definition: str = "", citation: str = "", record:
     """Registers `f(A, g) -> N×h×w` as the layer method `name`.
 
     A is the layer's output and g = ∂f/∂A, both N×K×h×w (N×K×T for a Conv1d or a transformer
-    layer; write the function over `dim=tuple(range(2, a.dim()))` to serve both), from the one forward and backward pass on
-    the clean inputs that the gradient CAMs share. The engine applies `cam_relu` to the result, checks
+    layer; write the function over `dim=tuple(range(2, a.dim()))` to serve both), from the one
+    forward and backward pass on the clean inputs that the gradient CAMs share. The engine applies `cam_relu` to the result, checks
     it for NaN and Inf, and stores `record` (JSON values: how the method weighs channels) with every
     map. `definition` (default: the first line of the docstring) and `citation` describe it in tables.
     """

@@ -175,7 +175,9 @@ class SignalBatch(Batch):
         super().__init__(model)
         self.kind = _KINDS["signal"]
         if isinstance(inputs, torch.Tensor) and inputs.dim() not in (2, 3):
-            raise ValueError(f"inputs: expected a signal batch shaped N×C×T (or N×T), got shape {tuple(inputs.shape)}")
+            raise ValueError(
+                f"inputs: expected a signal batch shaped N×C×T (or N×T), got shape {tuple(inputs.shape)}"
+            )
         # The image checks, less the image shape: a signal is N×C×T, which passes as N×H×W.
         self.x = check_inputs(inputs, [])
         check_inputs_match_model(model, self.x)

@@ -69,7 +69,9 @@ def _mask(inputs, key, ids):
 def _special_ids(tokenizer):
     ids = getattr(tokenizer, "all_special_ids", None)
     if ids is None or not all(isinstance(i, numbers.Integral) for i in ids):
-        raise TypeError(f"tokenizer: expected a tokenizer with all_special_ids (a list of ints), got {describe(tokenizer)}")
+        raise TypeError(
+            f"tokenizer: expected a tokenizer with all_special_ids (a list of ints), got {describe(tokenizer)}"
+        )
     return [int(i) for i in ids]
 
 

@@ -199,7 +199,7 @@ def test_maps_stay_on_a_device_other_than_the_cpu():
     # .cpu() or a tensor made on the default device would show up here. Noise methods are left
     # out only because a torch.Generator cannot live on "meta".
     model = conv_net().to("meta")
-    methods = [m for m in METHODS if m not in ("smoothgrad", "integrated_gradients")]
+    methods = [m for m in ANY_MODEL_METHODS if m not in ("smoothgrad", "integrated_gradients")]
     result = explain(model, images().to("meta"), methods, layer="6")
     for key, value in result.maps.items():
         assert value.values.device.type == "meta", key

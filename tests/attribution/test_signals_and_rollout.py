@@ -80,7 +80,8 @@ def test_signal_errors_and_the_model_left_untouched():
         attribute(model, x, "gradient", sample_rate=-1)
     with pytest.raises(ValueError, match=r"inputs: expected a signal batch shaped N×C×T \(or N×T\), got shape"):
         attribute(model, x[None], "gradient", input_kind="signal")
-    with pytest.raises(ValueError, match="input_kind: expected None or one of 'image', 'signal', 'tokens', got 'audio'"):
+    with pytest.raises(ValueError, match="input_kind: expected None or one of 'image', 'signal', 'tokens', "
+                                         "got 'audio'"):
         attribute(model, x, "gradient", input_kind="audio")
     with pytest.raises(ValueError, match="methods: 'attention_rollout' does not support signal inputs"):
         attribute(model, x, "attention_rollout", sample_rate=10)
