@@ -260,3 +260,18 @@ def test_log_saliency_refuses_token_batches_until_the_format_stores_them(tmp_pat
     with pytest.raises(NotImplementedError, match="inputs: token batches .* are not stored by log_saliency yet"):
         log_saliency(str(tmp_path), "text", bert(), padded_batch(), methods="gradient")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sequence_logprob_checks_its_arguments():
+    with pytest.raises(TypeError, match="continuation_ids: expected L token ids .* got 'abc'"):
+        targets.sequence_logprob("abc")
+    with pytest.raises(ValueError, match=r"continuation_ids: expected rows of one length L .* got lengths \[1, 2\]"):
+        targets.sequence_logprob([[1], [1, 2]])
+    with pytest.raises(TypeError, match="ends: expected N ints"):
+        targets.sequence_logprob([1], ends="x")
+    logits = torch.randn(2, 4, 10)
+    score = targets.sequence_logprob([3, 4])(logits)
+    log_probs = torch.log_softmax(logits, dim=-1)
+    torch.testing.assert_close(score, log_probs[:, 1, 3] + log_probs[:, 2, 4])
+    with pytest.raises(ValueError, match="ends: each continuation of 2 tokens needs at least one token before it"):
+        targets.sequence_logprob([3, 4], ends=[1, 4])(logits)
