@@ -1,6 +1,6 @@
 """Token integrated gradients: tb_saliency against captum's LayerIntegratedGradients, side by side.
 
-    python benchmarks/tokens.py [--repeats 7] [--steps 32]
+    python benchmarks/tokens.py [--repeats 7] [--steps 32] [--threads N]
 
 One tiny BertForSequenceClassification built from a config (nothing downloaded), one right-padded
 batch with special tokens, one target per sample. Reported per implementation: the median wall time
@@ -69,7 +69,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch's intra-op threads (default: torch's own); on a loaded machine 1 is steadier")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from captum.attr import LayerIntegratedGradients
 
     model, batch = build()
