@@ -27,7 +27,7 @@ _LAZY = {
 
 
 # Subpackages reachable as attributes, imported on first use: `tb_saliency.metrics.deletion(...)`.
-_SUBMODULES = ("metrics", "summary", "integrations")
+_SUBMODULES = ("metrics", "summary", "integrations", "targets")
 
 
 def __getattr__(name):

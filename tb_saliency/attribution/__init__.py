@@ -19,6 +19,15 @@ Methods (`methods`, a name or a list of names)
       xgradcam    ReLU(Σ_k (Σ_ij g A / Σ_ij A) A_k)           (Fu et al. 2020)
       scorecam    ReLU(Σ_k softmax_k(f(x ⊙ M_k)) A_k), M_k = A_k upsampled bilinearly to the input and
                   min-max normalised (Wang et al. 2020); one forward-only masked copy of the batch per channel
+      Over a Conv1d's N×K×T output, or a transformer layer's N×T×D (hidden units as channels), every
+      CAM is the same formula over the one axis T (Grad-CAM's weights are the mean over time of g):
+      an N×T map.
+    Model space, a map the model computes itself (no layer, no channel reduction, no ReLU):
+      attention_rollout  the row of one token in Π_l (0.5·mean_heads(A_l) + 0.5·I), rows renormalised,
+                  product from the first layer up (Abnar & Zuidema 2020); for models that return their
+                  attentions when called with output_attentions=True (Hugging Face, attn_implementation
+                  "eager"); folded into the patch grid with reshape="vit". Not in ANY_MODEL_METHODS, the
+                  methods that serve any model.
 
     The table in the README is generated from the methods' records: `python -m tb_saliency.attribution --markdown`.
 
@@ -53,9 +62,26 @@ Arguments
               use_reentrant=False): the reentrant kind only works with .backward(), which would write every
               parameter's .grad, so it is refused with that advice (Score-CAM alone needs no gradients
               and works with either). Frozen models (requires_grad=False everywhere) work.
-    inputs    a floating-point tensor N×C×H×W (or N×H×W); CAM-only calls accept any floating N×... .
-              Of the dtype and on the device of the model's parameters, which is checked before the
-              model runs when those are one dtype (and autocast is off) and one device.
+    inputs    one of the input kinds (`kinds`; a method declares the kinds it supports in its record's
+              `input_kinds`, and a call with another kind fails naming both):
+              image   a floating-point tensor N×C×H×W (or N×H×W); CAM-only calls accept any floating N×...
+                      Of the dtype and on the device of the model's parameters, which is checked before
+                      the model runs when those are one dtype (and autocast is off) and one device.
+              signal  a floating-point tensor N×C×T (or N×T), given with input_kind="signal" or
+                      sample_rate= (a 3-D tensor is otherwise an image N×H×W); maps N×T
+              tokens  a Mapping (dict, BatchEncoding) with integer input_ids N×T and other model
+                      arguments, called model(**batch) (tokenizer-only keys such as special_tokens_mask
+                      are left out); gradients at the output of `embeddings`; maps N×T (see token_kind)
+    input_kind  None (recognised: a Mapping is tokens, a tensor with sample_rate a signal, else an
+              image) | 'image' | 'signal' | 'tokens'
+    embeddings  tokens: the module (or its dotted name) whose output E is where gradients are taken;
+              None: model.get_input_embeddings() (or, where that module never runs itself, as BART's
+              shared embedding, the first module sharing its weight that does). Its first call in a
+              pass is the gradient point; later calls (a decoder's) are left alone.
+    tokenizer  tokens: a tokenizer whose all_special_ids are the special tokens, when the batch has no
+              special_tokens_mask; special tokens and padding (attention_mask == 0) keep their own
+              embedding in the integrated-gradients baseline
+    sample_rate  signals: samples per second, recorded in the maps' options and the Explanation
     target    None (the class predicted on the clean inputs), an int (one class for all), a sequence
               or 1-D tensor of N ints, or a callable outputs -> Tensor[N] (any scalar per sample). A
               callable always receives the outputs of exactly N rows in sample order, also for the
@@ -63,6 +89,10 @@ Arguments
               return the N×C logits tensor itself must return a Mapping with a "logits" tensor (a Hugging
               Face ModelOutput, a dict), an object with a `.logits` tensor, or a tuple or list whose first
               element is the logits; other outputs need a callable, which receives the outputs as they are.
+              Token classification: N (position, class) pairs, scoring logits[n, position, class] of
+              N×T×C logits. Causal language models: tb_saliency.targets.sequence_logprob(continuation_ids),
+              the continuation's log-probability (targets from tb_saliency.targets read the logits alone,
+              so perturbed copies still stack).
     layer     a module of the model or its dotted name, or a list of them (CAM methods only). With
               several layers each CAM key is "method@layer". None: the model's last 2-D convolution
               (options "layer" and "layer_selection" say so); an error listing candidate layers for a
@@ -70,7 +100,9 @@ Arguments
 
 Options (keyword; unknown names, and names no requested method uses, are errors). The README's
 table of them is generated: `python -m tb_saliency.attribution --options`.
-    channel_reduction     'signed_sum' (default) | 'abs_sum' | 'max_abs'              input-space methods
+    channel_reduction     'signed_sum' (default) | 'abs_sum' | 'max_abs' | 'l2'       input-space methods;
+                          token batches default to 'l2' for gradient and smoothgrad (captum's
+                          normed LayerGradientXActivation), 'signed_sum' for the others
     smoothgrad_samples    50 (at most 10,000)                                         smoothgrad
     smoothgrad_noise      0.15  σ as a fraction of each sample's max - min, or σ itself
     smoothgrad_noise_type 'relative' (default, the paper's) | 'absolute'
@@ -80,7 +112,12 @@ table of them is generated: `python -m tb_saliency.attribution --options`.
                           'riemann_middle' | 'riemann_trapezoid'
     baseline              'zeros' (default) | 'blur' | 'uniform' | a number | a tensor broadcastable to inputs
     blur_sigma            None: a tenth of the larger image side (pixels), at most that side; only with
-                          baseline='blur'
+                          baseline='blur'; for signals the blur runs along time, a tenth of T by default
+    baseline_token        tokens: None (the config's pad_token_id) or the id whose embedding replaces
+                          every token but special and padding ones in integrated gradients' baseline
+                          (image and signal batches take `baseline` instead, token batches refuse it)
+    rollout_from          0 (the class token) | a position | 'last' (each sample's last token that is
+                          not padding)                                             attention_rollout
     seed                  0: seeds the engine's own generator on the inputs' device (SmoothGrad noise,
                           'uniform' baseline); None draws a fresh seed (recorded). The global RNG is never
                           used. Copy i's noise is torch.randn(inputs.shape, generator=g), drawn in copy
@@ -127,7 +164,7 @@ import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError withou
 
 from . import builtin  # noqa: F401  (registers the built-in methods, in the order of METHODS)
 from .activations import activations
-from .catalog import CAM_METHODS, METHODS, REGISTRY, Method, unregister
+from .catalog import ANY_MODEL_METHODS, CAM_METHODS, METHODS, REGISTRY, Method, unregister
 from .engine import explain
 from .extending import MethodWithPasses, PassContext, gradient_cam, input_method, method_with_passes
 from .option_spec import Option
@@ -137,6 +174,7 @@ from .safety import model_lock
 
 __all__ = [
     "METHODS",
+    "ANY_MODEL_METHODS",
     "CAM_METHODS",
     "REGISTRY",
     "Method",

@@ -122,3 +122,19 @@ def make_baseline(spec, x: torch.Tensor, *, blur_sigma, generator) -> tuple:
         noise = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
         return low + (high - low) * noise, {"baseline": "uniform", "baseline_range": "sample_min_max"}
     raise ValueError(f"baseline: unsupported value {spec!r}")
+
+
+def _optional_token_id(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name}: expected a token id (an int >= 0) or None (the config's pad_token_id), "
+                         f"got {describe(value)}")
+    return int(value)
+
+
+BASELINE_TOKEN = Option(
+    "baseline_token", None, _optional_token_id,
+    "token batches: the id whose embedding replaces every token but special and padding ones in the "
+    "integrated-gradients baseline; None means the model config's pad_token_id",
+)

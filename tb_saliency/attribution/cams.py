@@ -1,5 +1,9 @@
 """Class activation maps from a layer's activations A (N×K×h×w) and the gradients g = ∂f/∂A.
 
+Every formula is written over the spatial axes, whatever their number: a Conv1d's or a transformer
+layer's A is N×K×T (a transformer's N×T×D output with its hidden units as channels), and its map is
+N×T, by the same formula with sums and means over T alone (Grad-CAM's weights are the mean over time).
+
 Each method is one small function of (A, g) giving the map before its final ReLU, registered with
 `gradient_cam`; the engine does the passes, the ReLU and the bookkeeping. Divisions that the papers
 guard with an eps are exact here, with 0 where the denominator is 0, so that no eps changes the
@@ -15,8 +19,13 @@ from .extending import gradient_cam
 from .reductions import safe_divide
 
 
+def _spatial(a: torch.Tensor) -> tuple:
+    """The axes after N and K: (2, 3) for N×K×h×w, (2,) for N×K×T."""
+    return tuple(range(2, a.dim()))
+
+
 def _weighted(weights: torch.Tensor, activations: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("nk,nkhw->nhw", weights, activations)
+    return torch.einsum("nk,nk...->n...", weights, activations)
 
 
 @gradient_cam(
@@ -27,7 +36,7 @@ def _weighted(weights: torch.Tensor, activations: torch.Tensor) -> torch.Tensor:
 )
 def gradcam(a, g):
     """Grad-CAM (Selvaraju et al. 2017): w_k = mean_ij g_kij; Σ_k w_k A_k."""
-    return _weighted(g.mean(dim=(2, 3)), a)
+    return _weighted(g.mean(dim=_spatial(g)), a)
 
 
 @gradient_cam(
@@ -39,9 +48,9 @@ def gradcam(a, g):
 def gradcam_pp(a, g):
     """Grad-CAM++ (Chattopadhyay et al. 2018): α = g² / (2g² + (Σ_ab A_ab) g³), 0 where g = 0;
     w_k = Σ_ij α ReLU(g); Σ_k w_k A_k. For g ≠ 0, α = 1 / (2 + (Σ_ab A_ab) g), computed so."""
-    total = a.sum(dim=(2, 3), keepdim=True)
+    total = a.sum(dim=_spatial(a), keepdim=True)
     alpha = torch.where(g != 0, safe_divide(torch.ones_like(g), 2 + total * g), torch.zeros_like(g))
-    return _weighted((alpha * g.clamp(min=0)).sum(dim=(2, 3)), a)
+    return _weighted((alpha * g.clamp(min=0)).sum(dim=_spatial(g)), a)
 
 
 @gradient_cam(
@@ -74,7 +83,7 @@ def hirescam(a, g):
 )
 def xgradcam(a, g):
     """XGrad-CAM (Fu et al. 2020): w_k = Σ_ij g A / Σ_ij A; Σ_k w_k A_k."""
-    return _weighted(safe_divide((g * a).sum(dim=(2, 3)), a.sum(dim=(2, 3))), a)
+    return _weighted(safe_divide((g * a).sum(dim=_spatial(a)), a.sum(dim=_spatial(a))), a)
 
 
 # This family's methods by name (for tests of the definitions alone).

@@ -18,11 +18,13 @@ from typing import Callable, Mapping, Optional
 
 from .option_spec import Option
 
-SPACES = ("input", "layer")
+SPACES = ("input", "layer", "model")
 # The one forward (and backward) pass on the clean inputs that several methods read; None: passes of its own.
 SHARED_PASSES = ("clean",)
 # Options every method of a space takes, and every chunked method: no record lists them itself.
-SPACE_OPTIONS = {"input": ("channel_reduction",), "layer": ("cam_relu", "reshape")}
+SPACE_OPTIONS = {"input": ("channel_reduction",), "layer": ("cam_relu", "reshape"), "model": ("reshape",)}
+# The input kinds (see `kinds`) a method supports unless its record says otherwise.
+ALL_INPUT_KINDS = ("image", "signal", "tokens")
 CHUNK_OPTIONS = ("memory_limit",)
 
 # Simple identifiers: a map key is "method" or "method@layer", and names travel into tags and URLs.
@@ -35,8 +37,9 @@ class Method:
 
     name             the name users pass in `methods` (a simple identifier)
     space            "input" (an N×H×W map at the input's resolution, channels reduced by
-                     `channel_reduction`) or "layer" (an N×h×w map at a layer's resolution, after
-                     `cam_relu`)
+                     `channel_reduction`), "layer" (an N×h×w map at a layer's resolution, after
+                     `cam_relu`) or "model" (a map the model computes itself, such as attention
+                     rollout: no layer, no channel reduction, no ReLU)
     compute          for shared_pass "clean": f(A, g) -> N×h×w (layer) or f(x, g) -> N×C×H×W (input),
                      g the gradient of the target score; for shared_pass None: f(context) -> the same
                      shapes, context a `PassContext` (see `MethodWithPasses`)
@@ -54,6 +57,9 @@ class Method:
     check            f(inputs, options) run before the model, for option checks that need the inputs
     check_options    f(options) run when the options are resolved, for checks between its options
     builtin          part of tb_saliency (built-in records cannot be unregistered)
+    input_kinds      names of the input kinds (`kinds.KINDS`: "image", "signal", "tokens") it supports
+    model_requirements  what it needs of the model beyond outputs to score (("attentions",): the model
+                     returns its attention weights when called with output_attentions=True)
     """
 
     name: str
@@ -71,6 +77,8 @@ class Method:
     check: Optional[Callable] = None
     builtin: bool = False
     check_options: Optional[Callable] = None
+    input_kinds: tuple = ALL_INPUT_KINDS
+    model_requirements: tuple = ()
 
     def __post_init__(self):
         check_name(self.name)
@@ -83,6 +91,11 @@ class Method:
             raise ValueError("chunked: a method that reads the shared clean pass runs no chunks of its own")
         if not callable(self.compute):
             raise TypeError(f"compute: expected a callable, got {type(self.compute).__name__}")
+        for what in ("input_kinds", "model_requirements"):
+            names = getattr(self, what)
+            if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+                raise TypeError(f"{what}: expected a tuple of names, got {names!r}")
+            object.__setattr__(self, what, tuple(names))
         for what in ("check", "check_options"):
             if getattr(self, what) is not None and not callable(getattr(self, what)):
                 raise TypeError(f"{what}: expected a callable or None, got {type(getattr(self, what)).__name__}")
@@ -229,6 +242,8 @@ class _NameSet(Set):
 
 
 METHODS = _Names(lambda m: True)
+# The methods that serve any model that scores its inputs (no attentions or other outputs needed).
+ANY_MODEL_METHODS = _Names(lambda m: not m.model_requirements)
 # Maps at the input's resolution, one per sample.
 INPUT_METHODS = _NameSet(lambda m: m.space == "input")
 # Maps at a layer's resolution.

@@ -6,16 +6,16 @@ from typing import NamedTuple
 
 import torch
 
-from . import builtin  # noqa: F401  (the built-in methods, registered before any call)
+from . import builtin  # noqa: F401  (the built-in methods and input kinds, registered before any call)
 from .catalog import method as method_record
-from .checks import check_inputs, check_inputs_match_model, check_methods, check_model, uses_layer
+from .checks import check_methods, check_model, uses_layer
 from .extending import PassContext
 from .finite import check_finite
-from .forward import run_model
-from .layers import DEFAULT_LAYER, as_maps, capture, captured, reshape_record, resolve_layers
+from .kinds import Batch, prepare as prepare_batch
+from .layers import DEFAULT_LAYER, capture, captured, reshape_record, resolve_layers
 from .options import resolve_options
 from .passes import GRADIENTS_HINT, GraphMeter, gradients
-from .reductions import accumulation_dtype, reduce_channels
+from .reductions import accumulation_dtype
 from .results import Explanation, MapResult, detached_logits, prediction_facts
 from .safety import untouched
 from .targets import Scorer, check_target
@@ -23,19 +23,22 @@ from .targets import Scorer, check_target
 MODEL_MODE = "eval"
 
 
-def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Explanation:
+def explain(model, inputs, methods, *, target=None, layer=None, input_kind=None, embeddings=None, tokenizer=None,
+            sample_rate=None, **options) -> Explanation:
     """Compute the maps of `methods` for `inputs` and the facts about the batch they explain.
 
     See the package docstring for arguments and options. Every argument is validated before the
     model runs; the model, its gradients, modes, buffers, hooks and the global RNG are left as they
     were, also when a method raises.
     """
-    call = check_call(model, inputs, methods, target=target, layer=layer, **options)
-    generator, seed = _noise_source(call.options, call.inputs)
+    call = check_call(model, inputs, methods, target=target, layer=layer, input_kind=input_kind,
+                      embeddings=embeddings, tokenizer=tokenizer, sample_rate=sample_rate, **options)
+    batch = call.batch
+    device = batch.x.device if batch.x is not None else batch.ids.device
+    generator, seed = _noise_source(call.options, device)
     with untouched(call.model):
-        explanation = _explain(
-            call.model, call.inputs, call.methods, call.layers, call.target, call.options, generator, seed
-        )
+        explanation = _explain(call.model, batch, call.methods, call.layers, call.target, call.options,
+                               generator, seed, options)
     if layer is None and call.layers:
         # Named in the options too, so that `read` shows which layer the default was.
         for result in explanation.maps.values():
@@ -48,41 +51,51 @@ class CheckedCall(NamedTuple):
     """The arguments of an `explain` call, checked."""
 
     model: torch.nn.Module  # the module that runs (a DataParallel or DDP wrapper's own)
-    inputs: torch.Tensor
+    batch: Batch            # the inputs, as their input kind holds them
     methods: list
     layers: list            # [(name, module)] of `layer`
     target: tuple           # as check_target gives it
     options: dict           # every option of the methods, defaults filled in
 
+    @property
+    def inputs(self) -> torch.Tensor:
+        """The input tensor (a token batch's ids: its embeddings exist only once the model has run)."""
+        return self.batch.x if self.batch.x is not None else self.batch.ids
 
-def check_call(model, inputs, methods, *, target=None, layer=None, **options) -> CheckedCall:
+
+def check_call(model, inputs, methods, *, target=None, layer=None, input_kind=None, embeddings=None,
+               tokenizer=None, sample_rate=None, **options) -> CheckedCall:
     """Every check `explain` makes of its arguments before the model runs, for callers that run it
     more than once on one call's arguments (the randomisation test)."""
     methods = check_methods(methods)
     given, model = model, check_model(model)
-    x = check_inputs(inputs, methods)
-    check_inputs_match_model(model, x)
+    arguments = {"input_kind": input_kind, "embeddings": embeddings, "tokenizer": tokenizer,
+                 "sample_rate": sample_rate, "wrapper": given}
+    batch = prepare_batch(model, inputs, methods, arguments)
     opts = resolve_options(methods, options)
+    batch.check_options(options)
+    # A token batch's gradient point (its embeddings) exists only once the model has run: method
+    # checks that need the inputs see it then.
     for record in map(method_record, methods):
-        if record.check is not None:
-            record.check(x, opts)
+        if record.check is not None and batch.x is not None:
+            record.check(batch.x, opts)
     layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given,
                             reshape=opts.get("reshape"))
-    return CheckedCall(model, x, methods, layers, check_target(target), opts)
+    return CheckedCall(model, batch, methods, layers, check_target(target), opts)
 
 
-def _noise_source(opts, x):
+def _noise_source(opts, device):
     """The engine's own generator, on the inputs' device: the global RNG is never drawn from."""
     if "seed" not in opts:
         return None, None
     given = opts["generator"]
     if given is not None:
-        if given.device != x.device:
+        if given.device != device:
             raise ValueError(
-                f"generator: expected a generator on the inputs' device {x.device}, got one on {given.device}"
+                f"generator: expected a generator on the inputs' device {device}, got one on {given.device}"
             )
         return given, None
-    return seeded_generator(opts["seed"], x.device)
+    return seeded_generator(opts["seed"], device)
 
 
 def seeded_generator(seed, device):
@@ -97,13 +110,12 @@ def seeded_generator(seed, device):
 class _CleanPass:
     """The one forward (and backward) pass on the clean inputs that the shared methods read."""
 
-    def __init__(self, model, x, methods, layers, target_spec, reshape):
+    def __init__(self, model, batch, methods, layers, target_spec, reshape):
         records = [method_record(m) for m in methods]
         clean = [r for r in records if r.shared_pass == "clean" and r.needs_gradients]
         shared = any(r.space == "input" for r in clean)
         grad_cams = any(r.space == "layer" for r in clean)
         chunked = any(r.chunked for r in records)
-        x_leaf = x.detach().requires_grad_(shared or chunked)
         meter = GraphMeter(model)
         # Gradient CAMs alone need no graph upstream of their layers.
         layers_only = grad_cams and not (shared or chunked)
@@ -112,26 +124,32 @@ class _CleanPass:
             capture(layers, graph_from_layers=layers_only, need_grad=grad_cams) as store,
             meter.measuring(enabled=chunked),
         ):
-            outputs = run_model(model, x_leaf)
+            outputs = batch.clean_forward(shared or chunked)
+        x_leaf, n = batch.leaf, batch.n
         self.bytes_per_copy = meter.bytes
         raw = {name: captured(store, name) for name, _ in layers}
         for name, a in raw.items():
-            check_finite(a.detach(), x.shape[0], argument="model", what=f"activations of layer {name!r}")
-        self.scorer = Scorer(target_spec, outputs, x.shape[0])
+            check_finite(a.detach(), n, argument="model", what=f"activations of layer {name!r}")
+        self.scorer = Scorer(target_spec, outputs, n)
         score = self.scorer(outputs)
-        self.activations = {name: as_maps(a.detach(), reshape, name) for name, a in raw.items()}
+        self.activations = {name: batch.layer_maps(a.detach(), reshape, name) for name, a in raw.items()}
         wanted = ([x_leaf] if shared else []) + ([raw[name] for name, _ in layers] if grad_cams else [])
         grads = gradients(score, wanted, self.scorer, layers=[name for name, _ in layers] if grad_cams else [])
         self.input_grad = grads.pop(0) if shared else None
-        self.layer_grads = {name: as_maps(g, reshape, name) for (name, _), g in zip(layers, grads)}
+        self.layer_grads = {name: batch.layer_maps(g, reshape, name) for (name, _), g in zip(layers, grads)}
         self.outputs = detached_logits(outputs)
         self.scores = score.detach()
 
 
-def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> Explanation:
-    dtype = accumulation_dtype(x)
-    clean = _CleanPass(model, x, methods, layers, target_spec, opts.get("reshape"))
-    run = _Run(model, x, clean, opts, generator, seed, dtype)
+def _explain(model, batch, methods, layers, target_spec, opts, generator, seed, given) -> Explanation:
+    clean = _CleanPass(model, batch, methods, layers, target_spec, opts.get("reshape"))
+    if batch.kind.name == "tokens":
+        # Checks that need the embeddings, which exist only now.
+        for record in map(method_record, methods):
+            if record.check is not None:
+                record.check(batch.x, opts)
+    dtype = accumulation_dtype(batch.x)
+    run = _Run(model, batch, clean, opts, generator, seed, dtype, given.get("channel_reduction"))
     maps = {}
     for key, method, name in map_entries(methods, layers):
         maps[key] = run.map(method_record(method), name, key)
@@ -145,6 +163,10 @@ def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> E
         target_scores=clean.scores.to(dtype),
         predictions=predictions,
         probabilities=probabilities,
+        input_kind=batch.kind.name,
+        sample_rate=batch.sample_rate,
+        special_tokens=batch.special if batch.kind.name == "tokens" else None,
+        padding=batch.padding if batch.kind.name == "tokens" else None,
     )
 
 
@@ -161,15 +183,16 @@ def map_entries(methods, layers):
 class _Run:
     """Each method's map from the clean pass, or from passes of its own."""
 
-    def __init__(self, model, x, clean, opts, generator, seed, dtype):
-        self.model, self.x, self.clean, self.opts = model, x, clean, opts
+    def __init__(self, model, batch, clean, opts, generator, seed, dtype, reduction):
+        self.model, self.batch, self.x, self.clean, self.opts = model, batch, batch.x, clean, opts
+        self.reduction = reduction
         self.generator, self.seed, self.dtype = generator, seed, dtype
         self.noise_record = {"seed": seed, "generator": "user" if seed is None else "seeded"}
 
     def map(self, record, name, key) -> MapResult:
         """The map of one method (on layer `name` for the layer space). There is no default: a kind
         of method the engine does not know is an error, never another method's map."""
-        if record.space not in ("layer", "input"):
+        if record.space not in ("layer", "input", "model"):
             raise ValueError(f"methods: {record.name!r} has space {record.space!r}, which the engine cannot compute")
         context = self._context(record, name)
         values = self._values(record, name, context)
@@ -182,9 +205,13 @@ class _Run:
                 "reshape": reshape_record(self.opts["reshape"]),
                 "model_mode": MODEL_MODE,
             }
+        elif record.space == "model":
+            options = {"reshape": reshape_record(self.opts["reshape"]), "model_mode": MODEL_MODE}
         else:
-            values = reduce_channels(values, self.opts["channel_reduction"])
-            options = {"channel_reduction": self.opts["channel_reduction"], "model_mode": MODEL_MODE}
+            how = self.batch.default_reduction(record.name, self.reduction)
+            values = self.batch.reduce(values, how)
+            options = {"channel_reduction": how, "model_mode": MODEL_MODE}
+        options.update(self.batch.record)
         options.update(record.record)
         if record.shared_pass is not None:
             # Decorated functions receive their own options as keywords: the map keeps their values.
@@ -230,10 +257,11 @@ class _Run:
             dtype=self.dtype,
             layer=name,
             activations=None if name is None else self.clean.activations[name].to(self.dtype),
+            batch=self.batch,
         )
 
     def _finish(self, what: str, values: torch.Tensor) -> torch.Tensor:
         """The values as returned: detached, in the result dtype, and finite."""
         hint = GRADIENTS_HINT + (", in the model or the callable target" if self.clean.scorer.fn else "")
-        check_finite(values.detach(), self.x.shape[0], argument="model", what=f"{what!r} values", hint=hint)
+        check_finite(values.detach(), self.batch.n, argument="model", what=f"{what!r} values", hint=hint)
         return values.detach().to(self.dtype).contiguous()

@@ -29,7 +29,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from .catalog import REGISTRY, SPACES, Method, check_name, register
+from .catalog import ALL_INPUT_KINDS, REGISTRY, SPACES, Method, check_name, register
 from .option_spec import Option
 from .passes import copies_per_chunk, gradient_chunks, score_chunks
 
@@ -62,11 +62,12 @@ def _options(options) -> tuple:
 
 
 def gradient_cam(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
-                 options: Optional[Sequence] = None) -> Callable:
+                 options: Optional[Sequence] = None, input_kinds: tuple = ALL_INPUT_KINDS) -> Callable:
     """Registers `f(A, g) -> N×h×w` as the layer method `name`.
 
-    A is the layer's output and g = ∂f/∂A, both N×K×h×w, from the one forward and backward pass on
-    the clean inputs that the gradient CAMs share. The engine applies `cam_relu` to the result, checks
+    A is the layer's output and g = ∂f/∂A, both N×K×h×w (N×K×T for a Conv1d or a transformer
+    layer; write the function over `dim=tuple(range(2, a.dim()))` to serve both), from the one
+    forward and backward pass on the clean inputs that the gradient CAMs share. The engine applies `cam_relu` to the result, checks
     it for NaN and Inf, and stores `record` (JSON values: how the method weighs channels) with every
     map. `definition` (default: the first line of the docstring) and `citation` describe it in tables.
     `options`: the method's own options (`Option` records, or names of known ones); the function
@@ -79,7 +80,7 @@ def gradient_cam(name: str, *, definition: str = "", citation: str = "", record:
         register(Method(
             name=name, space="layer", compute=function, shared_pass="clean", needs_images=False,
             definition=definition or _first_line(function), citation=citation, record=record or {},
-            options=own, builtin=_builtin(function),
+            options=own, builtin=_builtin(function), input_kinds=tuple(input_kinds),
         ))
         return function
 
@@ -87,10 +88,11 @@ def gradient_cam(name: str, *, definition: str = "", citation: str = "", record:
 
 
 def input_method(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
-                 options: Optional[Sequence] = None) -> Callable:
+                 options: Optional[Sequence] = None, input_kinds: tuple = ALL_INPUT_KINDS) -> Callable:
     """Registers `f(x, g) -> N×C×H×W` as the input method `name`.
 
-    x is the input batch and g = ∂f/∂x, from the one forward and backward pass on the clean inputs
+    x is the input batch and g = ∂f/∂x (for token batches, x is the embedding output E, N×T×D, and
+    g = ∂f/∂E), from the one forward and backward pass on the clean inputs
     that gradient and input_x_gradient share. The engine reduces the channels (`channel_reduction`),
     checks for NaN and Inf, and stores `record` with every map. `options` as for `gradient_cam`.
     """
@@ -101,7 +103,7 @@ def input_method(name: str, *, definition: str = "", citation: str = "", record:
         register(Method(
             name=name, space="input", compute=function, shared_pass="clean",
             definition=definition or _first_line(function), citation=citation, record=record or {},
-            options=own, builtin=_builtin(function),
+            options=own, builtin=_builtin(function), input_kinds=tuple(input_kinds),
         ))
         return function
 
@@ -131,7 +133,9 @@ class MethodWithPasses:
     `memory_limit`: `Option` records it declares, or names of known ones such as "seed"; `compute`
     finds their values in `context.options` and stores what it wants in `context.record`),
     `statistics` (names of the per-sample statistics it sets), `citation`, `definition`, `record`
-    (stored with every map), `needs_images`.
+    (stored with every map), `needs_images`, `input_kinds`
+    (default image and signal; a method that runs the model through `context.forward` rather than
+    `context.model` also serves "tokens").
     """
 
     space = "input"
@@ -143,6 +147,8 @@ class MethodWithPasses:
     definition = ""
     record: dict = {}
     needs_images = True
+    input_kinds: tuple = ("image", "signal")
+    model_requirements: tuple = ()
 
     def check_options(self, options: dict) -> None:
         """Checks between the resolved options (one that only makes sense with another's value), when
@@ -179,6 +185,7 @@ def method_with_passes(name: str) -> Callable:
             citation=cls.citation, definition=cls.definition or _first_line(cls), record=dict(cls.record),
             needs_images=cls.needs_images, check=instance.check if overrides_check else None,
             check_options=instance.check_options if overrides_check_options else None, builtin=_builtin(cls),
+            input_kinds=tuple(cls.input_kinds), model_requirements=tuple(cls.model_requirements),
         ))
         return cls
 
@@ -189,7 +196,13 @@ class PassContext:
     """What `MethodWithPasses.compute` works with, for one map.
 
     model          the module, in eval mode (the engine restores everything afterwards)
-    inputs         the clean batch x, detached (N×C×H×W, or N×... for methods with needs_images=False)
+    forward        `forward(rows)` -> the model's outputs for k·N rows at the point where gradients are
+                   taken (copy-major): `model(rows)` for images and signals; for token batches rows are
+                   embedding outputs, and the model runs on the batch repeated k times with them in
+                   place of its embeddings' output
+    batch          the input kind's view of the batch (`kinds.Batch`: kind, n, masks, record)
+    inputs         the clean batch x, detached (N×C×H×W, or N×... for methods with needs_images=False;
+                   for token batches the embedding output E, N×T×D)
     scorer         `scorer(outputs, copies=1, where=None)` -> the target scores of `copies` stacked
                    copies of the batch (copies·N rows, copy-major); `where` names them in errors
     clean_scores   the target scores on the clean inputs, Tensor[N]
@@ -204,8 +217,10 @@ class PassContext:
     """
 
     def __init__(self, *, method, model, inputs, scorer, clean_scores, bytes_per_copy, generator, noise_record,
-                 options, dtype, layer=None, activations=None):
+                 options, dtype, layer=None, activations=None, batch=None):
         self.method = method
+        self.batch = batch
+        self.forward = model if batch is None else batch.forward
         self.model, self.inputs, self.scorer, self.clean_scores = model, inputs, scorer, clean_scores
         self.generator, self.noise_record, self.options, self.dtype = generator, noise_record, options, dtype
         self.layer, self.activations = layer, activations
@@ -224,8 +239,8 @@ class PassContext:
 
         `make_rows(start, stop)` returns those copies' (stop - start)·N rows, copy-major; `label`
         names them in errors ("occlusion's masked copies")."""
-        return gradient_chunks(self.model, self.scorer, make_rows, total, self.chunk(total), label)
+        return gradient_chunks(self.forward, self.scorer, make_rows, total, self.chunk(total), label)
 
     def score_chunks(self, make_rows, total: int, label: str):
         """Yield (start, stop, scores[k, N]) of forward-only passes over copies start..stop-1, in chunks."""
-        return score_chunks(self.model, self.scorer, make_rows, total, self.chunk(total), label)
+        return score_chunks(self.forward, self.scorer, make_rows, total, self.chunk(total), label)

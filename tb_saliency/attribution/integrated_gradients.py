@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .baselines import BASELINE, BLUR_SIGMA, check_baseline, check_blur_sigma_use, make_baseline
+from .baselines import BASELINE, BASELINE_TOKEN, BLUR_SIGMA, check_baseline, check_blur_sigma_use, make_baseline
 from .extending import MethodWithPasses, method_with_passes
 from .forward import run_model
 from .option_spec import Option
@@ -47,7 +47,8 @@ def completeness_gap(attribution: torch.Tensor, score: torch.Tensor, baseline_sc
 
 @method_with_passes("integrated_gradients")
 class IntegratedGradients(MethodWithPasses):
-    options = (STEPS, RULE, BASELINE, BLUR_SIGMA, "seed", "generator")
+    options = (STEPS, RULE, BASELINE, BLUR_SIGMA, BASELINE_TOKEN, "seed", "generator")
+    input_kinds = ("image", "signal", "tokens")
     statistics = ("completeness_gap", "baseline_score")
     citation = "Sundararajan et al. 2017"
     definition = ("(x − x0) · ∫₀¹ ∂f/∂x(x0 + α(x − x0)) dα by quadrature (Gauss–Legendre by default); "
@@ -65,9 +66,13 @@ class IntegratedGradients(MethodWithPasses):
         check_baseline(options["baseline"], options["blur_sigma"], inputs)
 
     def compute(self, context):
-        x, opts, scorer, model = context.inputs, context.options, context.scorer, context.model
-        x0, baseline_record = make_baseline(opts["baseline"], x, blur_sigma=opts["blur_sigma"],
-                                            generator=context.generator)
+        x, opts, scorer, model = context.inputs, context.options, context.scorer, context.forward
+        if context.batch is None:
+            x0, baseline_record = make_baseline(opts["baseline"], x, blur_sigma=opts["blur_sigma"],
+                                                generator=context.generator)
+        else:
+            # The input kind knows its baseline: a blur along time for signals, a token's embedding for tokens.
+            x0, baseline_record = context.batch.baseline(opts, context.generator)
         with torch.no_grad():
             baseline_outputs = run_model(model, x0.contiguous(), where="on the integrated_gradients baseline")
             baseline_score = scorer(baseline_outputs, where="on the integrated_gradients baseline").detach()

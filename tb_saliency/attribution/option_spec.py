@@ -16,6 +16,7 @@ from typing import Any, Callable
 RESERVED_NAMES = frozenset({
     "model", "inputs", "methods", "target", "layer", "writer", "tag", "global_step", "walltime", "labels",
     "class_names", "mean", "std", "denormalize", "images", "dtype", "metrics", "masks", "boxes",
+    "input_kind", "embeddings", "tokenizer", "sample_rate", "tokens", "progress", "metrics_every",
 })
 
 

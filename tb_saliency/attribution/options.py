@@ -28,7 +28,7 @@ from .catalog import CHUNK_OPTIONS, REGISTRY, SPACE_OPTIONS
 from .option_spec import Option, OptionSpec  # noqa: F401  (OptionSpec: the name the table's entries had)
 from .quadrature import RULES as IG_RULES  # noqa: F401  (where callers found the rules before)
 
-CHANNEL_REDUCTIONS = ("signed_sum", "abs_sum", "max_abs")
+CHANNEL_REDUCTIONS = ("signed_sum", "abs_sum", "max_abs", "l2")
 RESHAPES = ("vit", "tokens")
 
 
@@ -85,8 +85,9 @@ SHARED_OPTIONS = (
         "channel_reduction",
         "signed_sum",
         choice(CHANNEL_REDUCTIONS),
-        "how input-space maps reduce the channel axis: `\"signed_sum\"` (Σ_c), `\"abs_sum\"` (Σ_c |·|) or "
-        "`\"max_abs\"` (max_c |·|, Simonyan et al.'s saliency)",
+        "how input-space maps reduce the channel axis (the hidden size of token embeddings): `\"signed_sum\"` "
+        "(Σ_c), `\"abs_sum\"` (Σ_c |·|), `\"max_abs\"` (max_c |·|, Simonyan et al.'s saliency) or `\"l2\"` (the "
+        "norm). For token batches the default is `\"l2\"` for gradient and smoothgrad, `\"signed_sum\"` for the others",
     ),
     Option(
         "seed",

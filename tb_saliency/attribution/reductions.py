@@ -5,15 +5,19 @@ from __future__ import annotations
 import torch
 
 
-def reduce_channels(values: torch.Tensor, how: str) -> torch.Tensor:
-    """N×C×H×W -> N×H×W ('signed_sum', 'abs_sum' or 'max_abs'); N×H×W inputs have no channel axis."""
-    if values.dim() == 3:
+def reduce_channels(values: torch.Tensor, how: str, axis=1) -> torch.Tensor:
+    """Values with a channel axis (N×C×H×W images, N×C×T signals, N×T×D token embeddings with axis=2)
+    -> the map without it: 'signed_sum', 'abs_sum', 'max_abs' or 'l2' (the Euclidean norm). axis=None:
+    there is no channel axis (N×H×W images, N×T signals), and every reduction but the signed sum is |v|."""
+    if axis is None:
         return values if how == "signed_sum" else values.abs()
     if how == "signed_sum":
-        return values.sum(dim=1)
+        return values.sum(dim=axis)
     if how == "abs_sum":
-        return values.abs().sum(dim=1)
-    return values.abs().amax(dim=1)
+        return values.abs().sum(dim=axis)
+    if how == "l2":
+        return torch.linalg.vector_norm(values, dim=axis)
+    return values.abs().amax(dim=axis)
 
 
 def safe_divide(numerator: torch.Tensor, denominator: torch.Tensor) -> torch.Tensor:

@@ -35,9 +35,12 @@ class Explanation:
     `maps` is ordered as the methods were given (CAM methods then by layer, in the given order).
     `outputs` is the model's output on the clean inputs when it is a tensor, else its logits (a
     Mapping's "logits", an object's `.logits`, a tuple or list's first element), None when it has
-    none; `targets` the class explained per sample, long[N] (None for a callable target, or a model
-    with one score per sample); `target_scores` the explained scalar f_target(x) per sample; `predictions` and
+    none; `targets` the class explained per sample, long[N] (long N×2 (position, class) pairs for a
+    token-classification target; None for a callable target, or a model with one score per sample); `target_scores` the explained scalar f_target(x) per sample; `predictions` and
     `probabilities` the argmax and its softmax probability when outputs are N×C with C ≥ 2, else None.
+    `input_kind` is the batch's kind ("image", "signal", "tokens"); `sample_rate` the signal's, as
+    given; `special_tokens` and `padding` (token batches only) the N×T booleans that flag special
+    tokens and padding, which a display dims and keeps out of its normalisation.
     """
 
     maps: dict
@@ -46,6 +49,10 @@ class Explanation:
     target_scores: torch.Tensor
     predictions: Optional[torch.Tensor]
     probabilities: Optional[torch.Tensor]
+    input_kind: str = "image"
+    sample_rate: Optional[float] = None
+    special_tokens: Optional[torch.Tensor] = None
+    padding: Optional[torch.Tensor] = None
 
 
 @dataclass(frozen=True)

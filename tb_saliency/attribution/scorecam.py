@@ -10,11 +10,14 @@ from .reductions import safe_divide
 
 
 def _masks(activations: torch.Tensor, size) -> torch.Tensor:
-    """N×k×h×w activations -> k×N×H×W masks: upsampled bilinearly, each min-max normalised to [0, 1]."""
-    up = F.interpolate(activations, size=size, mode="bilinear", align_corners=False)
+    """N×k×h×w activations -> k×N×H×W masks: upsampled bilinearly (linearly for N×k×t signals, to
+    k×N×T), each min-max normalised to [0, 1]."""
+    mode = "bilinear" if activations.dim() == 4 else "linear"
+    up = F.interpolate(activations, size=size, mode=mode, align_corners=False)
     flat = up.flatten(2)
-    low = flat.amin(dim=2)[..., None, None]
-    high = flat.amax(dim=2)[..., None, None]
+    spatial = (None,) * (up.dim() - 2)
+    low = flat.amin(dim=2)[(..., *spatial)]
+    high = flat.amax(dim=2)[(..., *spatial)]
     return safe_divide(up - low, (high - low).expand_as(up)).transpose(0, 1)
 
 
@@ -36,11 +39,12 @@ class ScoreCAM(MethodWithPasses):
         channel, run forward-only in chunks."""
         x, activations = context.inputs, context.activations
         channels = activations.shape[1]
-        size = x.shape[-2:]
+        spatial = activations.dim() - 2
+        size = x.shape[-spatial:]
 
         def make_rows(start, stop):
             masks = _masks(activations[:, start:stop], size)
-            if x.dim() == 4:
+            if x.dim() == spatial + 2:  # a channel axis in the inputs: one mask for every channel
                 masks = masks.unsqueeze(2)
             return (x.unsqueeze(0) * masks.to(x.dtype)).reshape(-1, *x.shape[1:])
 
@@ -49,4 +53,4 @@ class ScoreCAM(MethodWithPasses):
         for start, stop, chunk_scores in context.score_chunks(make_rows, channels, label):
             scores[start:stop] = chunk_scores.to(scores.dtype)
         weights = torch.softmax(scores.t(), dim=1)
-        return torch.einsum("nk,nkhw->nhw", weights, activations)
+        return torch.einsum("nk,nk...->n...", weights, activations)

@@ -98,6 +98,7 @@ def smoothgrad(model, x, scorer, *, samples, sigma, variant, generator, chunk) -
 class SmoothGrad(MethodWithPasses):
     options = (SAMPLES, NOISE, NOISE_TYPE, VARIANT, "seed", "generator")
     statistics = ("noise_sigma",)
+    input_kinds = ("image", "signal", "tokens")
     citation = "Smilkov et al. 2017"
     definition = ("mean of ∂f/∂x over noisy copies x + ε, ε ~ N(0, σ²); also mean of squares and variance "
                   "(VarGrad)")
@@ -109,7 +110,7 @@ class SmoothGrad(MethodWithPasses):
         x, opts = context.inputs, context.options
         sigma = noise_sigma(x, opts["smoothgrad_noise"], opts["smoothgrad_noise_type"])
         per_channel = smoothgrad(
-            context.model,
+            context.forward,
             x,
             context.scorer,
             samples=opts["smoothgrad_samples"],

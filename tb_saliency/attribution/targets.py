@@ -35,6 +35,8 @@ def check_target(target):
         if target.dim() != 1:
             raise ValueError(f"target: expected a 1-D tensor of N class indices, got shape {tuple(target.shape)}")
         return ("indices", _outside_inference_mode(target.detach().to("cpu", torch.long)))
+    if isinstance(target, (list, tuple)) and target and all(isinstance(t, (list, tuple)) for t in target):
+        return ("position_class", _position_class_pairs(target))
     if isinstance(target, (list, tuple)):
         if not all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in target):
             raise TypeError(f"target: expected a sequence of N ints, got {describe(target)}")
@@ -45,6 +47,17 @@ def check_target(target):
         f"target: expected None, an int, a sequence, 1-D tensor or array of N ints, or a callable "
         f"outputs -> Tensor[N], got {describe(target)}"
     )
+
+
+def _position_class_pairs(target) -> torch.Tensor:
+    """Token classification: one (position, class) pair per sample, as a long N×2 tensor."""
+    for pair in target:
+        if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair):
+            raise TypeError(
+                f"target: expected N (position, class) pairs of ints for token classification, got {describe(pair)} "
+                "among them"
+            )
+    return _outside_inference_mode(torch.tensor([[int(p), int(c)] for p, c in target], dtype=torch.long))
 
 
 def find_logits(outputs) -> Optional[torch.Tensor]:
@@ -92,10 +105,16 @@ class Scorer:
         self.kind, self.n = kind, n
         self.targets: Optional[torch.Tensor] = None
         self.fn: Optional[Callable] = value if kind == "callable" else None
+        # A target that says it reads the logits alone (tb_saliency.targets' do) gets them, so copies stack.
+        self.reads_logits = kind == "callable" and getattr(value, "reads", None) == "logits"
         # A callable sees the whole outputs, which can be sliced into copies only when they are one
         # tensor; class targets read the logits alone, which always can.
-        self.max_copies = None if kind != "callable" or isinstance(outputs, torch.Tensor) else 1
+        sliceable = isinstance(outputs, torch.Tensor) or self.reads_logits
+        self.max_copies = None if kind != "callable" or sliceable else 1
         if kind == "callable":
+            if self.reads_logits and find_logits(outputs) is None:
+                raise TypeError(f"target: {getattr(value, 'name', 'the target')} reads the logits, and the model "
+                                f"returned {type(outputs).__name__} without them")
             return
         logits = find_logits(outputs)
         if logits is None:
@@ -109,6 +128,9 @@ class Scorer:
             raise ValueError(
                 f"model: expected outputs (or logits) with first dimension N={n}, got shape {tuple(logits.shape)}"
             )
+        if kind == "position_class":
+            self.targets = self._position_class(value, logits)
+            return
         if logits.dim() == 1:
             if kind != "argmax":
                 raise ValueError(
@@ -150,6 +172,24 @@ class Scorer:
             return f"the callable target {getattr(self.fn, '__qualname__', type(self.fn).__name__)}"
         return "the given class" + ("" if self.kind == "index" else "es")
 
+    def _position_class(self, pairs, logits) -> torch.Tensor:
+        n = self.n
+        if logits.dim() != 3:
+            raise ValueError(
+                f"target: (position, class) pairs need per-token logits N×T×C (token classification), got shape "
+                f"{tuple(logits.shape)}"
+            )
+        if pairs.shape[0] != n:
+            raise ValueError(f"target: expected {n} (position, class) pairs (one per sample), got {pairs.shape[0]}")
+        t, classes = logits.shape[1], logits.shape[2]
+        for i, (position, cls) in enumerate(pairs.tolist()):
+            if not -t <= position < t:
+                raise ValueError(f"target: position {position} of sample {i} is out of range for T={t} tokens")
+            if not 0 <= cls < classes:
+                raise ValueError(f"target: class {cls} of sample {i} is out of range for {classes} outputs "
+                                 f"(expected 0..{classes - 1})")
+        return torch.stack([pairs[:, 0] % t, pairs[:, 1]], dim=1).to(logits.device)
+
     def _checked(self, scores) -> torch.Tensor:
         if not isinstance(scores, torch.Tensor):
             raise TypeError(f"target: the callable must return a Tensor[N], it returned {type(scores).__name__}")
@@ -167,14 +207,19 @@ class Scorer:
         n = self.n
         logits = check_outputs(outputs, n, where)
         if self.fn is not None:
+            source = logits if self.reads_logits else outputs
             if copies == 1:
-                scores = self._checked(self.fn(outputs))
+                scores = self._checked(self.fn(source))
             else:
-                scores = torch.cat([self._checked(self.fn(outputs[i * n : (i + 1) * n])) for i in range(copies)])
+                scores = torch.cat([self._checked(self.fn(source[i * n : (i + 1) * n])) for i in range(copies)])
             check_finite(scores.detach(), n, argument="target", what="scores from the callable", where=where)
             return scores
         if self.targets is None:
             return logits.reshape(copies * n)
+        if self.kind == "position_class":
+            rows = logits.reshape(copies, n, *logits.shape[1:])
+            samples = torch.arange(n, device=logits.device)
+            return rows[:, samples, self.targets[:, 0], self.targets[:, 1]].reshape(copies * n)
         rows = logits.reshape(copies, n, -1)
         index = self.targets.view(1, n, 1).expand(copies, n, 1)
         return rows.gather(2, index).reshape(copies * n)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 import tb_saliency
-from tb_saliency.attribution import CAM_METHODS, METHODS, activations, attribute, explain
+from tb_saliency.attribution import ANY_MODEL_METHODS, CAM_METHODS, METHODS, activations, attribute, explain
 
 from .helpers import C, H, N, W, conv_net, images
 
@@ -27,15 +27,17 @@ def test_method_names_are_the_contract():
         "hirescam",
         "xgradcam",
         "scorecam",
+        "attention_rollout",
     )
+    assert ANY_MODEL_METHODS == tuple(m for m in METHODS if m != "attention_rollout")
     assert CAM_METHODS == {"gradcam", "gradcam_pp", "layercam", "hirescam", "xgradcam", "scorecam"}
     assert tb_saliency.attribute is attribute and tb_saliency.METHODS is METHODS
 
 
 def test_shapes_keys_order_and_records():
     model = conv_net()
-    result = explain(model, images(), list(METHODS), layer=model[6], **FAST)
-    assert list(result.maps) == list(METHODS)
+    result = explain(model, images(), list(ANY_MODEL_METHODS), layer=model[6], **FAST)
+    assert list(result.maps) == list(ANY_MODEL_METHODS)
     for key, m in result.maps.items():
         assert m.key == key and m.method == key
         expected = (N, H // 2, W // 2) if key in CAM_METHODS else (N, H, W)
@@ -53,7 +55,7 @@ def test_shapes_keys_order_and_records():
         N,
     )
     assert result.maps["smoothgrad"].statistics["noise_sigma"].shape == (N,)
-    plain = attribute(model, images(), list(METHODS), layer="6", **FAST)
+    plain = attribute(model, images(), list(ANY_MODEL_METHODS), layer="6", **FAST)
     for key in plain:
         torch.testing.assert_close(plain[key], result.maps[key].values, rtol=0, atol=0)
 

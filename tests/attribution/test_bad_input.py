@@ -290,7 +290,7 @@ def test_options_are_checked_by_name_value_and_use():
     )
     fails(TypeError, "cam_relu: expected True or False", images(), "gradcam", layer="6", cam_relu=1)
     fails(ValueError, "memory_limit: expected an int >= 1", images(), "scorecam", layer="6", memory_limit=0)
-    fails(ValueError, "channel_reduction: expected one of", images(), "gradient", channel_reduction="l2")
+    fails(ValueError, "channel_reduction: expected one of", images(), "gradient", channel_reduction="l1")
     fails(
         ValueError,
         "reshape: expected None, a callable or one of 'vit', 'tokens'",

@@ -197,7 +197,7 @@ def test_the_built_in_methods_declare_their_own_options_in_their_files():
     assert REGISTRY["smoothgrad"].declared_options == (smoothgrad.SAMPLES, smoothgrad.NOISE, smoothgrad.NOISE_TYPE,
                                                        smoothgrad.VARIANT)
     assert [o.name for o in REGISTRY["integrated_gradients"].declared_options] == [
-        "ig_steps", "ig_rule", "baseline", "blur_sigma"]
+        "ig_steps", "ig_rule", "baseline", "blur_sigma", "baseline_token"]
     assert OPTIONS["ig_steps"] is integrated_gradients.STEPS
     shared = {o.name for o in options.SHARED_OPTIONS}
     assert shared == {"channel_reduction", "cam_relu", "reshape", "memory_limit", "seed", "generator"}

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from tb_saliency.attribution import CAM_METHODS, METHODS, activations, attribute
+from tb_saliency.attribution import ANY_MODEL_METHODS, CAM_METHODS, METHODS, activations, attribute
 
 from .helpers import C, H, N, W, Counting, assert_untouched, conv_net, images, snapshot, train_like
 
@@ -50,7 +50,7 @@ def refused(model, pattern, methods, **kwargs):
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", ANY_MODEL_METHODS)
 def test_outputs_with_nan_or_inf_name_the_samples(method, value):
     layer = {"layer": "6"} if method in CAM_METHODS else {}
     refused(

@@ -125,7 +125,7 @@ def test_unregistering_frees_the_name():
 def test_a_kind_the_dispatch_does_not_know_is_an_error_not_another_methods_map(custom):
     from tb_saliency.attribution.engine import _Run
 
-    with pytest.raises(ValueError, match="space: expected one of 'input', 'layer', got 'audio'"):
+    with pytest.raises(ValueError, match="space: expected one of 'input', 'layer', 'model', got 'audio'"):
         dataclasses.replace(REGISTRY["gradient_squared"], space="audio")
     with pytest.raises(ValueError, match="shared_pass: expected None or one of 'clean', got 'noisy'"):
         dataclasses.replace(REGISTRY["gradient_squared"], shared_pass="noisy")

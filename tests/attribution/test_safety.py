@@ -8,12 +8,12 @@ import pytest
 import torch
 from torch import nn
 
-from tb_saliency.attribution import CAM_METHODS, METHODS, activations, attribute, explain
+from tb_saliency.attribution import ANY_MODEL_METHODS, CAM_METHODS, METHODS, activations, attribute, explain
 
 from .helpers import assert_untouched, conv_net, images, snapshot, train_like
 
 FAST = {"smoothgrad": {"smoothgrad_samples": 3}, "integrated_gradients": {"ig_steps": 4}}
-CASES = [[m] for m in METHODS] + [list(METHODS)]
+CASES = [[m] for m in ANY_MODEL_METHODS] + [list(ANY_MODEL_METHODS)]
 
 
 def call_kwargs(methods):
@@ -93,15 +93,15 @@ def test_untouched_when_the_model_raises_in_a_chunk(method):
 def test_works_inside_no_grad_and_inference_mode_like_a_validation_loop():
     model = train_like(conv_net())
     x = images()
-    reference = attribute(model, x, list(METHODS), **call_kwargs(METHODS))
+    reference = attribute(model, x, list(ANY_MODEL_METHODS), **call_kwargs(ANY_MODEL_METHODS))
     before = snapshot(model)
     with torch.no_grad():
-        inside = attribute(model, x, list(METHODS), **call_kwargs(METHODS))
+        inside = attribute(model, x, list(ANY_MODEL_METHODS), **call_kwargs(ANY_MODEL_METHODS))
         assert not torch.is_grad_enabled()
     assert_untouched(model, before)
     with torch.inference_mode():
         x_inference = x.clone()
-        in_inference = attribute(model, x_inference, list(METHODS), **call_kwargs(METHODS))
+        in_inference = attribute(model, x_inference, list(ANY_MODEL_METHODS), **call_kwargs(ANY_MODEL_METHODS))
         assert torch.is_inference_mode_enabled()
     assert_untouched(model, before)
     for key in reference:
@@ -111,14 +111,14 @@ def test_works_inside_no_grad_and_inference_mode_like_a_validation_loop():
 
 def test_targets_made_inside_inference_mode_like_a_validation_loop_s_labels():
     model = train_like(conv_net())
-    kwargs = call_kwargs(METHODS)
-    reference = attribute(model, images(), list(METHODS), target=[0, 3, 1], **kwargs)
+    kwargs = call_kwargs(ANY_MODEL_METHODS)
+    reference = attribute(model, images(), list(ANY_MODEL_METHODS), target=[0, 3, 1], **kwargs)
     before = snapshot(model)
     with torch.inference_mode():
         for batch_labels in (torch.tensor([0, 3, 1]), [0, 3, 1], np.array([0, 3, 1])):
             x = images()  # the batch and its labels, as a DataLoader gives them inside the loop
             labels = batch_labels.to("cpu") if isinstance(batch_labels, torch.Tensor) else batch_labels
-            maps = attribute(model, x, list(METHODS), target=labels, **kwargs)
+            maps = attribute(model, x, list(ANY_MODEL_METHODS), target=labels, **kwargs)
             for key in reference:
                 assert torch.equal(maps[key], reference[key]), key
     assert_untouched(model, before)
@@ -181,7 +181,7 @@ def test_inputs_are_not_modified_and_keep_their_requires_grad():
     model = conv_net()
     x = images().requires_grad_(True)
     copy = x.detach().clone()
-    attribute(model, x, list(METHODS), **call_kwargs(METHODS))
+    attribute(model, x, list(ANY_MODEL_METHODS), **call_kwargs(ANY_MODEL_METHODS))
     assert x.requires_grad and x.grad is None and x.is_leaf
     assert torch.equal(x.detach(), copy)
 
@@ -189,7 +189,7 @@ def test_inputs_are_not_modified_and_keep_their_requires_grad():
 def test_maps_come_back_on_the_inputs_device_and_dtype():
     model = conv_net()
     for dtype, expected in ((torch.float32, torch.float32), (torch.float64, torch.float64)):
-        maps = attribute(model.to(dtype), images(dtype=dtype), list(METHODS), **call_kwargs(METHODS))
+        maps = attribute(model.to(dtype), images(dtype=dtype), list(ANY_MODEL_METHODS), **call_kwargs(ANY_MODEL_METHODS))
         for values in maps.values():
             assert values.device == images().device and values.dtype == expected
 
@@ -199,7 +199,7 @@ def test_maps_stay_on_a_device_other_than_the_cpu():
     # .cpu() or a tensor made on the default device would show up here. Noise methods are left
     # out only because a torch.Generator cannot live on "meta".
     model = conv_net().to("meta")
-    methods = [m for m in METHODS if m not in ("smoothgrad", "integrated_gradients")]
+    methods = [m for m in ANY_MODEL_METHODS if m not in ("smoothgrad", "integrated_gradients")]
     result = explain(model, images().to("meta"), methods, layer="6")
     for key, value in result.maps.items():
         assert value.values.device.type == "meta", key
