@@ -14,6 +14,7 @@ from .finite import check_finite
 from .layers import as_maps, capture, captured, reshape_record, resolve_layers
 from .options import resolve_options
 from .passes import GRADIENTS_HINT, GraphMeter, gradients
+from .progress import resolve as resolve_progress
 from .reductions import accumulation_dtype, reduce_channels
 from .results import Explanation, MapResult, detached_logits, prediction_facts
 from .safety import untouched
@@ -22,17 +23,20 @@ from .targets import Scorer, check_target
 MODEL_MODE = "eval"
 
 
-def explain(model, inputs, methods, *, target=None, layer=None, **options) -> Explanation:
+def explain(model, inputs, methods, *, target=None, layer=None, progress=None, **options) -> Explanation:
     """Compute the maps of `methods` for `inputs` and the facts about the batch they explain.
 
     See the package docstring for arguments and options. Every argument is validated before the
     model runs; the model, its gradients, modes, buffers, hooks and the global RNG are left as they
-    were, also when a method raises.
+    were, also when a method raises. `progress` (see `progress.resolve`) draws a bar over the chunked
+    passes of each method that runs its own.
     """
+    shown = resolve_progress(progress)
     call = check_call(model, inputs, methods, target=target, layer=layer, **options)
     generator, seed = _noise_source(call.options, call.inputs)
     with untouched(call.model):
-        return _explain(call.model, call.inputs, call.methods, call.layers, call.target, call.options, generator, seed)
+        return _explain(call.model, call.inputs, call.methods, call.layers, call.target, call.options, generator, seed,
+                        shown)
 
 
 class CheckedCall(NamedTuple):
@@ -118,10 +122,10 @@ class _CleanPass:
         self.scores = score.detach()
 
 
-def _explain(model, x, methods, layers, target_spec, opts, generator, seed) -> Explanation:
+def _explain(model, x, methods, layers, target_spec, opts, generator, seed, progress) -> Explanation:
     dtype = accumulation_dtype(x)
     clean = _CleanPass(model, x, methods, layers, target_spec, opts.get("reshape"))
-    run = _Run(model, x, clean, opts, generator, seed, dtype)
+    run = _Run(model, x, clean, opts, generator, seed, dtype, progress)
     maps = {}
     for key, method, name in map_entries(methods, layers):
         maps[key] = run.map(method_record(method), name, key)
@@ -151,8 +155,8 @@ def map_entries(methods, layers):
 class _Run:
     """Each method's map from the clean pass, or from passes of its own."""
 
-    def __init__(self, model, x, clean, opts, generator, seed, dtype):
-        self.model, self.x, self.clean, self.opts = model, x, clean, opts
+    def __init__(self, model, x, clean, opts, generator, seed, dtype, progress):
+        self.model, self.x, self.clean, self.opts, self.progress = model, x, clean, opts, progress
         self.generator, self.seed, self.dtype = generator, seed, dtype
         self.noise_record = {"seed": seed, "generator": "user" if seed is None else "seeded"}
 
@@ -213,6 +217,7 @@ class _Run:
             dtype=self.dtype,
             layer=name,
             activations=None if name is None else self.clean.activations[name].to(self.dtype),
+            progress=self.progress,
         )
 
     def _finish(self, what: str, values: torch.Tensor) -> torch.Tensor:
