@@ -13,7 +13,7 @@ import tb_saliency
 from tb_saliency.attribution import MethodWithPasses, method_with_passes, unregister
 from tb_saliency.attribution import progress as progress_module
 from tests.attribution.helpers import conv_net, images
-from tests.support.progress import final_bars, rank_one
+from tests.support.progress import Terminal, final_bars, rank_one
 
 # Small chunks, so that every bar advances in several steps.
 OPTIONS = dict(smoothgrad_samples=7, ig_steps=5, memory_limit=1)
@@ -48,11 +48,18 @@ def test_no_bar_when_switched_off_and_the_same_maps_either_way(capsys):
 def test_the_default_shows_bars_only_where_stderr_is_a_terminal(capsys, monkeypatch):
     _maps(None)  # pytest's captured stderr is no terminal
     assert capsys.readouterr().err == ""
-    main, other = os.openpty()
-    with os.fdopen(other, "w") as terminal:
-        monkeypatch.setattr(sys, "stderr", terminal)
-        assert progress_module.resolve(None).enabled
-    os.close(main)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _maps(None)
+    assert final_bars(terminal.getvalue())["smoothgrad's noisy copies"] == (7, 7)
+
+
+def test_a_closed_or_missing_stderr_is_no_terminal(monkeypatch):
+    closed = open(os.devnull, "w")
+    closed.close()  # its isatty() raises
+    for stream in (None, closed):
+        monkeypatch.setattr(sys, "stderr", stream)
+        assert not progress_module.resolve(None).enabled
 
 
 def test_no_bar_on_a_rank_other_than_zero(capsys):

@@ -1,6 +1,8 @@
-"""What tqdm drew on stderr: the last state of each bar, and a process that sees itself as rank one."""
+"""What tqdm drew on stderr: the last state of each bar; a stderr that is a terminal; and a process
+that sees itself as rank one."""
 
 import contextlib
+import io
 import re
 
 import torch.distributed as dist
@@ -17,6 +19,13 @@ def final_bars(stderr: str) -> dict:
         if found:
             bars[found["description"].strip()] = (int(found["done"]), int(found["total"]))
     return bars
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, as a console's is: where `progress=None` draws bars."""
+
+    def isatty(self):
+        return True
 
 
 @contextlib.contextmanager
