@@ -77,7 +77,8 @@ class Probe:
         arguments.check_dtype(kwargs.get("dtype", "float16"))
         names = arguments.class_names(kwargs.get("class_names"))
         arguments.per_sample(kwargs.get("labels"), "labels", inputs.shape[0], "class", names)
-        if any(kwargs.get(name) is not None for name in ("metrics", "masks", "boxes")) or "metrics_every" in kwargs:
+        asks_metrics = any(kwargs.get(name) is not None for name in ("metrics", "masks", "boxes"))
+        if asks_metrics or "metrics_every" in kwargs:
             from tb_saliency import logged_metrics
 
             logged_metrics.check_metrics_every(kwargs.get("metrics_every", 1), kwargs.get("metrics"))
