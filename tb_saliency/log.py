@@ -30,7 +30,9 @@ import torch
 
 from tb_saliency import arguments, attribution, summary
 from tb_saliency import format as stored_format
-from tb_saliency.value_checks import describe
+from tb_saliency.attribution.progress import resolve as resolve_progress
+from tb_saliency.distributed import is_rank_zero as _is_rank_zero
+from tb_saliency.value_checks import check_int, describe
 
 # Probe sets whose images a writer remembers, to store a repeated set once (see _place_images).
 _REMEMBERED_IMAGE_SETS = 4096
@@ -50,6 +52,7 @@ class _WriterState:
         self.lock = threading.RLock()
         self.tags = {}                                  # tag → _TagState
         self.image_sets = collections.OrderedDict()     # content key → "inline" or "shared"
+        self.metric_calls = collections.Counter()       # tag → log_saliency calls with metrics= (metrics_every)
 
 
 _STATES = weakref.WeakKeyDictionary()
@@ -67,11 +70,6 @@ def _state_of(owner):
             # stores its images and metadata, which is correct, only larger.
             state = _WriterState()
     return state
-
-
-def _is_rank_zero():
-    distributed = torch.distributed
-    return not (distributed.is_available() and distributed.is_initialized()) or distributed.get_rank() == 0
 
 
 class _Sink:
@@ -183,6 +181,8 @@ def log_saliency(
     metrics=None,
     masks=None,
     boxes=None,
+    metrics_every: int = 1,
+    progress=None,
     **options,
 ):
     """Computes saliency maps of `model` on `inputs` and logs them as one frame.
@@ -214,9 +214,18 @@ def log_saliency(
         `<tag>/<metric>/<map key>` at the same step. "randomisation" also writes the sanity check's
         cascade as a frame of its own under `<tag>/randomisation`, and as scalars the mean Spearman
         correlation with the original maps (at the cascade's last stage, or over the layers
-        randomised one at a time).
+        randomised one at a time). Cost, in passes of the N inputs besides the maps' own: deletion
+        and insertion each run forward passes only, of 2 + M·(steps - 1) copies of the batch for M
+        maps (steps=20: 21 copies for one map, 40 for two), stacked as `memory_limit` allows; the
+        pointing games run no pass; randomisation runs a forward pass, then per randomised layer the
+        whole of `methods` again (every parameterised layer by default: a ResNet-18 has 41).
+      metrics_every: compute `metrics` at the first call of this tag and then every k-th one (counted
+        per writer and tag; per model where nothing is written, so that every rank of a sharded
+        model agrees); the frames between are logged without metrics, and the tab's charts skip them.
       masks, boxes: where the object is, for the pointing games: N×H×W booleans, or N×4 boxes (x0,
         y0, x1, y1 in pixels, x1 and y1 exclusive).
+      progress: None (a tqdm bar when stderr is a terminal or in a notebook), True or False: bars
+        over the chunked passes of the methods and metrics; never on a rank other than zero.
       **options: method options, see `tb_saliency.attribute`.
 
     Returns:
@@ -228,21 +237,28 @@ def log_saliency(
     frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
     display = _display_images(inputs, images, mean, std, denormalize)
     label_ids = arguments.per_sample(labels, "labels", display.count, "class", frame.class_names)
-    plan = None
-    if metrics is not None or masks is not None or boxes is not None:
+    shown = resolve_progress(progress)
+    every = check_int("metrics_every", metrics_every, 1)
+    plan, counted = None, None
+    if metrics is not None or masks is not None or boxes is not None or every != 1:
         from tb_saliency import logged_metrics
 
+        logged_metrics.check_metrics_every(every, metrics)
         plan = logged_metrics.MetricPlan.parse(metrics, masks, boxes, inputs, target, model=model,
                                                engine_options=options)
+        if plan is not None:
+            counted = _metric_calls(sink, model)
+            with counted.lock:
+                plan = plan if counted.metric_calls[frame.tag] % every == 0 else None
     cascade = None
     if plan is not None and plan.randomisation is not None:
         cascade = _Frame(sink, "randomisation", tag + logged_metrics.RANDOMISATION_TAG_SUFFIX, global_step,
                          walltime, dtype, class_names)
-    explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, **options)
+    explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, progress=shown, **options)
     logged = None
     if plan is not None:
         logged = plan.compute(tag, model, inputs, methods, explanation, target=target, layer=layer,
-                              engine_options=options)
+                              engine_options=options, progress=shown)
     columns = [
         stored_format.MapColumn(
             key=result.key,
@@ -267,6 +283,9 @@ def log_saliency(
     if cascade is not None:
         frames.append(cascade.saliency(display, facts, *logged.cascade))
     _write(sink, frames, logged.scalars if logged is not None else None)
+    if counted is not None:
+        with counted.lock:
+            counted.metric_calls[frame.tag] += 1
     return {key: result.values for key, result in explanation.maps.items()}
 
 
@@ -319,6 +338,13 @@ def log_activations(
 
 
 # Internals ----------------------------------------------------------------------------------------
+
+
+def _metric_calls(sink, model):
+    """The state whose `metric_calls` counts a tag's calls for `metrics_every`: the writer's, or the
+    model's where this process writes nothing (writer=None, a rank other than zero), so that every
+    rank of a sharded model, which must run the same passes, counts the same calls."""
+    return sink.state if sink.state is not None else _state_of(model)
 
 
 def _numpy(tensor):

@@ -63,7 +63,17 @@ _FUNCTIONS = {
     "randomisation": saliency_metrics.randomisation,
 }
 # Arguments a logged call sets itself; the rest of each function's keyword arguments are its options.
-_SET_BY_THE_CALL = {"model", "inputs", "maps", "masks", "boxes", "size", "target", "methods", "layer", "options", "original"}
+_SET_BY_THE_CALL = {"model", "inputs", "maps", "masks", "boxes", "size", "target", "methods", "layer", "options", "original",
+                   "progress"}
+
+
+def check_metrics_every(value, metrics) -> int:
+    """`metrics_every` of `log_saliency`: an int ≥ 1, and more than 1 only with metrics to space out."""
+    every = check_int("metrics_every", value, 1)
+    if every != 1 and metrics is None:
+        raise ValueError(f"metrics_every: spaces out the calls that compute metrics=, and none are asked for "
+                         f"(metrics=None); got metrics_every={every}")
+    return every
 
 
 def _accepted(name):
@@ -141,27 +151,29 @@ class MetricPlan:
         """Boxes come with the image size they are in; masks carry their own."""
         return {} if self.boxes is None else {"boxes": self.boxes, "size": self.size}
 
-    def compute(self, tag, model, inputs, methods, explanation, *, target, layer, engine_options) -> "LoggedMetrics":
+    def compute(self, tag, model, inputs, methods, explanation, *, target, layer, engine_options,
+                progress=None) -> "LoggedMetrics":
         """The metrics of one `log_saliency` call, once its methods have explained `inputs`
         (`explanation`, from `explain` with the call's `methods`, `layer` and `engine_options`): they
         score the classes the maps explain (the prediction, for target=None), and the randomisation
-        test starts from those very maps."""
+        test starts from those very maps. `progress` is the call's (see `tb_saliency.attribute`)."""
         target = explanation.targets if explanation.targets is not None else target
         maps = {key: result.values for key, result in explanation.maps.items()}
         per_map, scalars = {}, {}
-        for key, (values, means) in self._map_metrics(model, inputs, maps, target).items():
+        for key, (values, means) in self._map_metrics(model, inputs, maps, target, progress).items():
             per_map[key] = values
             scalars.update({f"{tag}/{name}/{key}": mean for name, mean in means.items()})
         cascade = None
         if self.randomisation is not None:
             tested = saliency_metrics.randomisation(model, inputs, methods, target=target, layer=layer,
-                                                    original=explanation, **self.randomisation, **engine_options)
+                                                    original=explanation, progress=progress, **self.randomisation,
+                                                    **engine_options)
             columns, randomisation, correlations = _randomisation_frame(tested)
             scalars.update({f"{tag}/randomisation/{key}": rho for key, rho in correlations.items()})
             cascade = (columns, randomisation)
         return LoggedMetrics(per_map=per_map, scalars=scalars, cascade=cascade)
 
-    def _map_metrics(self, model, inputs, maps, target):
+    def _map_metrics(self, model, inputs, maps, target, progress):
         """Each MAP_METRICS metric of every map column ({key: N×h×w}): {key: ([format.MetricValues],
         {name: mean})}. Deletion and insertion score all columns together, sharing their clean and
         baseline passes."""
@@ -170,7 +182,7 @@ class MetricPlan:
             if name == "randomisation":
                 continue
             if name in ("deletion", "insertion"):
-                games = _FUNCTIONS[name](model, inputs, maps, target=target, **options)
+                games = _FUNCTIONS[name](model, inputs, maps, target=target, progress=progress, **options)
                 results = {key: (game, game.auc, game.curve) for key, game in games.items()}
             else:  # the pointing games: masks carry their size, boxes come with it
                 results = {}

@@ -79,11 +79,17 @@ def test_setup_py_is_a_shim_that_holds_no_metadata():
 def test_the_torch_floor_is_the_torch_ci_tests_and_the_readme_names_both_tested_versions():
     pinned = re.search(r"\btorch==([\d.]+)", (ROOT / ".ci" / "run").read_text()).group(1)
     newest = re.search(r"^TORCH=([\d.]+)$", (ROOT / ".ci" / "newest_torch.sh").read_text(), re.M).group(1)
-    [requirement] = map(Requirement, _project()["optional-dependencies"]["torch"])
+    [requirement] = [r for r in map(Requirement, _project()["optional-dependencies"]["torch"]) if r.name == "torch"]
     [floor] = [spec.version for spec in requirement.specifier if spec.operator == ">="]
     assert Version(floor) == Version(pinned), f"the torch extra allows torch>={floor}, CI's oldest is {pinned}"
     assert Version(newest) > Version(pinned)
     assert f"CI tests torch {pinned} and {newest}, and no other release" in " ".join((ROOT / "README.md").read_text().split())
+
+
+def test_tqdm_comes_with_the_torch_extra_only():
+    project = _project()
+    assert "tqdm" in {Requirement(r).name for r in project["optional-dependencies"]["torch"]}
+    assert "tqdm" not in {Requirement(r).name for r in project["dependencies"]}
 
 
 def test_readme_links_and_image_work_on_pypi():

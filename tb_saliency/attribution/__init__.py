@@ -132,6 +132,13 @@ table of them is generated: `python -m tb_saliency.attribution --options`.
     memory_limit          134217728 (128 MiB): bytes of autograd graph one chunk of perturbed copies may
                           hold (smoothgrad, integrated_gradients, scorecam); a chunk holds ≥ 1 copy
 
+Progress (keyword `progress`, not an option: any method takes it)
+    None (default): a tqdm bar when stderr is a terminal or in a Jupyter notebook; True: always;
+    False: never. Each method with passes of its own (smoothgrad, integrated_gradients, scorecam, a
+    registered `MethodWithPasses`) gets one bar counting its perturbed copies of the batch. Never on a
+    torch.distributed rank other than zero. tqdm comes with the `torch` extra; without it there is no
+    bar and no error.
+
 NaN and Inf are errors, never results: in the inputs (`inputs:`), in the model's outputs or a layer's
 activations on the clean inputs or any perturbed copy, in a gradient or a map (`model:`), or in the
 scores of a callable target (`target:`), they fail the call with a message naming the samples (and the
@@ -196,8 +203,8 @@ __all__ = [
 ]
 
 
-def attribute(model, inputs, methods, *, target=None, layer=None, **options) -> dict:
+def attribute(model, inputs, methods, *, target=None, layer=None, progress=None, **options) -> dict:
     """{key: Tensor[N, h, w]} for `methods`: raw, unnormalised, float32 (float64 for float64 inputs),
     on the inputs' device. The same as `{k: m.values for k, m in explain(...).maps.items()}`."""
-    result = explain(model, inputs, methods, target=target, layer=layer, **options)
+    result = explain(model, inputs, methods, target=target, layer=layer, progress=progress, **options)
     return {key: m.values for key, m in result.maps.items()}

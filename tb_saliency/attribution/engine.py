@@ -15,6 +15,7 @@ from .kinds import Batch, prepare as prepare_batch
 from .layers import DEFAULT_LAYER, capture, captured, reshape_record, resolve_layers
 from .options import resolve_options
 from .passes import GRADIENTS_HINT, GraphMeter, gradients
+from .progress import resolve as resolve_progress
 from .reductions import accumulation_dtype
 from .results import Explanation, MapResult, detached_logits, prediction_facts
 from .safety import untouched
@@ -24,13 +25,15 @@ MODEL_MODE = "eval"
 
 
 def explain(model, inputs, methods, *, target=None, layer=None, input_kind=None, embeddings=None, tokenizer=None,
-            sample_rate=None, **options) -> Explanation:
+            sample_rate=None, progress=None, **options) -> Explanation:
     """Compute the maps of `methods` for `inputs` and the facts about the batch they explain.
 
     See the package docstring for arguments and options. Every argument is validated before the
     model runs; the model, its gradients, modes, buffers, hooks and the global RNG are left as they
-    were, also when a method raises.
+    were, also when a method raises. `progress` (see `progress.resolve`) draws a bar over the chunked
+    passes of each method that runs its own.
     """
+    shown = resolve_progress(progress)
     call = check_call(model, inputs, methods, target=target, layer=layer, input_kind=input_kind,
                       embeddings=embeddings, tokenizer=tokenizer, sample_rate=sample_rate, **options)
     batch = call.batch
@@ -38,7 +41,7 @@ def explain(model, inputs, methods, *, target=None, layer=None, input_kind=None,
     generator, seed = _noise_source(call.options, device)
     with untouched(call.model):
         explanation = _explain(call.model, batch, call.methods, call.layers, call.target, call.options,
-                               generator, seed, options)
+                               generator, seed, options, shown)
     if layer is None and call.layers:
         # Named in the options too, so that `read` shows which layer the default was.
         for result in explanation.maps.values():
@@ -141,7 +144,7 @@ class _CleanPass:
         self.scores = score.detach()
 
 
-def _explain(model, batch, methods, layers, target_spec, opts, generator, seed, given) -> Explanation:
+def _explain(model, batch, methods, layers, target_spec, opts, generator, seed, given, progress) -> Explanation:
     clean = _CleanPass(model, batch, methods, layers, target_spec, opts.get("reshape"))
     if batch.kind.name == "tokens":
         # Checks that need the embeddings, which exist only now.
@@ -149,7 +152,7 @@ def _explain(model, batch, methods, layers, target_spec, opts, generator, seed, 
             if record.check is not None:
                 record.check(batch.x, opts)
     dtype = accumulation_dtype(batch.x)
-    run = _Run(model, batch, clean, opts, generator, seed, dtype, given.get("channel_reduction"))
+    run = _Run(model, batch, clean, opts, generator, seed, dtype, given.get("channel_reduction"), progress)
     maps = {}
     for key, method, name in map_entries(methods, layers):
         maps[key] = run.map(method_record(method), name, key)
@@ -183,9 +186,9 @@ def map_entries(methods, layers):
 class _Run:
     """Each method's map from the clean pass, or from passes of its own."""
 
-    def __init__(self, model, batch, clean, opts, generator, seed, dtype, reduction):
+    def __init__(self, model, batch, clean, opts, generator, seed, dtype, reduction, progress):
         self.model, self.batch, self.x, self.clean, self.opts = model, batch, batch.x, clean, opts
-        self.reduction = reduction
+        self.reduction, self.progress = reduction, progress
         self.generator, self.seed, self.dtype = generator, seed, dtype
         self.noise_record = {"seed": seed, "generator": "user" if seed is None else "seeded"}
 
@@ -258,6 +261,7 @@ class _Run:
             layer=name,
             activations=None if name is None else self.clean.activations[name].to(self.dtype),
             batch=self.batch,
+            progress=self.progress,
         )
 
     def _finish(self, what: str, values: torch.Tensor) -> torch.Tensor:

@@ -32,6 +32,7 @@ import torch
 from .catalog import ALL_INPUT_KINDS, REGISTRY, SPACES, Method, check_name, register
 from .option_spec import Option
 from .passes import copies_per_chunk, gradient_chunks, score_chunks
+from .progress import NONE as NO_PROGRESS
 
 
 def _free_name(name) -> str:
@@ -214,10 +215,13 @@ class PassContext:
     activations    the layer's output on the clean inputs as N×K×h×w in `dtype` (layer space), else None
     record         a dict stored with the map, beside its options
     statistics     a dict to fill with the declared per-sample statistics, each a Tensor[N]
+    progress       the call's `progress.Progress`: `gradient_chunks` and `score_chunks` draw their
+                   bar with it (one per call of them, counting copies), so a method that runs its
+                   passes through them shows progress without a line of its own
     """
 
     def __init__(self, *, method, model, inputs, scorer, clean_scores, bytes_per_copy, generator, noise_record,
-                 options, dtype, layer=None, activations=None, batch=None):
+                 options, dtype, layer=None, activations=None, batch=None, progress=NO_PROGRESS):
         self.method = method
         self.batch = batch
         self.forward = model if batch is None else batch.forward
@@ -227,6 +231,7 @@ class PassContext:
         self.record: dict = {}
         self.statistics: dict = {}
         self._bytes_per_copy = bytes_per_copy
+        self.progress = progress
 
     def chunk(self, total: int) -> int:
         """How many of `total` copies of the batch one pass may stack within `memory_limit` (≥ 1)."""
@@ -238,9 +243,11 @@ class PassContext:
         """Yield (start, stop, grads[k, N, ...]): ∂score/∂row for copies start..stop-1, in chunks.
 
         `make_rows(start, stop)` returns those copies' (stop - start)·N rows, copy-major; `label`
-        names them in errors ("occlusion's masked copies")."""
-        return gradient_chunks(self.forward, self.scorer, make_rows, total, self.chunk(total), label)
+        names them in errors and on the progress bar ("occlusion's masked copies")."""
+        return gradient_chunks(self.forward, self.scorer, make_rows, total, self.chunk(total), label,
+                               self.progress)
 
     def score_chunks(self, make_rows, total: int, label: str):
         """Yield (start, stop, scores[k, N]) of forward-only passes over copies start..stop-1, in chunks."""
-        return score_chunks(self.forward, self.scorer, make_rows, total, self.chunk(total), label)
+        return score_chunks(self.forward, self.scorer, make_rows, total, self.chunk(total), label,
+                            self.progress)

@@ -9,7 +9,6 @@ from .extending import MethodWithPasses, method_with_passes
 from .forward import run_model
 from .option_spec import Option
 from .options import MAX_COPIES, choice, copies
-from .passes import gradient_chunks
 from .quadrature import MIN_STEPS, RULES, nodes_and_weights
 from .reductions import accumulation_dtype
 
@@ -20,8 +19,9 @@ STEPS = Option(
 RULE = Option("ig_rule", "gauss_legendre", choice(RULES), "quadrature rule: " + ", ".join(f'`"{r}"`' for r in RULES))
 
 
-def integrated_gradients(model, x, x0, scorer, *, steps, rule, chunk) -> torch.Tensor:
-    """(x - x0) · Σ_i w_i ∂f/∂x(x0 + α_i (x - x0)), per element: N×C×H×W."""
+def integrated_gradients(x, x0, gradient_chunks, *, steps, rule) -> torch.Tensor:
+    """(x - x0) · Σ_i w_i ∂f/∂x(x0 + α_i (x - x0)), per element: N×C×H×W. `gradient_chunks` is
+    `PassContext.gradient_chunks`."""
     dtype = accumulation_dtype(x)
     nodes, weights = nodes_and_weights(rule, steps)
     alphas = torch.tensor(nodes, dtype=x.dtype, device=x.device)
@@ -34,7 +34,7 @@ def integrated_gradients(model, x, x0, scorer, *, steps, rule, chunk) -> torch.T
 
     path_mean = torch.zeros(x.shape, dtype=dtype, device=x.device)
     label = "integrated_gradients' path nodes"
-    for start, stop, grads in gradient_chunks(model, scorer, make_rows, steps, chunk, label):
+    for start, stop, grads in gradient_chunks(make_rows, steps, label):
         path_mean += torch.tensordot(weights[start:stop], grads.to(dtype), dims=1)
     return diff.to(dtype) * path_mean
 
@@ -76,9 +76,7 @@ class IntegratedGradients(MethodWithPasses):
         with torch.no_grad():
             baseline_outputs = run_model(model, x0.contiguous(), where="on the integrated_gradients baseline")
             baseline_score = scorer(baseline_outputs, where="on the integrated_gradients baseline").detach()
-        per_channel = integrated_gradients(
-            model, x, x0, scorer, steps=opts["ig_steps"], rule=opts["ig_rule"], chunk=context.chunk(opts["ig_steps"])
-        )
+        per_channel = integrated_gradients(x, x0, context.gradient_chunks, steps=opts["ig_steps"], rule=opts["ig_rule"])
         context.record.update(steps=opts["ig_steps"], rule=opts["ig_rule"], **baseline_record)
         if baseline_record["baseline"] == "uniform":
             context.record.update(context.noise_record)

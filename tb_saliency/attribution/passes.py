@@ -14,6 +14,7 @@ import torch
 
 from .finite import check_finite
 from .forward import run_model
+from .progress import NONE as NO_PROGRESS
 
 
 GRADIENTS_HINT = "the backward pass overflowed or is undefined there (float16 overflows above 65504)"
@@ -106,13 +107,14 @@ def _where(label: str, start: int, stop: int) -> str:
     return f"in {label} {start}" if stop - start == 1 else f"in {label} {start}–{stop - 1}"
 
 
-def gradient_chunks(model, scorer, make_rows, total: int, chunk: int, label: str):
+def gradient_chunks(model, scorer, make_rows, total: int, chunk: int, label: str, progress=NO_PROGRESS):
     """Yield (start, stop, grads) with grads[k, N, ...] = ∂score/∂row for copies start..stop-1.
 
     `make_rows(start, stop)` returns the (stop - start)·N rows of those copies, copy-major. `label`
-    names the copies in errors ("smoothgrad's noisy copies"): NaN or Inf fails at the chunk it appears in.
+    names the copies in errors ("smoothgrad's noisy copies"), where NaN or Inf fails at the chunk it
+    appears in, and on the `progress` bar, which counts copies.
     """
-    for start, stop in chunk_ranges(total, chunk):
+    for start, stop in progress.ranges(chunk_ranges(total, chunk), total, label):
         where = _where(label, start, stop)
         rows = make_rows(start, stop).detach().requires_grad_(True)
         score = scorer(run_model(model, rows, where=where), stop - start, where=where)
@@ -122,10 +124,10 @@ def gradient_chunks(model, scorer, make_rows, total: int, chunk: int, label: str
         yield start, stop, grad.view(stop - start, -1, *rows.shape[1:])
 
 
-def score_chunks(model, scorer, make_rows, total: int, chunk: int, label: str):
+def score_chunks(model, scorer, make_rows, total: int, chunk: int, label: str, progress=NO_PROGRESS):
     """Yield (start, stop, scores[k, N]) of forward-only passes over copies start..stop-1."""
     with torch.no_grad():
-        for start, stop in chunk_ranges(total, chunk):
+        for start, stop in progress.ranges(chunk_ranges(total, chunk), total, label):
             rows = make_rows(start, stop)
             where = _where(label, start, stop)
             scores = scorer(run_model(model, rows, where=where), stop - start, where=where)

@@ -10,7 +10,6 @@ from .extending import MethodWithPasses, method_with_passes
 from .finite import check_finite
 from .option_spec import Option
 from .options import MAX_COPIES, choice, copies
-from .passes import gradient_chunks
 from .reductions import accumulation_dtype
 
 NOISE_TYPES = ("relative", "absolute")
@@ -54,12 +53,13 @@ def check_noise(x: torch.Tensor, noise: float, noise_type: str) -> None:
                  hint="give a smaller noise")
 
 
-def smoothgrad(model, x, scorer, *, samples, sigma, variant, generator, chunk) -> torch.Tensor:
+def smoothgrad(x, gradient_chunks, *, samples, sigma, variant, generator) -> torch.Tensor:
     """Per-channel statistic of ∂f/∂x over `samples` noisy copies x + ε, ε ~ N(0, σ²): N×C×H×W.
 
     'mean' is E[g], 'mean_of_squares' E[g²], 'variance' E[(g - E[g])²] (population variance, merged
     chunk by chunk with Chan's update, so that equal gradients give exactly zero). Each copy's noise
-    is drawn on its own, so a seed gives the same maps whatever the chunk size.
+    is drawn on its own, so a seed gives the same maps whatever the chunk size. `gradient_chunks` is
+    `PassContext.gradient_chunks`.
     """
     dtype = accumulation_dtype(x)
     scale = sigma.view(-1, *([1] * (x.dim() - 1)))
@@ -74,7 +74,7 @@ def smoothgrad(model, x, scorer, *, samples, sigma, variant, generator, chunk) -
     spread = torch.zeros(x.shape, dtype=dtype, device=x.device) if variant == "variance" else None
     count = 0
     label = "smoothgrad's noisy copies"
-    for start, stop, grads in gradient_chunks(model, scorer, make_rows, samples, chunk, label):
+    for start, stop, grads in gradient_chunks(make_rows, samples, label):
         grads = grads.to(dtype)
         k = stop - start
         if variant == "mean":
@@ -110,14 +110,12 @@ class SmoothGrad(MethodWithPasses):
         x, opts = context.inputs, context.options
         sigma = noise_sigma(x, opts["smoothgrad_noise"], opts["smoothgrad_noise_type"])
         per_channel = smoothgrad(
-            context.forward,
             x,
-            context.scorer,
+            context.gradient_chunks,
             samples=opts["smoothgrad_samples"],
             sigma=sigma,
             variant=opts["smoothgrad_variant"],
             generator=context.generator,
-            chunk=context.chunk(opts["smoothgrad_samples"]),
         )
         context.record.update(
             samples=opts["smoothgrad_samples"],

@@ -13,8 +13,9 @@ from tb_saliency import arguments, log
 from tb_saliency.attribution import checks, options
 from tb_saliency.value_checks import describe
 
-# Arguments of log_saliency that the callback fills in itself.
-_RESERVED = ("writer", "tag", "model", "inputs", "global_step", "walltime")
+# Arguments of log_saliency that the callback fills in itself. No progress bar inside a framework's
+# loop: the framework draws its own, and a second one would break its line.
+_RESERVED = ("writer", "tag", "model", "inputs", "global_step", "walltime", "progress")
 # Keyword arguments of log_saliency besides the engine's options.
 _LOG_KEYWORDS = tuple(
     name for name, p in inspect.signature(log.log_saliency).parameters.items()
@@ -76,9 +77,11 @@ class Probe:
         arguments.check_dtype(kwargs.get("dtype", "float16"))
         names = arguments.class_names(kwargs.get("class_names"))
         arguments.per_sample(kwargs.get("labels"), "labels", inputs.shape[0], "class", names)
-        if any(kwargs.get(name) is not None for name in ("metrics", "masks", "boxes")):
+        asks_metrics = any(kwargs.get(name) is not None for name in ("metrics", "masks", "boxes"))
+        if asks_metrics or "metrics_every" in kwargs:
             from tb_saliency import logged_metrics
 
+            logged_metrics.check_metrics_every(kwargs.get("metrics_every", 1), kwargs.get("metrics"))
             logged_metrics.MetricPlan.parse(kwargs.get("metrics"), kwargs.get("masks"), kwargs.get("boxes"), inputs,
                                             kwargs.get("target"))
         self.inputs = inputs.detach()
@@ -106,7 +109,7 @@ class Probe:
         """`log_saliency` of the probe, placed for `model` (see `placement`), into `writer` (None:
         compute only) at `step`."""
         inputs, kwargs = self.on(*placement(model))
-        return log.log_saliency(writer, self.tag, model, inputs, global_step=step, **kwargs)
+        return log.log_saliency(writer, self.tag, model, inputs, global_step=step, progress=False, **kwargs)
 
 
 # The keys of a Hugging Face image batch: the model's input, and the labels under either of the names

@@ -70,6 +70,9 @@ class SaliencyCallback(*_callback_bases()):
       **kwargs: `log_saliency`'s arguments (`methods`, `layer`, `target`, `class_names`, `mean`,
         `std`, method options ...); tensors among `target`, `labels` and `baseline` follow the
         inputs to the module's device. Checked now, so a typo fails before training starts.
+        `metrics=` with `metrics_every=k` computes the metrics at every k-th frame the callback logs
+        (the first included), so that they cost 1/k of what they would at every frame. `progress` is
+        not taken: no bar is drawn inside the Trainer's loop.
     """
 
     def __init__(self, inputs, *, tag: str = "saliency", every_n_epochs=_DEFAULT,

@@ -43,6 +43,8 @@ class SaliencyCallback(transformers.TrainerCallback):
         ...); tensors among `target`, `labels` and `baseline` follow the inputs to the model's
         device. Checked now, so a typo fails before training starts. Models that return a
         `ModelOutput`, a dict with "logits" or a tuple work with the default `target=None`.
+        `metrics=` with `metrics_every=k` computes the metrics at every k-th frame the callback logs
+        (the first included). `progress` is not taken: no bar is drawn inside the Trainer's loop.
 
     Raises at `on_train_begin` when `report_to` has no "tensorboard": without the Trainer's
     writer there is no run to write into. (To log elsewhere, call `tb_saliency.log_saliency` with

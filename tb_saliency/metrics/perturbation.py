@@ -14,6 +14,7 @@ from tb_saliency.attribution.engine import seeded_generator
 from tb_saliency.attribution.forward import run_model
 from tb_saliency.attribution.options import OPTIONS
 from tb_saliency.attribution.passes import chunk_ranges, copies_per_chunk
+from tb_saliency.attribution.progress import resolve as resolve_progress
 from tb_saliency.attribution.reductions import accumulation_dtype
 from tb_saliency.attribution.safety import untouched
 from tb_saliency.attribution.targets import Scorer, check_target, find_logits
@@ -44,6 +45,7 @@ def deletion(
     score="probability",
     relative=False,
     memory_limit=DEFAULT_MEMORY_LIMIT,
+    progress=None,
 ) -> PerturbationCurve:
     """The deletion game (Petsiuk, Das & Saenko 2018, "RISE: Randomized Input Sampling for Explanation
     of Black-box Models", BMVC): remove the most salient pixels first and watch the score fall.
@@ -84,12 +86,19 @@ def deletion(
         memory_limit: bytes of activations one forward pass of stacked perturbed copies may hold,
             measured on the clean pass (the sizes of every module's outputs, summed); at least one
             copy of the batch runs per pass. 64 MiB by default; on a GPU a larger bound saves launches.
+        progress: None (default: when stderr is a terminal or in a notebook), True or False: a tqdm
+            bar over the perturbed copies of the batch, never on a rank other than zero (see
+            `tb_saliency.attribute`).
+
+    Cost: forward passes only (no backward), of 2 + M·(steps - 1) copies of the batch for M maps (the
+    clean input and the baseline once, shared by all maps; each map's interior steps), stacked into
+    as few passes as `memory_limit` allows.
 
     Returns a `PerturbationCurve` (curve N×(steps+1), auc N, on the inputs' device; float32, or
     float64 for float64 inputs); for a dict of maps, {key: PerturbationCurve}.
     """
     return _game("deletion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative,
-                 memory_limit)
+                 memory_limit, progress)
 
 
 def insertion(
@@ -105,6 +114,7 @@ def insertion(
     score="probability",
     relative=False,
     memory_limit=DEFAULT_MEMORY_LIMIT,
+    progress=None,
 ) -> PerturbationCurve:
     """The insertion game (Petsiuk, Das & Saenko 2018, RISE, BMVC): start from the baseline and put
     the most salient pixels back first; watch the score rise.
@@ -115,10 +125,11 @@ def insertion(
     Arguments and result as for `deletion`.
     """
     return _game("insertion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative,
-                 memory_limit)
+                 memory_limit, progress)
 
 
-def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative, memory_limit):
+def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative, memory_limit,
+          progress):
     # A DDP or DataParallel wrapper runs as its module: its own forward would call collectives that
     # rank zero, logging alone, cannot make.
     model = check_module(model)
@@ -142,6 +153,7 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
         raise ValueError("relative: divides by the clean input's probability, so it needs score='probability', "
                          f"got score={score!r}")
     memory_limit = check_int("memory_limit", memory_limit, 1)
+    shown = resolve_progress(progress)
     target_spec = check_target(target)
     if target_spec[0] == "callable" and score == "probability":
         raise ValueError(
@@ -190,7 +202,7 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
         channel_axis = (slice(None), slice(None), None) if x.dim() == 4 else (slice(None), slice(None))
         keep, put = (x, x0) if kind == "deletion" else (x0, x)
         row_values = torch.empty(total, n, dtype=value_dtype, device=x.device)
-        for start, stop in chunk_ranges(total, chunk):
+        for start, stop in shown.ranges(chunk_ranges(total, chunk), total, f"{kind}'s perturbed copies"):
             # masked[k, n, pixel]: row k has deleted (inserted) the pixel. Compared row by row, so that
             # no copy of the ranks (8 bytes a pixel) is made beside the inputs the memory bound counts.
             masked = torch.empty(stop - start, n, height * width, dtype=torch.bool, device=x.device)

@@ -11,6 +11,7 @@ from tb_saliency.attribution.checks import check_module
 from tb_saliency.attribution.engine import check_call, explain, map_entries
 from tb_saliency.attribution.forward import run_model
 from tb_saliency.attribution.layers import resolve_layers
+from tb_saliency.attribution.progress import resolve as resolve_progress
 from tb_saliency.attribution.safety import untouched
 from tb_saliency.value_checks import check_bool, check_choice, check_int
 
@@ -32,6 +33,7 @@ def randomisation(
     layers=None,
     reinit_seed=0,
     original=None,
+    progress=None,
     **options,
 ) -> RandomisationResult:
     """The model-parameter randomisation test (Adebayo, Gilmer, Muelly, Goodfellow, Hardt & Kim 2018,
@@ -73,12 +75,21 @@ def randomisation(
         original: None, or the `Explanation` that `explain` gave for this model, inputs and arguments:
             its maps are the original model's, instead of computing them again (log_saliency passes
             the maps it logs, so the cascade starts from exactly those).
+        progress: None (default: when stderr is a terminal or in a notebook), True or False: a tqdm
+            bar over the stages (one per randomised layer); the passes of each stage's methods draw
+            bars of their own that clear when the stage ends. Never on a rank other than zero.
+
+    Cost: one deep copy of the model, a forward pass to find the layers (when `layers` is None), and
+    per layer one `explain` of `methods` (gradient and the gradient CAMs: one forward and backward
+    pass of the batch; smoothgrad and integrated gradients: one per copy; Score-CAM: one forward
+    pass per channel), besides the original maps unless `original` gives them.
 
     Returns a `RandomisationResult`: per key, correlations L×N, the original maps and each stage's
     maps (L×N×h×w), the layer order, the targets and every option used; tensors on the inputs' device.
     The model's parameters, buffers, .grad, modes, hooks and the global RNG are left exactly as they
     were. Memory: one deep copy of the model.
     """
+    shown = resolve_progress(progress)
     chosen = check_randomisable(model, layers, options)
     # The engine's checks, once: a DDP or DataParallel wrapper runs as its module (its forward would
     # call collectives), and layer names of the wrapper ("module.layer4") still resolve.
@@ -94,7 +105,8 @@ def randomisation(
             f"original: expected the explanation of methods {methods}, got one of maps {sorted(original.maps)}"
         )
     with untouched(model):
-        first = original if original is not None else explain(model, x, methods, target=target, layer=layer_names, **options)
+        first = original if original is not None else explain(model, x, methods, target=target, layer=layer_names,
+                                                              progress=shown.inner(), **options)
         stage_options = dict(options)
         seeds = [m.options["seed"] for m in first.maps.values() if m.options.get("seed") is not None]
         if "seed" in options and options["seed"] is None and seeds:
@@ -121,7 +133,9 @@ def randomisation(
         correlations = {key: [] for key in original}
         reference = {key: average_ranks((v.abs() if absolute else v).flatten(1)) for key, v in original.items()}
         saved = None
-        for name in names:
+        stage_ranges = ((stage, stage + 1) for stage in range(len(names)))
+        for stage, _ in shown.ranges(stage_ranges, len(names), "randomisation's stages"):
+            name = names[stage]
             module = modules[name]
             if order == "independent" and saved is not None:
                 previous, state = saved
@@ -129,7 +143,8 @@ def randomisation(
             if order == "independent":
                 saved = (module, {k: v.clone() for k, v in module.state_dict().items()})
             _reinitialise(name, module, reinit_seed + positions[name])
-            result = explain(clone, x, methods, target=stage_target, layer=layer_names, **stage_options)
+            result = explain(clone, x, methods, target=stage_target, layer=layer_names, progress=shown.inner(),
+                             **stage_options)
             for key, m in result.maps.items():
                 stages[key].append(m.values)
                 b = m.values.abs() if absolute else m.values

@@ -127,3 +127,20 @@ def test_arguments_are_checked_when_the_callback_is_made():
         SaliencyCallback(PROBE, global_step=3)
     # every_n_steps alone logs by steps only; both may be given.
     assert (SaliencyCallback(PROBE, every_n_steps=5).every_n_epochs, SaliencyCallback(PROBE).every_n_epochs) == (None, 1)
+
+
+def test_metrics_every_kth_frame_and_no_progress_bar_in_the_trainers_loop(tmp_path, monkeypatch):
+    import sys
+
+    from tests.support.progress import Terminal
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)  # where log_saliency's default would draw bars
+    L, Classifier, SaliencyCallback = _framework(NAMESPACES[0])
+    callback = SaliencyCallback(PROBE, every_n_steps=2, methods="smoothgrad", smoothgrad_samples=3,
+                                metrics={"deletion": {"steps": 3}}, metrics_every=2)
+    _, trainer = _fit(L, Classifier, tmp_path, [callback])
+    frames = tb_saliency.read(trainer.logger.log_dir)
+    assert [(f.step, bool(f.metrics)) for f in frames] == [(2, True), (4, False), (6, True), (8, False), (10, True),
+                                                           (12, False)]
+    assert "smoothgrad" not in terminal.getvalue() and "deletion" not in terminal.getvalue()

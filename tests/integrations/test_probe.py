@@ -12,6 +12,7 @@ from torch.utils.tensorboard import SummaryWriter as TorchWriter
 import tb_saliency
 from tb_saliency.integrations import _common
 from tests.support.logdirs import TinyNet
+from tests.support.progress import Terminal
 
 PROBE = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(1))
 
@@ -43,6 +44,21 @@ def test_log_writes_one_frame_at_the_step(tmp_path):
     np.testing.assert_allclose(frame.maps["gradcam"], maps["gradcam"].numpy(), rtol=2e-3, atol=1e-6)
 
 
+def test_log_draws_no_bar_and_computes_the_metrics_every_kth_frame(tmp_path, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)  # where log_saliency's default draws bars
+    probe = _probe(tag="probe", methods="smoothgrad", smoothgrad_samples=3, metrics={"deletion": {"steps": 3}},
+                   metrics_every=2)
+    writer = TorchWriter(str(tmp_path))
+    try:
+        for step in range(3):
+            probe.log(writer, TinyNet(), step)
+    finally:
+        writer.close()
+    assert terminal.getvalue() == ""
+    assert [(f.step, bool(f.metrics)) for f in tb_saliency.read(tmp_path)] == [(0, True), (1, False), (2, True)]
+
+
 @pytest.mark.parametrize("inputs, kwargs, error, message", [
     ([PROBE], {}, TypeError, r"inputs: expected a tensor batch, a pair \(inputs, labels\) or a dict with "
                              r"'pixel_values', got a list of 1 items"),
@@ -59,6 +75,9 @@ def test_log_writes_one_frame_at_the_step(tmp_path):
     (PROBE, {"class_names": "abc"}, TypeError, "class_names: expected a sequence of strings"),
     (PROBE, {"labels": [0, 5, 1], "class_names": ["a", "b"]}, ValueError, "labels: class id 5 has no name"),
     ((PROBE, [0, 1, 2]), {"labels": [0, 1, 2]}, TypeError, "labels: given twice"),
+    (PROBE, {"progress": True}, TypeError, "progress: SaliencyCallback sets it itself"),
+    (PROBE, {"metrics_every": 2}, ValueError, "metrics_every: spaces out the calls that compute metrics="),
+    (PROBE, {"metrics": "deletion", "metrics_every": 0}, ValueError, "metrics_every: expected an int >= 1, got 0"),
 ])
 def test_bad_arguments_fail_when_the_callback_is_made(inputs, kwargs, error, message):
     with pytest.raises(error, match=message):
