@@ -50,7 +50,7 @@ def test_the_notebook_is_committed_without_outputs():
     assert code_cells
     dirty = [i for i, cell in enumerate(code_cells) if cell["outputs"] or cell["execution_count"] is not None]
     assert not dirty, f"code cells {dirty} of {NOTEBOOK.name} hold outputs: clear them before committing " \
-                      "(jupyter nbconvert --clear-output --inplace docs/quickstart.ipynb)"
+                      "(Jupyter's Clear All Outputs, or jupyter nbconvert --clear-output --inplace)"
 
 
 def test_the_notebook_shows_how_to_open_the_tab_without_starting_it():
