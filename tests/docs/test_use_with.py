@@ -20,9 +20,9 @@ from tests.support import tensorboard as tensorboard_process
 from tests.support.events import summary_values
 from tests.support.ranks import free_port
 from tests.support.scripts import ROOT, run_script
+from tests.support.snippets import assert_readme_holds, blocks
 
 DOCUMENT = ROOT / "docs" / "use_with.md"
-_BLOCK = re.compile(r"<!-- snippet: ([\w-]+) -->\n```(\w+)\n(.*?)```", re.S)
 
 # What the blocks assume the user has: a small CNN with a `layer4` block, BatchNorm and Dropout,
 # a loader, a loss, an optimizer and a fixed probe batch.
@@ -96,15 +96,7 @@ train_dataset = [{"pixel_values": p, "labels": l} for p, l in zip(pixels, labels
 NO_TORCH = "import sys\nsys.modules['torch'] = None\n"
 
 
-def _blocks():
-    blocks = {}
-    for name, language, code in _BLOCK.findall(DOCUMENT.read_text(encoding="utf-8")):
-        assert name not in blocks, f"two blocks named {name!r}"
-        blocks[name] = (language, code)
-    return blocks
-
-
-BLOCKS = _blocks()
+BLOCKS = blocks(DOCUMENT)
 
 
 def _python(name):
@@ -125,14 +117,7 @@ def test_every_block_has_a_test():
 
 def test_the_readme_section_is_this_document():
     """Once pasted into README.md, the section stays the tested text."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    document = DOCUMENT.read_text(encoding="utf-8")
-    heading = document.splitlines()[0]
-    assert heading in readme.splitlines(), f"README.md has no {heading!r} section: paste docs/use_with.md into it"
-    section = readme[readme.index(heading + "\n"):]
-    following = re.search(r"^## ", section[len(heading):], re.M)
-    section = section[:len(heading) + following.start()] if following else section
-    assert section.strip() == document.strip(), "README.md's section differs from docs/use_with.md: paste it again"
+    assert_readme_holds(DOCUMENT)
 
 
 def test_torch_writer(tmp_path):
