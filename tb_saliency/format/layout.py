@@ -105,9 +105,12 @@ def _inflate(blob, compression, expected):
         data = inflater.decompress(bytes(blob), expected + 1)
     except zlib.error as error:
         raise FormatError(f"array blob cannot be inflated: {error}") from None
-    if len(data) != expected or not inflater.eof:
-        more = len(data) > expected or inflater.unconsumed_tail
-        raise FormatError(f"array blob inflates to {'more' if more else len(data)} bytes, expected {expected}")
+    if len(data) > expected or inflater.unconsumed_tail:
+        raise FormatError(f"array blob inflates to more than the {expected} bytes expected")
+    if len(data) < expected or not inflater.eof:
+        raise FormatError(f"array blob inflates to {len(data)} bytes or ends early, expected {expected}")
+    if inflater.unused_data:
+        raise FormatError(f"array blob holds {len(inflater.unused_data)} bytes after its zlib stream")
     return data
 
 

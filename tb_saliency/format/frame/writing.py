@@ -109,11 +109,15 @@ def _array_fields(values, dtype, blobs, what):
     return dict(
         blob=len(blobs),  # blob 0 is the header, so the index into the frame is one past the list
         dtype=metadata.pb2().DType.Value(dtype.upper()),
-        compression=metadata.pb2().Compression.Value(DEFAULT_COMPRESSION.upper()),
+        compression=_compression_number(DEFAULT_COMPRESSION),
         min=low.tolist(),
         max=high.tolist(),
         scale=scale.tolist(),
     )
+
+
+def _compression_number(name):
+    return metadata.pb2().Compression.Value("COMPRESSION_NONE" if name == "none" else name.upper())
 
 
 def _json_options(options, what):
