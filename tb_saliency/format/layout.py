@@ -50,9 +50,10 @@ def _normalised_range(low, high, scale):
 def encode_values(values, dtype, what, compression=DEFAULT_COMPRESSION):
     """Raw values N×… → (bytes, per-sample scale as float64) such that raw = stored × scale.
 
-    Every sample is divided by its peak magnitude, so float16 keeps its 11 significant bits for
-    maps of any magnitude a float64 holds (a gradient of 1e-50 or an activation of 1e300), and the
-    scale, a double, carries the magnitude. uint8 stores each sample as 256 levels of its own
+    Every sample is divided by the power of two just above its peak magnitude, so float16 keeps its
+    11 significant bits for maps of any magnitude a float64 holds (a gradient of 1e-50 or an
+    activation of 1e300), float32 maps come back bit for bit, and the scale, a double, carries the
+    magnitude. uint8 stores each sample as 256 levels of its own
     [min, max], within (max − min) / 510 of each value. Non-finite values are refused: they would
     draw as a flat tile indistinguishable from zeros.
     """
@@ -64,13 +65,24 @@ def encode_values(values, dtype, what, compression=DEFAULT_COMPRESSION):
         bad = sorted(set(np.nonzero(~np.isfinite(flat))[0].tolist()))
         raise ValueError(f"{what}: expected finite values, got NaN or infinity in sample(s) {bad[:10]}")
     peak = np.abs(flat).max(axis=1) if flat.shape[1] else np.zeros(values.shape[0])
-    scale = np.where(peak > 0, peak, 1.0)
+    scale = _power_of_two_above(peak)
     normalised = flat / scale[:, None]
     if DTYPES[dtype].kind == "u":
         stored = _quantise(normalised)
     else:
         stored = normalised.astype(DTYPES[dtype])
     return compress(stored.tobytes(), DTYPES[dtype].itemsize, compression), scale
+
+
+def _power_of_two_above(peak):
+    """Per sample, the power of two just above its peak (1 for an all-zero sample): dividing by it
+    and multiplying back is exact, so float32 maps read back bit for bit, and stored values lie in
+    [0.5, 1) of it. The peak itself where that power would overflow a double (maps beyond 2^1023
+    are not float32 maps)."""
+    _, exponent = np.frexp(peak)
+    with np.errstate(over="ignore"):
+        power = np.ldexp(1.0, exponent)
+    return np.where(peak > 0, np.where(np.isfinite(power), power, peak), 1.0)
 
 
 def _quantise(normalised):
