@@ -1,7 +1,7 @@
 """The byte layout of map and activation blobs, as `tb_saliency/proto/layout.json` defines it for
-this package and the dashboard alike: per-sample arrays, each sample divided by its peak magnitude
-(raw = stored × the sample's `scale`), of float16, float32 or uint8 (256 levels of the sample's
-[min, max]); since format version 3 byte-shuffled and deflated."""
+this package and the dashboard alike: per-sample arrays, each sample divided by the power of two
+just above its peak magnitude (raw = stored × the sample's `scale`), of float16, float32 or uint8
+(256 levels of the sample's [min, max]); since format version 3 byte-shuffled and deflated."""
 
 import json
 import pathlib

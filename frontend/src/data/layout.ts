@@ -53,7 +53,8 @@ export interface StoredRanges {
 /**
  * Decodes the stored values of a blob (inflated already): `blocks` arrays of `per` values each (one
  * per sample, or one per sample and channel), as float32 (stored values are at most 1 in magnitude:
- * each sample was divided by its peak, see http_api.md). uint8 levels need each block's `ranges`.
+ * each sample was divided by its peak, or since format version 3 by the power of two just above it,
+ * see http_api.md). uint8 levels need each block's `ranges`.
  * Fails unless the blob holds exactly blocks × per values.
  */
 export function decodeStored(buffer: ArrayBuffer, dtype: string, blocks: number, per: number, what = "array blob", ranges?: StoredRanges): Float32Array[] {
