@@ -12,8 +12,8 @@ run folder, so TensorBoard shows them beside the writer's scalars. Under torch.d
 zero writes.
 
 What a writer has logged (each tag's kind, its frame and step counts, the probe sets it has seen)
-lives beside the writer, weakly keyed by it, so that a probe set logged at every step is stored twice
-in all and TensorBoard gets each tag's metadata once.
+lives beside the writer, weakly keyed by it, so that a probe set logged at every step is stored once
+and TensorBoard gets each tag's metadata once.
 
 Every argument is checked, and every array computed and encoded, before anything is written: a call
 that fails leaves the event file as it was.
@@ -51,7 +51,7 @@ class _WriterState:
     def __init__(self):
         self.lock = threading.RLock()
         self.tags = {}                                  # tag → _TagState
-        self.image_sets = collections.OrderedDict()     # content key → "inline" or "shared"
+        self.image_sets = collections.OrderedDict()     # content keys of the probe sets written
         self.metric_calls = collections.Counter()       # tag → log_saliency calls with metrics= (metrics_every)
 
 
@@ -150,7 +150,10 @@ def log_saliency_map(
       class_names: names indexed by class id, shown instead of ids.
       method: the column name when `maps` is a single array.
       mean, std: per-channel normalisation of `images` to undo for display.
-      dtype: "float16" (default, half the bytes) or "float32" for the stored maps.
+      dtype: how the maps are stored, each byte-shuffled and deflated: "float16" (default; 11
+        significant bits per value), "float32" (lossless for float32 maps), or "uint8" (256 levels
+        of each sample's [min, max], within (max − min) / 510 of each value; about half the bytes
+        of float16).
     """
     sink = _Sink(writer)
     frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
@@ -206,7 +209,8 @@ def log_saliency(
       mean, std: the input normalisation, undone for display; or `denormalize`, a function
         inputs → images in [0, 1].
       images: what to show instead of `inputs` (for inputs that are not pictures).
-      dtype: "float16" or "float32" for the stored maps.
+      dtype: "float16" (default), "float32" (lossless) or "uint8" (within (max − min) / 510 of each
+        value) for the stored maps; see `log_saliency_map`.
       metrics: metrics of each map to compute and log (see `tb_saliency.metrics`): a name, a list of
         names, or a dict {name: {option: value}} — "deletion", "insertion", "pointing_game",
         "energy_pointing_game", "randomisation". Each map's per-sample values (and deletion and
@@ -310,9 +314,10 @@ def log_activations(
 ):
     """Logs a layer's most active channels per sample (most active first), with the inputs.
 
-    Args as `log_saliency`; `layer` is one module or dotted name (None: the last 2-D convolution, as
-    for `log_saliency`), and `max_channels` bounds how
-    many channels each sample keeps. Returns the `ActivationResult` of `tb_saliency.activations`.
+    Args as `log_saliency` (`dtype` included: "float16", "float32" or "uint8"); `layer` is one
+    module or dotted name (None: the last 2-D convolution, as for `log_saliency`), and
+    `max_channels` bounds how many channels each sample keeps. Returns the `ActivationResult` of
+    `tb_saliency.activations`.
     """
     sink = _Sink(writer)
     frame = _Frame(sink, "activations", tag, global_step, walltime, dtype, class_names)
@@ -467,8 +472,8 @@ def _write(sink, frames, scalars=None):
 
 
 def _summaries(state, frame):
-    """[(summary, step, walltime)] of one frame (its shared probe images first, when they are newly
-    shared), recording in `state` what it holds."""
+    """[(summary, step, walltime)] of one frame (its shared probe images first, when this writer has
+    not written them yet), recording in `state` what it holds."""
     _check_kind(state, frame.tag, frame.kind)  # again: another thread may have claimed the tag since
     step = 0 if frame.global_step is None else frame.global_step  # what TensorBoard files it under
     known = state.tags.get(frame.tag)
@@ -480,7 +485,7 @@ def _summaries(state, frame):
         # TensorBoard keeps the first metadata of a tag only, so it is written once.
         with_metadata=known is None,
     )
-    _remember_images(state, content_key, shared=shared_key is not None)
+    _remember_images(state, content_key)
     tag_state = state.tags.setdefault(frame.tag, _TagState(frame.kind))
     tag_state.frames += 1
     tag_state.steps.add(step)
@@ -489,24 +494,23 @@ def _summaries(state, frame):
 
 
 def _place_images(state, display):
-    """Where a frame's images go: inline the first time a probe set is seen; from the second time
-    on, in a shared INPUTS tag written once, so a fixed probe set logged at every step is stored
-    twice, not at every step, and every frame that survives sampling can show it.
+    """Where a frame's images go: always the shared INPUTS tag named by their content, written the
+    first time this writer meets the probe set. A fixed probe set logged at every step is so stored
+    once, and every frame that survives TensorBoard's sampling can show it. A new writer on the same
+    run (a resumed run, a second process) writes the set again under the same tag: the copies are
+    the same bytes, and readers take any one of them.
 
-    Returns (content key, shared key or None, INPUTS summary to write first or None); the caller
-    records the key's new state only once the frame is written.
+    Returns (content key, shared key, INPUTS summary to write first or None); the caller records the
+    key only once the frame is written.
     """
     key = display.content_key()
-    seen = state.image_sets.get(key)
-    if seen is None:
-        return key, None, None
-    if seen == "inline":
-        return key, key, summary.shared_images(key, display)
-    return key, key, None
+    if key in state.image_sets:
+        return key, key, None
+    return key, key, summary.shared_images(key, display)
 
 
-def _remember_images(state, key, shared):
-    state.image_sets[key] = "shared" if shared else state.image_sets.get(key, "inline")
+def _remember_images(state, key):
+    state.image_sets[key] = True
     state.image_sets.move_to_end(key)
     while len(state.image_sets) > _REMEMBERED_IMAGE_SETS:
         state.image_sets.popitem(last=False)

@@ -353,8 +353,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         arrays = {}
 
         def raw(block, shape):
-            values = stored_format.decode_values(self._series.read_blob(ctx, block["blob"]), block["dtype"], shape,
-                                                 block["scale"])
+            values = stored_format.decode_array(self._series.read_blob(ctx, block["blob"]), block, shape)
             return stored_format.narrowest_float(values)
 
         for block in frame["maps"]:

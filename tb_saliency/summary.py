@@ -11,8 +11,8 @@ the Saliency tab. Any writer of TensorBoard event files can write it.
 
 Beneath them, `saliency_frame`, `activations_frame`, `shared_images` and `scalars` build every
 summary `tb_saliency.log_saliency` and its siblings write, from pieces already checked; a writer that
-remembers what it wrote passes its counts, shares a probe set logged many times through an INPUTS tag
-(stored twice in all), and leaves out the metadata after a tag's first frame.
+remembers what it wrote passes its counts, stores each probe set once in an INPUTS tag that its
+frames name, and leaves out the metadata after a tag's first frame.
 """
 
 from typing import Mapping, Optional, Sequence
@@ -51,7 +51,8 @@ def saliency_map(
       class_names: names indexed by class id, shown instead of ids.
       method: the column name when `maps` is a single array.
       mean, std: per-channel normalisation of `images` to undo for display.
-      dtype: "float16" (default) or "float32" for the stored maps.
+      dtype: "float16" (default), "float32" (lossless) or "uint8" (within (max − min) / 510 of each
+        value) for the stored maps, byte-shuffled and deflated.
     """
     arguments.check_tag(tag)
     arguments.check_dtype(dtype)

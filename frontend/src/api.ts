@@ -19,6 +19,7 @@ export type FrameError = Schema.FrameError;
 export type Sample = Schema.Sample;
 export type MapBlock = Schema.Map;
 export type Activations = Schema.Activations;
+export type Compression = Schema.Compression;
 export type Metric = Schema.Metric;
 export type Randomisation = Schema.Randomisation;
 

@@ -149,7 +149,9 @@ export interface Images {
   wall_time: number;
 }
 
-export type Dtype = "float16" | "float32";
+export type Dtype = "float16" | "float32" | "uint8";
+
+export type Compression = "none" | "shuffle_deflate";
 
 export type PerSample = number[];
 
@@ -159,6 +161,7 @@ export interface Map {
   layer: string;
   stage: string;
   dtype: Dtype;
+  compression?: Compression;
   height: number;
   width: number;
   min: PerSample;
@@ -188,6 +191,7 @@ export interface Metric {
 export interface Activations {
   layer: string;
   dtype: Dtype;
+  compression?: Compression;
   channels: number;
   total_channels: number;
   height: number;

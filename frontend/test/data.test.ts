@@ -98,10 +98,10 @@ test("frameProblem: what the backend could send that would draw a wrong picture"
   assert.match(frameProblem(frame({ images }), "saliency")!, /1 input images for 2 samples/);
 });
 
-test("a map blob decodes to raw = stored × scale per sample; extra bytes are an error", () => {
-  const col = mapColumn(mapBlock(), f16Bytes([0x3c00, 0x3800, 0xbc00, 0x3400]), 2);
+test("a map blob decodes to raw = stored × scale per sample; extra bytes are an error", async () => {
+  const col = await mapColumn(mapBlock(), f16Bytes([0x3c00, 0x3800, 0xbc00, 0x3400]), 2);
   assert.deepEqual(col.blocks.map((b) => [b.raw(0, 0), b.raw(1, 0)]), [[2, 1], [-1, 0.25]]);
-  assert.throws(() => mapColumn(mapBlock(), f16Bytes([0x3c00, 0x3800, 0xbc00, 0x3400, 0]), 2), /the blob of map "gradcam" holds 10 bytes, 2 bytes more than the 8/);
+  await assert.rejects(mapColumn(mapBlock(), f16Bytes([0x3c00, 0x3800, 0xbc00, 0x3400, 0]), 2), /the blob of map "gradcam" holds 10 bytes, 2 bytes more than the 8/);
 });
 
 test("loadStep: decoded maps, and an input that is not a PNG becomes a message while the maps still draw", async () => {

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { float16Table, float16ToNumber } from "../src/data/float16";
 import { ACTIVATION_AXES, MAP_AXES, bytesPerValue, decodeStored, expectedBytes, layout } from "../src/data/layout";
+import zlib from "node:zlib";
+import { inflateStored, unshuffle } from "../src/data/inflate";
 import { f16Bytes, f32Bytes } from "./helpers";
 
 test("the layout comes from tb_saliency/proto/layout.json, the file the Python side reads", () => {
@@ -46,4 +48,26 @@ test("a blob must hold exactly the bytes its shape needs: short, or with extra b
   assert.throws(() => decodeStored(new ArrayBuffer(9), "float32", 1, 2), /1 bytes more than the 8/);
   assert.equal(expectedBytes("float16", [2, 3, 4]), 48);
   assert.throws(() => expectedBytes("float16", [2, 0, 0]), /empty or invalid shape/);
+});
+
+test("uint8 levels span each block's [lo, hi] in 255 steps; a blob without ranges is an error", () => {
+  const [a, b] = decodeStored(new Uint8Array([0, 255, 51, 0, 255, 0]).buffer, "uint8", 2, 3, "map u", { lo: [-1, 0.5], hi: [0.5, 0.5] });
+  assert.deepEqual([...a], [-1, 0.5, -0.7].map(Math.fround));
+  assert.deepEqual([...b], [0.5, 0.5, 0.5]);
+  assert.throws(() => decodeStored(new ArrayBuffer(3), "uint8", 1, 3, "map u"), /map u holds uint8 levels, but no range/);
+});
+
+test("shuffled, deflated blobs inflate back to their values; one inflating beyond its shape is an error", async () => {
+  const values = new Uint8Array(f16Bytes([0x3c00, 0x3800, 0xbc00, 0x3400]));
+  const shuffled = new Uint8Array(8);
+  for (let i = 0; i < 4; i++) for (let k = 0; k < 2; k++) shuffled[k * 4 + i] = values[i * 2 + k];
+  assert.deepEqual(unshuffle(shuffled, 2), values);
+  const deflated = zlib.deflateSync(shuffled);
+  const bytes = deflated.buffer.slice(deflated.byteOffset, deflated.byteOffset + deflated.byteLength) as ArrayBuffer;
+  assert.deepEqual(new Uint8Array(await inflateStored(bytes, "shuffle_deflate", 2, 8, "map m")), values);
+  assert.equal(await inflateStored(bytes, "none", 2, 8, "map m"), bytes);
+  await assert.rejects(inflateStored(bytes, "shuffle_deflate", 2, 6, "map m"), /map m inflates to more than the 6 bytes/);
+  await assert.rejects(inflateStored(bytes, "shuffle_deflate", 2, 10, "map m"), /map m inflates to 8 bytes, 2 bytes fewer than the 10/);
+  await assert.rejects(inflateStored(new Uint8Array([1, 2, 3]).buffer, "shuffle_deflate", 2, 8, "map m"), /map m cannot be inflated/);
+  await assert.rejects(inflateStored(bytes, "lz4" as never, 2, 8, "map m"), /unknown compression "lz4"/);
 });

@@ -62,12 +62,12 @@ test("every blob a step_data frame names is in its body, and none other", () => 
   }
 });
 
-test("a float32 map in a step_data body decodes to the values of its blob fixture", () => {
+test("a float32 map in a step_data body decodes to the values of its blob fixture", async () => {
   const c = CASES.find((x) => x.name === "map_float32_signed")!;
   const body = readStepData(bytesOf(c.file));
   const frame = body.frame as FrameResponse;
   const info = frame.maps[0] as MapBlock;
-  const column = mapColumn(info, body.blobs.get(info.blob)!, frame.num_samples);
+  const column = await mapColumn(info, body.blobs.get(info.blob)!, frame.num_samples);
   const expected: number[][][] = JSON.parse(fs.readFileSync(path.join(DIR, "blobs.json"), "utf8")).find((b: { name: string }) => b.name === "float32_signed").expected;
   column.blocks.forEach((block, i) => {
     for (let y = 0; y < info.height; y++) for (let x = 0; x < info.width; x++) assert.equal(block.raw(x, y), expected[i][y][x]);

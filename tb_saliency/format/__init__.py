@@ -21,7 +21,7 @@ from tb_saliency.format.frame import (
 )
 from tb_saliency.format.images import DisplayImages, decode_png, to_display
 from tb_saliency.format.index import describe_index, index_from_described
-from tb_saliency.format.layout import DTYPES, decode_values, narrowest_float
+from tb_saliency.format.layout import COMPRESSIONS, DTYPES, decode_array, decode_values, narrowest_float
 from tb_saliency.format.metadata import (
     FORMAT_VERSION,
     FRAME_KINDS,
@@ -36,6 +36,7 @@ from tb_saliency.format.metadata import (
 )
 
 __all__ = [
+    "COMPRESSIONS",
     "DTYPES",
     "FORMAT_VERSION",
     "FRAME_KINDS",
@@ -56,6 +57,7 @@ __all__ = [
     "create_summary_metadata",
     "decode_frame",
     "decode_png",
+    "decode_array",
     "decode_values",
     "describe_header",
     "describe_index",

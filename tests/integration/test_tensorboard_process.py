@@ -82,8 +82,7 @@ def test_frames_decode_to_the_maps_and_images_that_were_written(server, written)
         for column in frame["maps"]:
             status, headers, body = get(server + ROUTE + "blob?key=" + column["blob"])
             assert status == 200 and headers["Content-Type"] == "application/octet-stream"
-            values = stored_format.decode_values(body, column["dtype"], (3, column["height"], column["width"]),
-                                                 column["scale"])
+            values = stored_format.decode_array(body, column, (3, column["height"], column["width"]))
             truth = expected[column["key"]]
             peak = np.abs(truth).max(axis=(1, 2))[:, None, None]
             assert np.all(np.abs(values - truth) <= peak * 2 ** -11)
@@ -177,8 +176,7 @@ def test_a_run_written_again_shows_its_new_frames_not_cached_ones(tmp_path, load
             assert [m["key"] for m in frame["maps"]] == ["saliency"]
             column = frame["maps"][0]
             body = get(url + ROUTE + "blob?key=" + column["blob"])[2]
-            values = stored_format.decode_values(body, column["dtype"], (3, column["height"], column["width"]),
-                                                 column["scale"])
+            values = stored_format.decode_array(body, column, (3, column["height"], column["width"]))
             np.testing.assert_allclose(values, rewritten[entry["step"]], rtol=2 ** -10)
 
 

@@ -2,6 +2,7 @@
 plugin serves today: regenerated here, they must equal the committed files byte for byte."""
 
 import json
+import zlib
 
 import numpy as np
 import pytest
@@ -24,17 +25,34 @@ def test_committed_fixtures_are_fresh(tmp_path):
     assert not stale, f"stale fixtures {stale}: run python -m tests.support.fixtures"
 
 
+def _decode_by_layout_alone(layout, case):
+    """Inflate and un-shuffle as `compressions` says, read the dtype as `dtypes` says, × scale."""
+    entry = case["entry"]
+    spec = layout["dtypes"][entry["dtype"]]
+    data = (fixtures.OUTPUT / case["file"]).read_bytes()
+    width = spec["bytes"]
+    if entry.get("compression", "none") == "shuffle_deflate":
+        data = np.frombuffer(zlib.decompress(data), np.uint8).reshape(width, -1).T.tobytes()
+    samples = case["shape"][0]
+    if "ieee754" in spec:
+        stored = np.frombuffer(data, dtype=f"<f{width}").astype(np.float64).reshape(samples, -1)
+    else:
+        levels = np.frombuffer(data, np.uint8).astype(np.float64).reshape(samples, -1)
+        lo = np.asarray(entry["min"]) / np.asarray(entry["scale"])
+        hi = np.asarray(entry["max"]) / np.asarray(entry["scale"])
+        stored = lo[:, None] + levels * ((hi - lo) / (spec["levels"] - 1))[:, None]
+    scale = np.asarray(entry["scale"])[:, None]
+    return (stored * scale).reshape(case["shape"])
+
+
 def test_blob_fixtures_decode_to_their_expected_values_by_the_layout_alone():
-    """An independent decoder that knows only layout.json: little-endian floats, sample × scale."""
+    """An independent decoder that knows only layout.json and zlib."""
     layout = json.loads(LAYOUT_FILE.read_text())
     cases = json.loads((fixtures.OUTPUT / "blobs.json").read_text())
-    assert {c["entry"]["dtype"] for c in cases} == {"float16", "float32"}
+    assert {c["entry"]["dtype"] for c in cases} == {"float16", "float32", "uint8"}
+    assert {c["entry"]["compression"] for c in cases} == {"none", "shuffle_deflate"}
     for case in cases:
-        width = layout["dtypes"][case["entry"]["dtype"]]["bytes"]
-        stored = np.frombuffer((fixtures.OUTPUT / case["file"]).read_bytes(), dtype=f"<f{width}")
-        stored = stored.astype(np.float64).reshape(case["shape"])
-        scale = np.asarray(case["entry"]["scale"]).reshape((-1,) + (1,) * (len(case["shape"]) - 1))
-        assert (stored * scale).tolist() == case["expected"], case["name"]
+        assert _decode_by_layout_alone(layout, case).tolist() == case["expected"], case["name"]
         expected = np.asarray(case["expected"])
         samples = expected.reshape(expected.shape[0], -1)
         assert samples.min(axis=1).tolist() == pytest.approx(case["entry"]["min"], rel=2 ** -10, abs=0)

@@ -35,7 +35,7 @@ def _decoded(client, block, shape):
     response = client.get("blob", key=block["blob"])
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/octet-stream"
-    return stored_format.decode_values(response.get_data(), block["dtype"], shape, block["scale"])
+    return stored_format.decode_array(response.get_data(), block, shape)
 
 
 # /tags --------------------------------------------------------------------------------------------

@@ -33,8 +33,11 @@ of the routes is `tb_saliency/http_schema.json`, which every response here valid
 - `blobs.json`: one entry per blob in `blobs/`: `name`, `file`, `kind` (`"map"` or
   `"activations"`), `shape` (`[N, h, w]` or `[N, K, h, w]`), `entry` (the `/frame` map or
   activations entry that describes the blob, its `blob` key replaced by the file name) and
-  `expected`: the raw values, nested like `shape`, as float64 JSON numbers. Decoding `file` with
-  `entry.dtype` and multiplying sample `i` by `entry.scale[i]` in float64 gives `expected` exactly.
+  `expected`: the raw values, nested like `shape`, as float64 JSON numbers. Inflating `file` as
+  `entry.compression` says (absent or "none": as it is), decoding it with `entry.dtype` and
+  multiplying sample `i` by `entry.scale[i]` in float64 gives `expected`: exactly for floats, and
+  for uint8 levels (stored = lo + q × (hi − lo) / 255, lo and hi the sample's min and max ÷ scale)
+  as float64 arithmetic does. `*_version2` blobs are as format version 2 wrote them (uncompressed).
 - `blobs/*.bin`: the bytes `/blob` answered.
 - `responses/*.json`: `{"request": "<route and query>", "status": <code>, "body": <JSON answer>}`.
   `steps_append.json` answers the token of `steps_before_append.json` after two steps arrived.
@@ -62,6 +65,13 @@ MAP_CASES = [
     ("float16_huge", "float16", _RNG.uniform(-1.0, 1.0, size=(2, 2, 3)) * 1e30),
     ("float32_beyond_float32", "float32", _RNG.uniform(0.5, 1.0, size=(1, 3, 2)) * 1e300),
     ("float16_mixed_scales", "float16", np.stack([np.full((2, 2), 1e-8), np.arange(4.0).reshape(2, 2) * 1e8])),
+    ("uint8_signed", "uint8", _RNG.normal(size=(2, 5, 6))),
+    ("uint8_constant_and_huge", "uint8", np.stack([np.full((2, 3), -0.5), _RNG.uniform(-1, 3, size=(2, 3)) * 1e200])),
+]
+# Blobs as format version 2 wrote them (plain values, no compression), which must still read.
+LEGACY_CASES = [
+    ("float16_version2", "float16", _RNG.normal(size=(2, 3, 4)) * 1e-3),
+    ("float32_version2", "float32", _RNG.normal(size=(1, 2, 5))),
 ]
 
 
@@ -75,8 +85,12 @@ def write_logdir(logdir):
             count = values.shape[0]
             writer.saliency(name, viewer_logdirs.probe_images(count, size=9), {"map": values}, step=0, wall_time=1.0,
                             dtype=dtype, share_images=False)
+        with raw.writing_version_2():
+            for name, dtype, values in LEGACY_CASES:
+                writer.saliency(name, viewer_logdirs.probe_images(values.shape[0], size=9), {"map": values}, step=0,
+                                wall_time=1.0, dtype=dtype, share_images=False)
         rng = np.random.default_rng(7)
-        for dtype in ("float16", "float32"):
+        for dtype in ("float16", "float32", "uint8"):
             writer.activations(f"activations_{dtype}", viewer_logdirs.probe_images(2, size=9),
                                rng.uniform(0, 4, size=(2, 5, 2, 3)) * 10.0 ** rng.integers(-20, 20, size=(2, 1, 1, 1)),
                                step=0, wall_time=1.0, layer="conv", max_channels=3, dtype=dtype, share_images=False)
@@ -146,12 +160,12 @@ def generate(output=OUTPUT):
         files = {}
 
         blobs = []
-        for name, _, _ in MAP_CASES:
+        for name, _, _ in MAP_CASES + LEGACY_CASES:
             frame = client.json("frame", run="blobs", tag=name, step=0)
             [block] = frame["maps"]
             shape = [frame["num_samples"], block["height"], block["width"]]
             blobs.append(_blob_case(client, name, "map", block, shape, files))
-        for dtype in ("float16", "float32"):
+        for dtype in ("float16", "float32", "uint8"):
             frame = client.json("frame", run="blobs", tag=f"activations_{dtype}", step=0)
             block = frame["activations"]
             shape = [frame["num_samples"], block["channels"], block["height"], block["width"]]
@@ -207,7 +221,7 @@ def _blob_case(client, name, kind, block, shape, files):
     data = client.get("blob", key=block["blob"]).get_data()
     file_name = f"blobs/{name}.bin"
     files[file_name] = data
-    expected = stored_format.decode_values(data, block["dtype"], shape, block["scale"])
+    expected = stored_format.decode_array(data, block, shape)
     return {"name": name, "file": file_name, "kind": kind, "shape": shape,
             "entry": _without_key(block, file_name), "expected": expected.tolist()}
 

@@ -2,6 +2,8 @@
 newer tb_saliency, as a broken file, an attacker or a future version would leave them. Written with
 TensorBoard's TF-free EventFileWriter: no torch."""
 
+import contextlib
+
 from tensorboard.compat.proto import summary_pb2
 
 from tb_saliency.format.metadata import FORMAT_VERSION, create_summary_metadata
@@ -44,3 +46,18 @@ def write_values(run_dir, values_by_step):
 def write_raw_frame(run_dir, tag, blobs, plugin_content=CURRENT_PLUGIN_DATA, step=0, wall_time=1.0, shape=None):
     """Writes one blob-sequence value under this plugin's name, blobs exactly as given."""
     write_values(run_dir, [(step, wall_time, [blob_value(tag, blobs, plugin_content, shape)])])
+
+
+@contextlib.contextmanager
+def writing_version_2():
+    """Inside it, frames are written as format version 2 (tb_saliency before compression) wrote
+    them: the same messages, version 2, array blobs as plain values. For logs older readers left."""
+    from tb_saliency.format import metadata
+    from tb_saliency.format.frame import writing
+
+    saved = metadata.FORMAT_VERSION, writing.DEFAULT_COMPRESSION
+    metadata.FORMAT_VERSION, writing.DEFAULT_COMPRESSION = 2, "none"
+    try:
+        yield
+    finally:
+        metadata.FORMAT_VERSION, writing.DEFAULT_COMPRESSION = saved

@@ -38,8 +38,9 @@ class _Tag:
 
 class RunWriter:
     """One event file in one run folder, written as `tb_saliency.log` writes into a training writer:
-    a tag's metadata on its first frame only, frame and step counts per tag, a probe set inline the
-    first time and in a shared INPUTS tag from the second time on."""
+    a tag's metadata on its first frame only, frame and step counts per tag. A probe set goes inline
+    the first time and in a shared INPUTS tag from the second time on, as format versions 1 and 2
+    wrote it (the writer now shares it from the first frame): the tab must keep showing such logs."""
 
     def __init__(self, run_dir):
         os.makedirs(run_dir, exist_ok=True)

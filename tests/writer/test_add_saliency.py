@@ -66,8 +66,11 @@ def test_one_frame_holds_every_method_the_facts_and_the_denormalised_images(writ
         assert sample["score"] == pytest.approx(float(logits[i].softmax(0).max()), rel=1e-6)
         assert sample["target_score"] == pytest.approx(float(logits[i, i]), rel=1e-5)
     assert frame.header["images"]["display_transform"] == "mean_std"
+    # The probe images are in the shared INPUTS tag the frame names, from its first frame on.
+    assert frame.images is None
+    _, inputs = _last_frame(tmp_path, stored_format.inputs_tag(frame.header["images"]["shared_key"]))
     expected_pixels = np.rint(images.permute(0, 2, 3, 1).numpy() * 255)
-    for image, expected in zip(frame.images, expected_pixels):
+    for image, expected in zip(inputs.images, expected_pixels):
         assert np.abs(image.astype(int) - expected).max() <= 1
 
 

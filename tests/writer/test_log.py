@@ -48,9 +48,11 @@ def test_frames_go_into_the_writers_own_event_file_beside_its_scalars(tmp_path, 
     assert [(f.run, f.tag, f.step) for f in frames] == [(".", "probe", 0), (".", "probe", 1), (".", "probe", 2)]
     np.testing.assert_allclose(frames[-1].maps["gradcam"], maps["gradcam"].numpy(), rtol=2e-3, atol=1e-6)
     assert [v.simple_value for _, v in summary_values(tmp_path, "loss")] == pytest.approx([1, 0.5, 1 / 3])
-    # The probe set is stored twice in all: inline in the first frame, then once in a shared tag.
+    # The probe set is stored once: in a shared tag that every frame, the first included, names.
     tags = summary_tags(tmp_path)
     assert sum(t.startswith(stored_format.INPUTS_TAG_PREFIX) for t in tags) == 1
+    headers = [stored_format.decode_frame(list(v.tensor.string_val)) for _, v in summary_values(tmp_path, "probe")]
+    assert all(h.images is None and "shared_key" in h.header["images"] for h in headers)
     assert all(f.images.shape == (3, 16, 16, 3) for f in frames)
     # TensorBoard's loaders keep a tag's first metadata: it is written once per tag.
     assert [v.HasField("metadata") for _, v in summary_values(tmp_path, "probe")] == [True, False, False]
@@ -112,7 +114,8 @@ def test_probe_memory_lives_with_each_writer(tmp_path):
         assert [v.HasField("metadata") for _, v in values] == [True, False]
         frames = [stored_format.decode_frame(list(v.tensor.string_val)).header for _, v in values]
         assert [f["frames_written"] for f in frames] == [1, 2]
-        assert "shared_key" in frames[1]["images"]
+        assert all("shared_key" in f["images"] for f in frames)
+        assert sum(t.startswith(stored_format.INPUTS_TAG_PREFIX) for t in summary_tags(tmp_path / run)) == 1
 
 
 def test_a_step_logged_twice_counts_one_step(tmp_path):
@@ -182,4 +185,42 @@ def test_a_logger_and_its_experiment_share_what_the_file_holds(tmp_path):
     values = summary_values(tmp_path, "probe")
     assert [v.HasField("metadata") for _, v in values] == [True, False], "the tag's metadata is written once"
     headers = [stored_format.decode_frame(list(v.tensor.string_val)).header for _, v in values]
-    assert [h["frames_written"] for h in headers] == [1, 2] and "shared_key" in headers[1]["images"]
+    assert [h["frames_written"] for h in headers] == [1, 2] and all("shared_key" in h["images"] for h in headers)
+
+
+def test_a_resumed_run_and_a_second_writer_show_the_probe_set_they_share(tmp_path):
+    # Each new writer on the run writes the set once more, under the same content-named tag.
+    for first_step in (0, 2):
+        writer = TorchWriter(str(tmp_path))
+        try:
+            for step in (first_step, first_step + 1):
+                tb_saliency.log_saliency_map(writer, "probe", IMAGES, np.ones((3, 4, 4)), global_step=step)
+        finally:
+            writer.close()
+    second = TorchWriter(str(tmp_path))
+    try:
+        tb_saliency.log_saliency_map(second, "other", IMAGES, np.ones((3, 4, 4)), global_step=9)
+    finally:
+        second.close()
+    inputs = [t for t in summary_tags(tmp_path) if t.startswith(stored_format.INPUTS_TAG_PREFIX)]
+    assert len(inputs) == 3 and len(set(inputs)) == 1
+    frames = tb_saliency.read(tmp_path)
+    assert [(f.tag, f.step) for f in frames] == [("other", 9)] + [("probe", s) for s in range(4)]
+    expected = np.rint(np.moveaxis(IMAGES.numpy(), 1, -1) * 255)
+    for frame in frames:
+        assert np.abs(frame.images.astype(int) - expected).max() <= 1
+
+
+def test_a_new_probe_set_at_each_step_is_stored_once_per_set(tmp_path):
+    writer = TorchWriter(str(tmp_path))
+    try:
+        for step in range(3):
+            tb_saliency.log_saliency_map(writer, "probe", IMAGES * (step + 1) / 3, np.ones((3, 4, 4)), global_step=step)
+    finally:
+        writer.close()
+    inputs = [t for t in summary_tags(tmp_path) if t.startswith(stored_format.INPUTS_TAG_PREFIX)]
+    assert len(set(inputs)) == len(inputs) == 3
+    frames = tb_saliency.read(tmp_path)
+    for step, frame in enumerate(frames):
+        expected = np.rint(np.moveaxis(IMAGES.numpy() * (step + 1) / 3, 1, -1) * 255)
+        assert np.abs(frame.images.astype(int) - expected).max() <= 1

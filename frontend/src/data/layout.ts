@@ -7,12 +7,15 @@ import { float16Table } from "./float16";
 
 interface DTypeSpec {
   bytes: number;
-  ieee754: string;
+  /** Floats; absent for uint8, whose byte is one of `levels` levels of the sample's range. */
+  ieee754?: string;
+  levels?: number;
 }
 
 interface LayoutSpec {
   byte_order: string;
   dtypes: Record<string, DTypeSpec>;
+  compressions: Record<string, unknown>;
   maps: { axes: string[]; raw_value: string };
   activations: { axes: string[]; raw_value: string };
 }
@@ -41,12 +44,20 @@ export function expectedBytes(dtype: string, shape: readonly number[]): number {
   return count * bytesPerValue(dtype);
 }
 
+/** Each block's [min, max] divided by its scale: what a uint8 blob's 256 levels span. */
+export interface StoredRanges {
+  lo: readonly number[];
+  hi: readonly number[];
+}
+
 /**
- * Decodes the stored values of a blob: `blocks` arrays of `per` values each (one per sample, or one
- * per sample and channel), as float32 (stored values are at most 1 in magnitude: each sample was
- * divided by its peak, see http_api.md). Fails unless the blob holds exactly blocks × per values.
+ * Decodes the stored values of a blob (inflated already): `blocks` arrays of `per` values each (one
+ * per sample, or one per sample and channel), as float32 (stored values are at most 1 in magnitude:
+ * each sample was divided by its peak, or since format version 3 by the power of two just above it,
+ * see http_api.md). uint8 levels need each block's `ranges`.
+ * Fails unless the blob holds exactly blocks × per values.
  */
-export function decodeStored(buffer: ArrayBuffer, dtype: string, blocks: number, per: number, what = "array blob"): Float32Array[] {
+export function decodeStored(buffer: ArrayBuffer, dtype: string, blocks: number, per: number, what = "array blob", ranges?: StoredRanges): Float32Array[] {
   const size = bytesPerValue(dtype);
   const expected = expectedBytes(dtype, [blocks, per]);
   if (buffer.byteLength !== expected) {
@@ -55,7 +66,16 @@ export function decodeStored(buffer: ArrayBuffer, dtype: string, blocks: number,
   }
   const all = new Float32Array(blocks * per);
   const view = new DataView(buffer);
-  if (size === 2) {
+  if (size === 1) {
+    if (!ranges || ranges.lo.length !== blocks || ranges.hi.length !== blocks) throw new Error(`${what} holds ${dtype} levels, but no range for each of its ${blocks} blocks`);
+    const bytes = new Uint8Array(buffer);
+    const steps = (layout.dtypes[dtype].levels ?? 256) - 1;
+    for (let b = 0; b < blocks; b++) {
+      const lo = ranges.lo[b];
+      const step = (ranges.hi[b] - lo) / steps;
+      for (let i = b * per; i < (b + 1) * per; i++) all[i] = lo + bytes[i] * step;
+    }
+  } else if (size === 2) {
     const lut = float16Table();
     for (let i = 0; i < all.length; i++) all[i] = lut[view.getUint16(2 * i, LITTLE_ENDIAN)];
   } else if (size === 4) {

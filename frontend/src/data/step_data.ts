@@ -5,7 +5,8 @@
 import type { Activations, FrameResponse, Kind, MapBlock } from "../api";
 import { Block, BlockGroup } from "./block";
 import type { BlobSource, Picture } from "./blobs";
-import { decodeStored } from "./layout";
+import { inflateStored } from "./inflate";
+import { bytesPerValue, decodeStored, expectedBytes } from "./layout";
 
 export interface MapColumn {
   info: MapBlock;
@@ -95,7 +96,9 @@ export function frameProblem(frame: FrameResponse, tagKind: Kind | null): string
   if (a) {
     const bad =
       shapeProblem("the activations", { channels: a.channels, height: a.height, width: a.width }) ??
-      perSample(a.scale, n, "the activations' scale", true);
+      perSample(a.scale, n, "the activations' scale", true) ??
+      perSample(a.min, n, "the activations' min") ??
+      perSample(a.max, n, "the activations' max");
     if (bad) return bad;
     if (!Array.isArray(a.channel_index) || a.channel_index.length !== n) return `the activations list channel indices for ${a.channel_index?.length ?? 0} samples, not ${n}`;
     for (let i = 0; i < n; i++) {
@@ -108,18 +111,42 @@ export function frameProblem(frame: FrameResponse, tagKind: Kind | null): string
   return null;
 }
 
+/** A blob as its values' bytes: inflated when the header says it is compressed. */
+function storedBytes(info: MapBlock | Activations, bytes: ArrayBuffer, shape: number[], what: string): Promise<ArrayBuffer> {
+  return inflateStored(bytes, info.compression, bytesPerValue(info.dtype), expectedBytes(info.dtype, shape), what);
+}
+
+/** Each sample's [min, max] in stored units, `repeat` times over (one per channel block). */
+function storedRanges(info: MapBlock | Activations, n: number, repeat = 1) {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < repeat; r++) {
+      lo.push(info.min[i] / info.scale[i]);
+      hi.push(info.max[i] / info.scale[i]);
+    }
+  }
+  return { lo, hi };
+}
+
 /** Decodes one map column's blob into a block per sample (raw = stored × scale[i]). */
-export function mapColumn(info: MapBlock, bytes: ArrayBuffer, n: number): MapColumn {
+export async function mapColumn(info: MapBlock, bytes: ArrayBuffer, n: number): Promise<MapColumn> {
   const name = columnName(info);
-  const stored = decodeStored(bytes, info.dtype, n, info.height * info.width, `the blob of map ${JSON.stringify(name)}`);
+  const what = `the blob of map ${JSON.stringify(name)}`;
+  const per = info.height * info.width;
+  const plain = await storedBytes(info, bytes, [n, per], what);
+  const stored = decodeStored(plain, info.dtype, n, per, what, storedRanges(info, n));
   const blocks = stored.map((values, i) => new Block(values, info.scale[i], info.height, info.width));
   return { info, name, blocks, group: new BlockGroup(blocks) };
 }
 
 /** Decodes an activation blob: per sample, `channels` blocks that share the sample's scale. */
-export function activationData(info: Activations, bytes: ArrayBuffer, n: number): ActivationData {
+export async function activationData(info: Activations, bytes: ArrayBuffer, n: number): Promise<ActivationData> {
   const k = info.channels;
-  const stored = decodeStored(bytes, info.dtype, n * k, info.height * info.width, "the activations' blob");
+  const what = "the activations' blob";
+  const per = info.height * info.width;
+  const plain = await storedBytes(info, bytes, [n * k, per], what);
+  const stored = decodeStored(plain, info.dtype, n * k, per, what, storedRanges(info, n, k));
   const blocks: Block[][] = [];
   for (let i = 0; i < n; i++) blocks.push(stored.slice(i * k, (i + 1) * k).map((v) => new Block(v, info.scale[i], info.height, info.width)));
   return { info, blocks, group: new BlockGroup(blocks.flat()) };

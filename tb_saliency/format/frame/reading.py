@@ -11,7 +11,7 @@ import numpy as np
 from tb_saliency.format import metadata
 from tb_saliency.format.errors import FormatError
 from tb_saliency.format.images import decode_png
-from tb_saliency.format.layout import DTYPES, decode_values
+from tb_saliency.format.layout import COMPRESSIONS, DTYPES, decode_array
 
 # A frame's header is parsed from untrusted bytes: these bounds keep a hostile one from making the
 # reader allocate or recurse without end.
@@ -76,7 +76,14 @@ def _array_block(header, block, fields, blob_count, what):
         dtype = None
     if dtype not in DTYPES:
         raise FormatError(f"{what} has an unknown dtype {block.dtype}")
-    described = {"dtype": dtype, "blob": block.blob}
+    try:
+        compression = metadata.pb2().Compression.Name(block.compression).lower()
+    except ValueError:
+        compression = None
+    compression = "none" if compression == "compression_none" else compression
+    if compression not in COMPRESSIONS:
+        raise FormatError(f"{what} has an unknown compression {block.compression}")
+    described = {"dtype": dtype, "compression": compression, "blob": block.blob}
     for field in fields:
         values = _versioned(header, getattr(block, field), getattr(block, f"{field}_f32"))
         if len(values) != n:
@@ -316,11 +323,9 @@ def decode_frame(blobs):
     maps = {}
     for m in header["maps"]:
         name = (m["key"], m["stage"]) if header["kind"] == "randomisation" else m["key"]
-        maps[name] = decode_values(blobs[m["blob"]], m["dtype"], (n, m["height"], m["width"]), m["scale"])
+        maps[name] = decode_array(blobs[m["blob"]], m, (n, m["height"], m["width"]))
     activations = None
     if header["activations"] is not None:
         a = header["activations"]
-        activations = decode_values(
-            blobs[a["blob"]], a["dtype"], (n, a["channels"], a["height"], a["width"]), a["scale"]
-        )
+        activations = decode_array(blobs[a["blob"]], a, (n, a["channels"], a["height"], a["width"]))
     return DecodedFrame(header=header, images=images, maps=maps, activations=activations)

@@ -13,7 +13,7 @@ from tb_saliency.format import index as frame_index
 from tb_saliency.format import metadata
 from tb_saliency.format.frame.reading import describe_header
 from tb_saliency.format.images import DisplayImages
-from tb_saliency.format.layout import encode_values
+from tb_saliency.format.layout import DEFAULT_COMPRESSION, encode_values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,17 +102,22 @@ def _sample_range(values):
 
 def _array_fields(values, dtype, blobs, what):
     """Appends the array's blob to `blobs` and returns the fields every array block shares: where
-    the blob is, its dtype, and each sample's range and scale."""
-    data, scale = encode_values(values, dtype, what)
+    the blob is, its dtype and compression, and each sample's range and scale."""
+    data, scale = encode_values(values, dtype, what, DEFAULT_COMPRESSION)
     low, high = _sample_range(values)
     blobs.append(data)
     return dict(
         blob=len(blobs),  # blob 0 is the header, so the index into the frame is one past the list
         dtype=metadata.pb2().DType.Value(dtype.upper()),
+        compression=_compression_number(DEFAULT_COMPRESSION),
         min=low.tolist(),
         max=high.tolist(),
         scale=scale.tolist(),
     )
+
+
+def _compression_number(name):
+    return metadata.pb2().Compression.Value("COMPRESSION_NONE" if name == "none" else name.upper())
 
 
 def _json_options(options, what):

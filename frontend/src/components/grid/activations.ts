@@ -6,6 +6,7 @@ import { h } from "../../dom";
 import { TilePainter } from "../../render/pipeline";
 import { formatValue } from "../../render/pixels";
 import { pickedSamples, zoomOf, type FrameLayout, type GridHost, type RangedGroup, type Shown, type TileBoard } from "./board";
+import { storageNote, storageText } from "./maps";
 
 export class ActivationsLayout implements FrameLayout {
   readonly tableClass = " tbs-activations";
@@ -44,9 +45,9 @@ export class ActivationsLayout implements FrameLayout {
     }
     const columns = h(
       "th",
-      { attrs: { scope: "col" } },
+      { attrs: { scope: "col" }, title: storageNote(info.dtype) || undefined },
       h("span", { className: "tbs-col-key", text: `channels of ${info.layer || "layer"}` }),
-      h("span", { className: "tbs-col-sub", text: `${info.channels} of ${info.total_channels}, most active first` }),
+      h("span", { className: "tbs-col-sub", text: [`${info.channels} of ${info.total_channels}, most active first`, storageText(info.dtype)].filter(Boolean).join(", ") }),
       head.box,
     );
     const headRow = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })), hasImages ? h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-key", text: "input" })) : null, columns);

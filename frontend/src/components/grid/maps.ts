@@ -38,12 +38,12 @@ export class MapsLayout implements FrameLayout {
     const showInput = hasImages && !side;
     const heads = data.maps.map((m, j) => {
       const head = board.columnHead([j]);
-      const sub = [m.info.method && m.info.method !== m.info.key ? m.info.method : "", m.info.layer && !m.info.key.includes(m.info.layer) ? `@ ${m.info.layer}` : ""]
+      const sub = [m.info.method && m.info.method !== m.info.key ? m.info.method : "", m.info.layer && !m.info.key.includes(m.info.layer) ? `@ ${m.info.layer}` : "", storageText(m.info.dtype)]
         .filter(Boolean)
         .join(" ");
       return h(
         "th",
-        { attrs: { scope: "col" }, title: optionsText(m.info.options) || undefined },
+        { attrs: { scope: "col" }, title: [storageNote(m.info.dtype), optionsText(m.info.options)].filter(Boolean).join("\n") || undefined },
         h("span", { className: "tbs-col-key", text: m.name }),
         sub ? h("span", { className: "tbs-col-sub", text: sub }) : null,
         head.box,
@@ -115,6 +115,16 @@ function metricNames(metrics: Record<string, unknown> | undefined): string[] {
   const known: readonly string[] = KNOWN_MAP_METRICS;
   const rank = (n: string) => (known.includes(n) ? known.indexOf(n) : known.length);
   return names.sort((a, b) => rank(a) - rank(b));
+}
+
+/** "8-bit" for maps stored as 256 levels of each sample's range (dtype uint8), beside the column's options. */
+export function storageText(dtype: string): string {
+  return dtype === "uint8" ? "8-bit" : "";
+}
+
+/** What 8-bit storage means for the values shown, for the column head's title. */
+export function storageNote(dtype: string): string {
+  return dtype === "uint8" ? "8-bit: stored as 256 levels of each sample's [min, max], within (max − min) / 510 of each value" : "";
 }
 
 /** A map's options as the column head's title. */
