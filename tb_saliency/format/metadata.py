@@ -10,8 +10,8 @@ from tb_saliency.format.errors import FormatError
 PLUGIN_NAME = "saliency"
 
 # Bump on any change an older reader would misread; readers refuse newer versions. Version 2 stores
-# per-sample numbers as doubles (version 1 frames still read).
-FORMAT_VERSION = 2
+# per-sample numbers as doubles (version 1 frames still read); version 3 adds token and signal inputs.
+FORMAT_VERSION = 3
 
 # Tags this plugin writes beside the user's: shared probe images, and the step index of each tag.
 # Users' tags may not start with RESERVED_TAG_PREFIX.
