@@ -220,6 +220,11 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                 randomisation=described["randomisation"],
                 index=series.public_index(stored_format.index_from_described(described)),
             )
+            # Format version 3: frames over text or signals say so; frames over images stay as before.
+            if described["tokens"] is not None:
+                frame.update(input="tokens", tokens=described["tokens"])
+            elif described["signals"] is not None:
+                frame.update(input="signals", signals=dict(described["signals"], blob=keys[described["signals"]["blob"]]))
         except stored_format.FormatError as error:
             frame = {**{k: frame[k] for k in ("run", "tag", "step", "wall_time")},
                      "error": f"this frame cannot be shown: {error}"}
@@ -317,6 +322,9 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             a = frame["activations"]
             arrays["activations"] = raw(a, (n, a["channels"], a["height"], a["width"]))
             arrays["channel_index"] = np.asarray(a["channel_index"], np.int64).reshape(n, a["channels"])
+        if frame.get("signals") is not None:
+            s = frame["signals"]
+            arrays["signals"] = raw(s, (n, s["channels"], s["length"]))
         if frame["images"] is not None and frame["images"]["blobs"]:
             pictures = []
             for key in frame["images"]["blobs"]:
@@ -347,4 +355,6 @@ def _without_blob_keys(frame):
         out["activations"] = {k: v for k, v in frame["activations"].items() if k != "blob"}
     if frame["images"] is not None:
         out["images"] = {k: v for k, v in frame["images"].items() if k != "blobs"}
+    if frame.get("signals") is not None:
+        out["signals"] = {k: v for k, v in frame["signals"].items() if k != "blob"}
     return out

@@ -20,6 +20,8 @@ export type MapBlock = Schema.Map;
 export type Activations = Schema.Activations;
 export type Metric = Schema.Metric;
 export type Randomisation = Schema.Randomisation;
+export type Tokens = Schema.Tokens;
+export type Signals = Schema.Signals;
 
 /** A /frame answer: the step's header, or why it cannot be shown. */
 export type Frame = Schema.Frame;
