@@ -14,6 +14,7 @@ What a request costs (n stored steps of a tag):
 - `/frame`: the list call, then the step's header from the cache, or one `read_blob` (and one more,
   once, for a probe set shared through an INPUTS tag).
 - `/blob`: one `read_blob`.
+- `/audio`: what `/frame` costs, and one `read_blob` (the signal).
 """
 
 import functools
@@ -27,7 +28,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_saliency import format as stored_format
-from tb_saliency import series
+from tb_saliency import audio, series
 from tb_saliency.format import metadata
 
 STATIC_DIR = pathlib.Path(__file__).resolve().parent / "static"
@@ -93,6 +94,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             "/frame": self._serve_frame,
             "/blob": self._serve_blob,
             "/export": self._serve_export,
+            "/audio": self._serve_audio,
         }
 
     @wrappers.Request.application
@@ -276,6 +278,37 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         content_type = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "application/octet-stream"
         # No Expires: a run written again reuses blob keys for new bytes.
         return http_util.Respond(request, data, content_type)
+
+    # /audio ---------------------------------------------------------------------------------------
+
+    @_route
+    def _serve_audio(self, request):
+        """One sample of a signal frame with a sample rate, as a WAV file (see tb_saliency/audio.py)."""
+        parsed, failure = self._parse_step_request(request, "audio")
+        if failure:
+            return failure
+        sample = request.args.get("sample", "")
+        if not re.fullmatch(r"[0-9]{1,6}", sample):
+            return _error(request, 400, f"audio: 'sample' must be a sample index, got {sample[:40]!r}")
+        ctx, experiment = self._request_scope(request)
+        try:
+            frame = self._frame(ctx, experiment, *parsed)
+            if "error" in frame:
+                raise _Missing(frame["error"])
+            signals = frame.get("signals")
+            if signals is None or signals["sample_rate"] is None:
+                raise _Missing("this frame holds no signal with a sample rate")
+            n, i = frame["num_samples"], int(sample)
+            if i >= n:
+                raise _Missing(f"this frame has {n} samples, not a sample {i}")
+            values = stored_format.decode_values(self._series.read_blob(ctx, signals["blob"]), signals["dtype"],
+                                                 (n, signals["channels"], signals["length"]), signals["scale"])
+            wav = audio.wav_bytes(values[i], signals["sample_rate"])
+        except _Missing as error:
+            return _error(request, 404, str(error))
+        except (stored_format.FormatError, series.Unreadable) as error:
+            return _error(request, 404, f"this frame's audio cannot be read: {error}")
+        return http_util.Respond(request, wav, "audio/wav")
 
     # /export --------------------------------------------------------------------------------------
 

@@ -75,6 +75,15 @@ export function blobUrl(key: string, wallTime: number): string {
   return `./blob?${query({ key, wall_time: wallTime })}`;
 }
 
+/**
+ * One sample of a signal step as a WAV file. TensorBoard's Content-Security-Policy lets an <audio>
+ * element play only its own origin's URLs (no blob: or data:), so the plugin builds the file.
+ * `wall_time` only keeps the browser's cache from mixing a rewritten run's steps.
+ */
+export function audioUrl(run: string, tag: string, step: number, sample: number, wallTime: number): string {
+  return `./audio?${query({ run, tag, step, sample, wall_time: wallTime })}`;
+}
+
 /** TensorBoard's own run list (core plugin), in the order its run colours are given out. */
 export const RUNS_URL = "../../runs";
 

@@ -3,7 +3,6 @@ import { test } from "node:test";
 import type { Tokens } from "../src/api";
 import { Block } from "../src/data/block";
 import { isDimmed, rangeGroup } from "../src/data/sequences";
-import { encodeWav } from "../src/data/wav";
 import { mergeWords, pieceScheme, singleTokens, textColourOn, wordValues } from "../src/model/tokens";
 import { rangeOfSorted } from "../src/render/normalise";
 
@@ -40,22 +39,6 @@ test("special and padding tokens stay out of the colour range", () => {
   assert.deepEqual([range.lo, range.hi], [0.25 * 8, 0.5 * 8], "the [CLS] value 8 and the padding 6 are left out");
   const all: Tokens = { ...tokens, special: [[true, true, true, true]] };
   assert.equal(rangeGroup([block], all).blocks[0], block, "a sample of dimmed tokens only keeps its values");
-});
-
-test("a WAV file holds 16-bit PCM of every channel, interleaved, at full scale", () => {
-  const wav = encodeWav([Float64Array.from([0, 0.5, -1e-3]), Float64Array.from([1e-3, -0.25, 0])], 8000);
-  const v = new DataView(wav);
-  const text = (at: number) => String.fromCharCode(...new Uint8Array(wav, at, 4));
-  assert.deepEqual([text(0), text(8), text(12), text(36)], ["RIFF", "WAVE", "fmt ", "data"]);
-  assert.equal(v.getUint32(4, true), wav.byteLength - 8);
-  assert.deepEqual([v.getUint16(20, true), v.getUint16(22, true), v.getUint32(24, true), v.getUint32(28, true), v.getUint16(34, true)], [1, 2, 8000, 32000, 16]);
-  assert.equal(v.getUint32(40, true), 3 * 2 * 2);
-  const samples = Array.from({ length: 6 }, (_, i) => v.getInt16(44 + 2 * i, true));
-  assert.deepEqual(samples, [0, 66, 32767, -16384, -66, 0], "divided by the peak 0.5, interleaved left, right");
-  const silent = new DataView(encodeWav([new Float64Array(3)], 22050.4));
-  assert.equal(silent.getUint32(24, true), 22050);
-  assert.deepEqual([0, 1, 2].map((i) => silent.getInt16(44 + 2 * i, true)), [0, 0, 0]);
-  assert.throws(() => encodeWav([new Float64Array(2)], 0), /positive sample rate/);
 });
 
 test("token text takes black or white, whichever reads on its background", () => {

@@ -67,3 +67,39 @@ def test_the_golden_token_and_signal_fixtures_hold_what_was_logged():
     assert tokens["tokens"]["tokens"] == viewer_logdirs.SEQUENCE_TOKENS
     signals = json.loads((fixtures.OUTPUT / "responses" / "frame_signals.json").read_text())["body"]
     assert signals["signals"]["sample_rate"] == 8000.0 and signals["input"] == "signals"
+
+
+def test_audio_is_a_wav_file_of_every_channel_at_full_scale():
+    from tb_saliency.audio import wav_bytes
+
+    wav = wav_bytes([[0.0, 0.5, -1e-3], [1e-3, -0.25, 0.0]], 8000.4)
+    assert wav[:4] == b"RIFF" and wav[8:16] == b"WAVEfmt " and wav[36:40] == b"data"
+    fmt = np.frombuffer(wav[20:36], dtype="<u2")
+    assert fmt[0] == 1 and fmt[1] == 2, "PCM, two channels"
+    assert np.frombuffer(wav[24:28], "<u4")[0] == 8000 and np.frombuffer(wav[34:36], "<u2")[0] == 16
+    assert np.frombuffer(wav[4:8], "<u4")[0] == len(wav) - 8
+    # Divided by the peak 0.5, interleaved left, right.
+    assert np.frombuffer(wav[44:], "<i2").tolist() == [0, 66, 32767, -16384, -66, 0]
+    assert np.frombuffer(wav_bytes(np.zeros((1, 3)), 100)[44:], "<i2").tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="sample_rate"):
+        wav_bytes(np.ones((1, 3)), 0)
+
+
+def test_the_audio_route_serves_a_sample_as_wav(logged):
+    logdir, written = logged
+    client = PluginClient(logdir)
+    response = client.get("audio", run="sequences", tag="audio", step=10, sample=1)
+    assert response.status_code == 200 and response.headers["Content-Type"] == "audio/wav"
+    data = response.get_data()
+    assert np.frombuffer(data[22:24], "<u2")[0] == 2 and np.frombuffer(data[24:28], "<u4")[0] == 8000
+    pcm = np.frombuffer(data[44:], "<i2").reshape(400, 2).T / 32767.0
+    signal = written[("audio", "signals")][1]
+    np.testing.assert_allclose(pcm, signal / np.abs(signal).max(), atol=2e-3)
+    for params, status, message in [
+        (dict(run="sequences", tag="audio", step=10, sample=2), 404, "has 2 samples"),
+        (dict(run="sequences", tag="text", step=10, sample=0), 404, "no signal with a sample rate"),
+        (dict(run="sequences", tag="audio", step=10, sample="x"), 400, "'sample' must be"),
+        (dict(run="sequences", tag="audio", step=11, sample=0), 404, "no stored step 11"),
+    ]:
+        answer = client.get("audio", **params)
+        assert answer.status_code == status and message in json.loads(answer.get_data())["error"], params

@@ -220,7 +220,7 @@ def write_single_map(logdir, *, run="custom", tag="probe", steps=(0,), count=3, 
 # Untrusted token strings: markup, right-to-left and CJK text, sub-word pieces of three tokenizers.
 SEQUENCE_TOKENS = [
     ["[CLS]", "the", "film", "was", "wonder", "##ful", "<img src=x onerror=alert(1)>", "[SEP]", "[PAD]", "[PAD]"],
-    ["<s>", "Ġשלום", "Ġעולם", "Ġ世界", "▁你好", "▁la", "▁ré", "sumé", "</s>", "<pad>"],
+    ["<s>", "▁שלום", "▁עולם", "▁世界", "▁你好", "▁la", "▁ré", "sumé", "</s>", "<pad>"],
 ]
 SEQUENCE_SPECIAL = [[t in ("[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>") for t in row] for row in SEQUENCE_TOKENS]
 SEQUENCE_PADDING = [[t in ("[PAD]", "<pad>") for t in row] for row in SEQUENCE_TOKENS]
