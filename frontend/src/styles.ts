@@ -247,6 +247,10 @@ tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-signal { display: flex; flex-direction: column; gap: 4px; }
 .tbs-signal-plot { width: 100%; height: 90px; display: block; color: var(--tbs-text); cursor: crosshair; background: var(--tbs-tile-bg); }
 .tbs-audio { height: 32px; max-width: 360px; }
+.tbs-strip { display: flex; gap: 1px; }
+.tbs-strip-cell { flex: 0 0 3.6em; width: 3.6em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 10px;
+  padding: 2px 1px; text-align: center; unicode-bidi: isolate; border-radius: 2px; }
+.tbs-strip-band { width: 480px; height: 20px; display: block; }
 `;
 
 export function injectStyles(doc: Document): void {

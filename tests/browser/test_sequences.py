@@ -128,3 +128,19 @@ def test_a_signal_step_draws_its_series_and_band_and_plays_audio(open_tab, seque
     plot.dblclick()
     tab.wait_until_changed(plot, zoomed, "the double click did not reset the zoom")
     assert not tab.errors, tab.errors
+
+
+def test_the_evolution_view_is_a_token_by_step_strip(open_tab, sequences_url):
+    tab = open_tab(sequences_url)
+    card = ready(tab, "sequences", "text", ".tbs-tok")
+    card.locator("tbody tr[data-sample='0'] .tbs-seq-line[data-column='0'] .tbs-seq-evo").click()
+    view = tab.frame.locator(".tbs-evolution-view")
+    view.locator("tr[data-step='10'] .tbs-strip").first.wait_for(timeout=20_000)
+    for step in (0, 10):
+        strip = view.locator(f"tr[data-step='{step}'] .tbs-strip[data-key='integrated_gradients']")
+        assert strip.locator("[data-token]").evaluate_all("els => els.map(e => e.textContent)") == viewer_logdirs.SEQUENCE_TOKENS[0]
+    # The values changed between the steps, so the same token has another colour.
+    colours = [view.locator(f"tr[data-step='{s}'] .tbs-strip[data-key='integrated_gradients'] [data-token='2']").evaluate(
+        "e => getComputedStyle(e).backgroundColor") for s in (0, 10)]
+    assert colours[0] != colours[1], colours
+    assert not tab.errors, tab.errors
