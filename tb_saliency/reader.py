@@ -99,14 +99,28 @@ class Frame:
             [key] = self.maps
         if key not in self.maps:
             raise KeyError(f"key: expected one of {sorted(self.maps)}, got {key!r}")
+        if self._over_sequences():
+            # N×T maps draw as N strips one pixel high: N×1×T×3, a colour per token or time step.
+            return rendering.render(None, self.maps[key][:, None, :], **options)
         return rendering.render(self.images, self.maps[key], **options)
+
+    def _over_sequences(self):
+        return self.tokens is not None or self.signals is not None
+
+    def _check_pictures(self, what):
+        if self._over_sequences():
+            raise ValueError(f"{what} draws frames over images; this frame is over "
+                             f"{'tokens' if self.tokens is not None else 'signals'}: use frame.render(key) for its "
+                             f"colours, or the Saliency tab")
 
     def figure(self, **options):
         """A matplotlib Figure: a row per sample, the input then a column per map (needs matplotlib)."""
+        self._check_pictures("figure()")
         return figures.figure(self, **options)
 
     def show(self, **options):
         """Shows the grid of samples × maps with matplotlib (`pip install 'tb_saliency[plot]'`)."""
+        self._check_pictures("show()")
         figures.figure(self, pyplot=True, **options)  # says what to install when matplotlib is missing
         from matplotlib import pyplot as plt
 
@@ -115,12 +129,15 @@ class Frame:
     def save(self, path, **options):
         """Writes the grid of samples × maps (the input first) as a PNG file, at a local path or a URL
         TensorBoard's file layer writes (as `read` reads); needs no matplotlib."""
+        self._check_pictures("save()")
         pixels = figures.grid_pixels(figures.frame_columns(self, **options))
         with tf.io.gfile.GFile(os.fspath(path), "wb") as file:
             file.write(figures.png_bytes(pixels))
 
     def _repr_png_(self):
         """Jupyter shows a frame as its grid, with the tab's default settings."""
+        if self._over_sequences():
+            return None  # Jupyter shows the frame's repr instead
         return figures.png_bytes(figures.grid_pixels(figures.frame_columns(self)))
 
 

@@ -51,3 +51,16 @@ def test_bad_token_arguments_name_the_argument(tmp_path):
                                      torch.ones(1, 2), tokenizer=_Tokenizer())
     writer.close()
     assert tb_saliency.read(tmp_path) == []
+
+
+def test_a_sequence_frame_renders_as_colour_strips_and_refuses_picture_grids(tmp_path):
+    writer = TorchWriter(str(tmp_path))
+    tb_saliency.log_saliency_map(writer, "t", None, torch.linspace(0, 1, 64)[None].repeat(2, 1), tokens=[["a"] * 64] * 2)
+    writer.close()
+    [frame] = tb_saliency.read(tmp_path)
+    strips = frame.render()
+    assert strips.shape[0] == 2 and strips.shape[2] == 64 and strips.shape[3] == 3
+    assert not np.array_equal(strips[0, 0, 0], strips[0, 0, -1]), "low and high values differ in colour"
+    assert frame._repr_png_() is None
+    with pytest.raises(ValueError, match="over tokens: use frame.render"):
+        frame.save(tmp_path / "grid.png")
