@@ -272,7 +272,7 @@ def log_saliency(
             key=result.key,
             method=result.method,
             layer=result.layer or "",
-            values=_numpy(result.values)[:, None, :] if kind != "images" else _numpy(result.values),
+            values=_numpy(result.values)[:, None, :] if result.values.dim() == 2 else _numpy(result.values),
             options=result.options,
             statistics={k: _numpy(v) for k, v in result.statistics.items()},
             metrics=logged.per_map[result.key] if logged is not None else [],
@@ -281,7 +281,7 @@ def log_saliency(
     ]
     if kind != "images":
         display = sequence_arguments.sequence_inputs(kind, inputs, tokens, tokenizer, sample_rate,
-                                                     count=count, length=columns[0].values.shape[2])
+                                                     count=count, columns=columns)
     facts = arguments.sample_facts(
         count,
         labels=label_ids,

@@ -179,8 +179,15 @@ def batch_count(inputs):
     return int(shape[0])
 
 
-def sequence_inputs(kind, inputs, tokens, tokenizer, sample_rate, *, count, length):
-    """TokenInputs or SignalInputs (`kind`) of a batch the engine explained with N×T maps."""
+def sequence_inputs(kind, inputs, tokens, tokenizer, sample_rate, *, count, columns):
+    """TokenInputs or SignalInputs (`kind`) of a batch the engine explained with N×T maps (`columns`
+    hold them as N×1×T); an engine that gave other shapes is named."""
+    length = columns[0].values.shape[-1]
+    for column in columns:
+        if column.values.shape != (count, 1, length):
+            unit = "token" if kind == "tokens" else "time step"
+            raise ValueError(f"methods: {kind} need N×T maps, one value per {unit} ({count}×{length}), but "
+                             f"{column.key!r} came out with shape {tuple(column.values.shape)}")
     if kind == "tokens":
         return token_inputs(inputs, tokens=tokens, tokenizer=tokenizer, count=count, length=length)
     return signal_inputs(inputs, sample_rate=sample_rate, count=count, length=length)
