@@ -20,6 +20,16 @@ def sequences_url(tmp_path_factory):
 
     with viewer_logdirs.RunWriter(logdir / "long") as writer:
         writer.summary(summary.token_map("long", long_tokens, np.sin(np.arange(512) / 9.0)[None]), 0, 1.0)
+    from tb_saliency import format as stored_format
+
+    tokens = stored_format.TokenInputs(tokens=[["a", "b", "c"]] * 2, special=np.zeros((2, 3), bool), padding=np.zeros((2, 3), bool))
+    column = stored_format.MapColumn(key="ig", method="ig", values=np.arange(6.0).reshape(2, 1, 3), metrics=[
+        stored_format.MetricValues("deletion", np.array([0.25, 0.5]), curve=np.array([[1.0, 0.5], [1.0, 0.25]])),
+        stored_format.MetricValues("pointing_game", np.array([1.0, 0.0]))])
+    with viewer_logdirs.RunWriter(logdir / "scored") as writer:
+        writer.summary(stored_format.saliency_summary(
+            "scored", samples=[stored_format.SampleFacts()] * 2, maps=[column], tokens=tokens,
+            summary_metadata=stored_format.create_summary_metadata("saliency", map_keys=["ig"], num_samples=2)), 0, 1.0)
     with loaded_once(logdir, samples_per_plugin="saliency=0") as url:
         yield url
 
@@ -143,4 +153,16 @@ def test_the_evolution_view_is_a_token_by_step_strip(open_tab, sequences_url):
     colours = [view.locator(f"tr[data-step='{s}'] .tbs-strip[data-key='integrated_gradients'] [data-token='2']").evaluate(
         "e => getComputedStyle(e).backgroundColor") for s in (0, 10)]
     assert colours[0] != colours[1], colours
+    assert not tab.errors, tab.errors
+
+
+def test_metric_values_sit_under_each_sample_line(open_tab, sequences_url):
+    tab = open_tab(sequences_url)
+    card = ready(tab, "scored", "scored", ".tbs-tok")
+    values = [card.locator(f"tbody tr[data-sample='{i}'] .tbs-seq-metrics").inner_text().replace("\n", "") for i in (0, 1)]
+    assert values == ["del 0.25 · pg ✓", "del 0.50 · pg ✗"], values
+    card.locator("tbody tr[data-sample='1'] .tbs-seq-metrics .tbs-metric").first.hover()
+    tip = tab.frame.locator(".tbs-tooltip")
+    tip.wait_for(state="visible")
+    assert "deletion AUC: 0.5" in tip.inner_text(), tip.inner_text()
     assert not tab.errors, tab.errors

@@ -17,6 +17,8 @@ import { rangeText } from "../tiles";
 
 interface DrawnWord {
   el: HTMLElement;
+  /** The unit's place in its sample's words (a new step of the same tokens has the same words). */
+  index: number;
   word: Word;
   sample: number;
   column: number;
@@ -46,15 +48,15 @@ export class TokensLayout implements FrameLayout {
     this.setData(data);
     return this.rows.build(data, shown, board, this.tableClass, (i, j) => {
       const text = h("div", { className: "tbs-text", attrs: { dir: "auto" } });
-      for (const word of this.words[i]) {
+      this.words[i].forEach((word, index) => {
         const el = h("span", {
           className: `tbs-tok${word.dimmed ? " tbs-tok-dim" : ""}`,
           attrs: { "data-token": word.start, "data-last": word.end > word.start ? word.end : null },
           text: word.text,
         });
-        this.drawn.push({ el, word, sample: i, column: j });
+        this.drawn.push({ el, index, word, sample: i, column: j });
         text.append(el, " ");
-      }
+      });
       return text;
     });
   }
@@ -98,7 +100,7 @@ export class TokensLayout implements FrameLayout {
 
   /** The raw value of a drawn unit: a token's, or the sum of a word's tokens. */
   private valueOf(d: DrawnWord): number {
-    if (this.merged) return this.merged.values[d.column][d.sample][this.words[d.sample].indexOf(d.word)];
+    if (this.merged) return this.merged.values[d.column][d.sample][d.index];
     return this.data!.maps[d.column].blocks[d.sample].raw(d.word.start, 0);
   }
 
