@@ -28,7 +28,7 @@ from typing import Callable, Optional, Sequence, Union
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
 import torch
 
-from tb_saliency import arguments, attribution, summary
+from tb_saliency import arguments, attribution, sequence_arguments, summary
 from tb_saliency import format as stored_format
 from tb_saliency.attribution.progress import resolve as resolve_progress
 from tb_saliency.distributed import is_rank_zero as _is_rank_zero
@@ -135,8 +135,12 @@ def log_saliency_map(
     std=None,
     dataformats: str = "NCHW",
     dtype: str = "float16",
+    tokens=None,
+    tokenizer=None,
+    sample_rate: Optional[float] = None,
 ):
-    """Logs maps computed anywhere (captum, pytorch-grad-cam, your own) over their images.
+    """Logs maps computed anywhere (captum, pytorch-grad-cam, your own) over their inputs: images,
+    text or signals.
 
     Args:
       writer: see the module docstring.
@@ -154,12 +158,25 @@ def log_saliency_map(
         significant bits per value), "float32" (lossless for float32 maps), or "uint8" (256 levels
         of each sample's [min, max], within (max − min) / 510 of each value; about half the bytes
         of float16).
+      tokens, tokenizer: for text, N×T maps (one value per token) over `tokens`, N lists of T
+        strings, or over the token ids of `images` (a batch dict with "input_ids", or N×T ids)
+        turned into strings by `tokenizer.convert_ids_to_tokens`. Special tokens (the batch's
+        "special_tokens_mask", else the tokenizer's `all_special_ids`) and padding (the batch's
+        "attention_mask") are dimmed and kept out of the colour range.
+      sample_rate: signals: `images` is N×C×T (or N×T), the maps N×T; samples per second for audio.
     """
     sink = _Sink(writer)
     frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
-    display, columns, facts = arguments.maps_over_images(
-        images, maps, method=method, labels=labels, predictions=predictions, scores=scores,
-        names=frame.class_names, mean=mean, std=std, dataformats=dataformats)
+    kind = sequence_arguments.input_kind(images, maps, tokens=tokens, tokenizer=tokenizer, sample_rate=sample_rate)
+    if kind == "images":
+        display, columns, facts = arguments.maps_over_images(
+            images, maps, method=method, labels=labels, predictions=predictions, scores=scores,
+            names=frame.class_names, mean=mean, std=std, dataformats=dataformats)
+    else:
+        display, columns, facts = sequence_arguments.maps_over_sequences(
+            kind, images, maps, method=method, tokens=tokens, tokenizer=tokenizer, sample_rate=sample_rate,
+            special=None, padding=None, labels=labels, predictions=predictions, scores=scores,
+            names=frame.class_names)
     _write(sink, [frame.saliency(display, facts, columns)])
 
 
@@ -186,6 +203,9 @@ def log_saliency(
     boxes=None,
     metrics_every: int = 1,
     progress=None,
+    tokens=None,
+    tokenizer=None,
+    sample_rate: Optional[float] = None,
     **options,
 ):
     """Computes saliency maps of `model` on `inputs` and logs them as one frame.
@@ -230,6 +250,9 @@ def log_saliency(
         y0, x1, y1 in pixels, x1 and y1 exclusive).
       progress: None (a tqdm bar when stderr is a terminal or in a notebook), True or False: bars
         over the chunked passes of the methods and metrics; never on a rank other than zero.
+      tokens, tokenizer: text models: `inputs` is the batch (a dict with "input_ids") the engine
+        takes (`embeddings=` among the options); maps are stored as `log_saliency_map` says.
+      sample_rate: 1-D models (N×C×T inputs, N×T maps): samples per second, for audio.
       **options: method options, see `tb_saliency.attribute`.
 
     Returns:
@@ -239,8 +262,10 @@ def log_saliency(
     _refuse_kinds_not_stored_yet(inputs, options)
     sink = _Sink(writer)
     frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
-    display = _display_images(inputs, images, mean, std, denormalize)
-    label_ids = arguments.per_sample(labels, "labels", display.count, "class", frame.class_names)
+    kind = sequence_arguments.input_kind(inputs, {}, tokens=tokens, tokenizer=tokenizer, sample_rate=sample_rate)
+    display = _display_images(inputs, images, mean, std, denormalize) if kind == "images" else None
+    count = display.count if display is not None else sequence_arguments.batch_count(inputs)
+    label_ids = arguments.per_sample(labels, "labels", count, "class", frame.class_names)
     shown = resolve_progress(progress)
     every = check_int("metrics_every", metrics_every, 1)
     plan, counted = None, None
@@ -263,20 +288,25 @@ def log_saliency(
     if plan is not None:
         logged = plan.compute(tag, model, inputs, methods, explanation, target=target, layer=layer,
                               engine_options=options, progress=shown)
+    if kind == "images" and any(result.values.dim() == 2 for result in explanation.maps.values()):
+        kind = "signals"  # N×T maps of N×C×T inputs: a 1-D model
     columns = [
         stored_format.MapColumn(
             key=result.key,
             method=result.method,
             layer=result.layer or "",
-            values=_numpy(result.values),
+            values=_numpy(result.values)[:, None, :] if result.values.dim() == 2 else _numpy(result.values),
             options=result.options,
             statistics={k: _numpy(v) for k, v in result.statistics.items()},
             metrics=logged.per_map[result.key] if logged is not None else [],
         )
         for result in explanation.maps.values()
     ]
+    if kind != "images":
+        display = sequence_arguments.sequence_inputs(kind, inputs, tokens, tokenizer, sample_rate,
+                                                     count=count, columns=columns)
     facts = arguments.sample_facts(
-        display.count,
+        count,
         labels=label_ids,
         targets=_tensor_list(explanation.targets, "class"),
         predictions=_tensor_list(explanation.predictions, "class"),
@@ -503,6 +533,8 @@ def _place_images(state, display):
     Returns (content key, shared key, INPUTS summary to write first or None); the caller records the
     key only once the frame is written.
     """
+    if not isinstance(display, stored_format.DisplayImages):
+        return None, None, None  # token and signal inputs are stored in their frame
     key = display.content_key()
     if key in state.image_sets:
         return key, key, None

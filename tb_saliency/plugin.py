@@ -18,6 +18,7 @@ What a request costs (n stored steps of a tag):
   together under the fast loader (the frame's blobs beside its header when the header is not cached
   yet), in one answer.
 - `/blob`: one `read_blob`.
+- `/audio`: what `/frame` costs, and one `read_blob` (the signal).
 """
 
 import functools
@@ -31,7 +32,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_saliency import format as stored_format
-from tb_saliency import series, step_bundle
+from tb_saliency import audio, series, step_bundle
 from tb_saliency.format import metadata
 from tb_saliency.format import step_data as step_body
 
@@ -100,6 +101,7 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             "/step_data": self._serve_step_data,
             "/blob": self._serve_blob,
             "/export": self._serve_export,
+            "/audio": self._serve_audio,
         }
 
     @wrappers.Request.application
@@ -231,6 +233,11 @@ class SaliencyPlugin(base_plugin.TBPlugin):
                 randomisation=described["randomisation"],
                 index=series.public_index(stored_format.index_from_described(described)),
             )
+            # Format version 3: frames over text or signals say so; frames over images stay as before.
+            if described["tokens"] is not None:
+                frame.update(input="tokens", tokens=described["tokens"])
+            elif described["signals"] is not None:
+                frame.update(input="signals", signals=dict(described["signals"], blob=keys[described["signals"]["blob"]]))
         except stored_format.FormatError as error:
             frame = {**{k: frame[k] for k in ("run", "tag", "step", "wall_time")},
                      "error": f"this frame cannot be shown: {error}"}
@@ -321,6 +328,37 @@ class SaliencyPlugin(base_plugin.TBPlugin):
         # No Expires: a run written again reuses blob keys for new bytes.
         return http_util.Respond(request, data, content_type)
 
+    # /audio ---------------------------------------------------------------------------------------
+
+    @_route
+    def _serve_audio(self, request):
+        """One sample of a signal frame with a sample rate, as a WAV file (see tb_saliency/audio.py)."""
+        parsed, failure = self._parse_step_request(request, "audio")
+        if failure:
+            return failure
+        sample = request.args.get("sample", "")
+        if not re.fullmatch(r"[0-9]{1,6}", sample):
+            return _error(request, 400, f"audio: 'sample' must be a sample index, got {sample[:40]!r}")
+        ctx, experiment = self._request_scope(request)
+        try:
+            frame = self._frame(ctx, experiment, *parsed)
+            if "error" in frame:
+                raise _Missing(frame["error"])
+            signals = frame.get("signals")
+            if signals is None or signals["sample_rate"] is None:
+                raise _Missing("this frame holds no signal with a sample rate")
+            n, i = frame["num_samples"], int(sample)
+            if i >= n:
+                raise _Missing(f"this frame has {n} samples, not a sample {i}")
+            values = stored_format.decode_values(self._series.read_blob(ctx, signals["blob"]), signals["dtype"],
+                                                 (n, signals["channels"], signals["length"]), signals["scale"])
+            wav = audio.wav_bytes(values[i], signals["sample_rate"])
+        except _Missing as error:
+            return _error(request, 404, str(error))
+        except (stored_format.FormatError, series.Unreadable) as error:
+            return _error(request, 404, f"this frame's audio cannot be read: {error}")
+        return http_util.Respond(request, wav, "audio/wav")
+
     # /export --------------------------------------------------------------------------------------
 
     @_route
@@ -365,6 +403,9 @@ class SaliencyPlugin(base_plugin.TBPlugin):
             a = frame["activations"]
             arrays["activations"] = raw(a, (n, a["channels"], a["height"], a["width"]))
             arrays["channel_index"] = np.asarray(a["channel_index"], np.int64).reshape(n, a["channels"])
+        if frame.get("signals") is not None:
+            s = frame["signals"]
+            arrays["signals"] = raw(s, (n, s["channels"], s["length"]))
         if frame["images"] is not None and frame["images"]["blobs"]:
             pictures = []
             for key in frame["images"]["blobs"]:
@@ -395,4 +436,6 @@ def _without_blob_keys(frame):
         out["activations"] = {k: v for k, v in frame["activations"].items() if k != "blob"}
     if frame["images"] is not None:
         out["images"] = {k: v for k, v in frame["images"].items() if k != "blobs"}
+    if frame.get("signals") is not None:
+        out["signals"] = {k: v for k, v in frame["signals"].items() if k != "blob"}
     return out

@@ -55,6 +55,11 @@ class Frame:
     entry per sample, None where unknown (the whole list is None when nothing was logged). `options`,
     `statistics` and `metrics` are keyed like `maps`; `metrics[key][name]` holds per-sample `values`,
     the per-sample `curve` of deletion and insertion (else None) and the `options` it ran with.
+
+    Frames over text or signals (format version 3) have no `images`; their `maps` are N×T, one value
+    per token or time step. `tokens` holds N lists of token strings, `special_tokens` and
+    `padding_tokens` N×T booleans; `signals` N×C×T float32 values and `sample_rate` samples per
+    second (None when not given). Each is None in frames without such inputs.
     """
 
     run: str
@@ -74,6 +79,11 @@ class Frame:
     statistics: dict
     metrics: dict
     randomisation: Optional[dict]
+    tokens: Optional[list] = None
+    special_tokens: Optional[np.ndarray] = None
+    padding_tokens: Optional[np.ndarray] = None
+    signals: Optional[np.ndarray] = None
+    sample_rate: Optional[float] = None
 
     def render(self, key=None, **options):
         """A map of this frame drawn as the Saliency tab draws it: N×H×W×3 uint8 over the frame's
@@ -89,14 +99,28 @@ class Frame:
             [key] = self.maps
         if key not in self.maps:
             raise KeyError(f"key: expected one of {sorted(self.maps)}, got {key!r}")
+        if self._over_sequences():
+            # N×T maps draw as N strips one pixel high: N×1×T×3, a colour per token or time step.
+            return rendering.render(None, self.maps[key][:, None, :], **options)
         return rendering.render(self.images, self.maps[key], **options)
+
+    def _over_sequences(self):
+        return self.tokens is not None or self.signals is not None
+
+    def _check_pictures(self, what):
+        if self._over_sequences():
+            raise ValueError(f"{what} draws frames over images; this frame is over "
+                             f"{'tokens' if self.tokens is not None else 'signals'}: use frame.render(key) for its "
+                             f"colours, or the Saliency tab")
 
     def figure(self, **options):
         """A matplotlib Figure: a row per sample, the input then a column per map (needs matplotlib)."""
+        self._check_pictures("figure()")
         return figures.figure(self, **options)
 
     def show(self, **options):
         """Shows the grid of samples × maps with matplotlib (`pip install 'tb_saliency[plot]'`)."""
+        self._check_pictures("show()")
         figures.figure(self, pyplot=True, **options)  # says what to install when matplotlib is missing
         from matplotlib import pyplot as plt
 
@@ -105,12 +129,15 @@ class Frame:
     def save(self, path, **options):
         """Writes the grid of samples × maps (the input first) as a PNG file, at a local path or a URL
         TensorBoard's file layer writes (as `read` reads); needs no matplotlib."""
+        self._check_pictures("save()")
         pixels = figures.grid_pixels(figures.frame_columns(self, **options))
         with tf.io.gfile.GFile(os.fspath(path), "wb") as file:
             file.write(figures.png_bytes(pixels))
 
     def _repr_png_(self):
         """Jupyter shows a frame as its grid, with the tab's default settings."""
+        if self._over_sequences():
+            return None  # Jupyter shows the frame's repr instead
         return figures.png_bytes(figures.grid_pixels(figures.frame_columns(self)))
 
 
@@ -251,6 +278,9 @@ def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs, decoded_
     # to its `randomisation` entry.
     originals = [(block, values) for block, values in zip(header["maps"], decoded.maps.values()) if not block["stage"]]
     maps = {block["key"]: stored_format.narrowest_float(values) for block, values in originals}
+    sequence = _sequence_inputs(header, decoded)
+    if sequence:
+        maps = {key: values[:, 0, :] for key, values in maps.items()}  # N×1×T stored, N×T read
     activations = None
     if header["activations"] is not None:
         a = header["activations"]
@@ -277,4 +307,16 @@ def _frame(run, tag, step, wall_time, kind, blobs, class_names, inputs, decoded_
         statistics={m["key"]: {k: np.asarray(v) for k, v in m["statistics"].items()} for m in blocks},
         metrics={m["key"]: {name: _metric(v) for name, v in m["metrics"].items()} for m in blocks if m["metrics"]},
         randomisation=_randomisation(header, decoded),
+        **sequence,
     )
+
+
+def _sequence_inputs(header, decoded):
+    """The Frame fields of token or signal inputs; empty for frames over images."""
+    if header["tokens"] is not None:
+        t = header["tokens"]
+        return dict(tokens=t["tokens"], special_tokens=np.asarray(t["special"], bool).reshape(len(t["tokens"]), -1),
+                    padding_tokens=np.asarray(t["padding"], bool).reshape(len(t["tokens"]), -1))
+    if header["signals"] is not None:
+        return dict(signals=decoded.signals.astype(np.float32), sample_rate=header["signals"]["sample_rate"])
+    return {}

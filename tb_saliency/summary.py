@@ -4,7 +4,7 @@ plugins have one.
     from tb_saliency import summary
     event_writer.add_summary(summary.saliency_map("probe", images, {"gradcam": maps}), step)
 
-`saliency_map` and `activations` check their arguments (errors name the argument, say what was
+`saliency_map`, `token_map`, `signal_map` and `activations` check their arguments (errors name the argument, say what was
 expected and what came) and return one `tensorboard.compat.proto.summary_pb2.Summary` holding the
 frame and its entry in the tag's step index, with the metadata that makes TensorBoard file them under
 the Saliency tab. Any writer of TensorBoard event files can write it.
@@ -20,7 +20,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 from tensorboard.compat.proto import summary_pb2
 
-from tb_saliency import arguments
+from tb_saliency import arguments, sequence_arguments
 from tb_saliency import format as stored_format
 
 
@@ -61,6 +61,71 @@ def saliency_map(
         images, maps, method=method, labels=labels, predictions=predictions, scores=scores, names=names,
         mean=mean, std=std, dataformats=dataformats)
     return saliency_frame(tag, display, facts, columns, class_names=names, dtype=dtype)
+
+
+def token_map(
+    tag: str,
+    tokens,
+    maps,
+    *,
+    special=None,
+    padding=None,
+    labels=None,
+    predictions=None,
+    scores=None,
+    class_names: Optional[Sequence[str]] = None,
+    method: str = "custom",
+    dtype: str = "float16",
+):
+    """A `Summary` of token attributions over their text.
+
+    Args:
+      tokens: N lists of T strings (a padded batch: every list as long as the maps), shown as text.
+      maps: N×T, one value per token, or a dict {method name: N×T}.
+      special, padding: N×T booleans (or None): special tokens ([CLS], <s>) and padding are drawn
+        dimmed and kept out of the colour range.
+      Others as `saliency_map`.
+    """
+    return _sequence_map("tokens", tag, None, maps, tokens=tokens, special=special, padding=padding,
+                         sample_rate=None, labels=labels, predictions=predictions, scores=scores,
+                         class_names=class_names, method=method, dtype=dtype)
+
+
+def signal_map(
+    tag: str,
+    signals,
+    maps,
+    *,
+    sample_rate: Optional[float] = None,
+    labels=None,
+    predictions=None,
+    scores=None,
+    class_names: Optional[Sequence[str]] = None,
+    method: str = "custom",
+    dtype: str = "float16",
+):
+    """A `Summary` of attributions over signals (audio, sensor series).
+
+    Args:
+      signals: N×C×T (or N×T) numbers, stored as float16 for display.
+      maps: N×T, one value per time step, or a dict {method name: N×T}.
+      sample_rate: samples per second (the tab then plays audio); None when not audio.
+      Others as `saliency_map`.
+    """
+    return _sequence_map("signals", tag, signals, maps, tokens=None, special=None, padding=None,
+                         sample_rate=sample_rate, labels=labels, predictions=predictions, scores=scores,
+                         class_names=class_names, method=method, dtype=dtype)
+
+
+def _sequence_map(kind, tag, inputs, maps, *, tokens, special, padding, sample_rate, labels, predictions,
+                  scores, class_names, method, dtype):
+    arguments.check_tag(tag)
+    arguments.check_dtype(dtype)
+    names = arguments.class_names(class_names)
+    shown, columns, facts = sequence_arguments.maps_over_sequences(
+        kind, inputs, maps, method=method, tokens=tokens, tokenizer=None, sample_rate=sample_rate,
+        special=special, padding=padding, labels=labels, predictions=predictions, scores=scores, names=names)
+    return saliency_frame(tag, shown, facts, columns, class_names=names, dtype=dtype)
 
 
 def most_active_channels(values, max_channels):
@@ -138,7 +203,8 @@ def saliency_frame(
     with_metadata: bool = True,
 ):
     """The `Summary` of a saliency frame (a randomisation frame when `randomisation` is given) over
-    `display`, one `facts` entry per sample, one column per map (and stage).
+    `display`, one `facts` entry per sample, one column per map (and stage). `display` is
+    DisplayImages, or TokenInputs or SignalInputs under N×1×T maps.
 
     `frames_written` and `steps_written` count the writer's frames of the tag and their distinct
     steps, this one included (0: no count kept). `shared_images_key` names the INPUTS tag that holds
@@ -146,8 +212,14 @@ def saliency_frame(
     first value only: `with_metadata=False` leaves it out of the frames after that.
     """
     kind = "saliency" if randomisation is None else "randomisation"
+    if isinstance(display, stored_format.TokenInputs):
+        inputs = dict(tokens=display)
+    elif isinstance(display, stored_format.SignalInputs):
+        inputs = dict(signals=display)
+    else:
+        inputs = dict(images=display)
     return stored_format.saliency_summary(
-        tag, samples=facts, maps=columns, images=display, shared_images_key=shared_images_key,
+        tag, samples=facts, maps=columns, shared_images_key=shared_images_key, **inputs,
         frames_written=frames_written, steps_written=steps_written, dtype=dtype, randomisation=randomisation,
         summary_metadata=_tag_metadata(with_metadata, kind, facts, class_names,
                                        map_keys=[c.key for c in columns if not c.stage]),

@@ -22,6 +22,8 @@ export type Activations = Schema.Activations;
 export type Compression = Schema.Compression;
 export type Metric = Schema.Metric;
 export type Randomisation = Schema.Randomisation;
+export type Tokens = Schema.Tokens;
+export type Signals = Schema.Signals;
 
 /** A /frame answer: the step's header, or why it cannot be shown. */
 export type Frame = Schema.Frame;
@@ -85,6 +87,15 @@ export function exportUrl(run: string, tag: string, step: number): string {
  */
 export function blobUrl(key: string, wallTime: number): string {
   return `./blob?${query({ key, wall_time: wallTime })}`;
+}
+
+/**
+ * One sample of a signal step as a WAV file. TensorBoard's Content-Security-Policy lets an <audio>
+ * element play only its own origin's URLs (no blob: or data:), so the plugin builds the file.
+ * `wall_time` only keeps the browser's cache from mixing a rewritten run's steps.
+ */
+export function audioUrl(run: string, tag: string, step: number, sample: number, wallTime: number): string {
+  return `./audio?${query({ run, tag, step, sample, wall_time: wallTime })}`;
 }
 
 /** TensorBoard's own run list (core plugin), in the order its run colours are given out. */

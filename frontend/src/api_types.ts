@@ -129,6 +129,31 @@ export interface FrameData {
   activations: null | Activations;
   randomisation: null | Randomisation;
   index: Index;
+  /** Format version 3, only in frames whose inputs are not images (absent for images). */
+  input?: "tokens" | "signals";
+  tokens?: Tokens;
+  signals?: Signals;
+}
+
+/** A text frame's inputs: per sample, the token strings (untrusted text: shown, never interpreted) and which tokens are special or padding; every sequence is `length` long, the maps' width (their height is 1). */
+export interface Tokens {
+  length: number;
+  tokens: string[][];
+  special: boolean[][];
+  padding: boolean[][];
+}
+
+/** A signal frame's inputs: num_samples × channels × length values of `dtype` in `blob` (raw = stored × scale[i], as for maps); the maps are 1 × length. */
+export interface Signals {
+  channels: number;
+  length: number;
+  /** Samples per second; null when not given. */
+  sample_rate: null | number;
+  dtype: Dtype;
+  blob: string;
+  scale: PerSample;
+  min: PerSample;
+  max: PerSample;
 }
 
 export interface Sample {

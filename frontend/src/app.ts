@@ -22,7 +22,7 @@ import { watchTheme } from "./theme";
 export const POLL_INTERVAL_MS = 30_000;
 
 /** Settings that change how maps are drawn; changing one repaints live cards without fetching. */
-const DRAW_KEYS: (keyof Settings)[] = ["view", "colormap", "opacity", "sign", "clip", "percentile", "massPercent", "scope", "upsampling", "zoom", "onlyWrong", "samples", "sortMetric", "sortOrder", "metricMap", "onlyMissed"];
+const DRAW_KEYS: (keyof Settings)[] = ["view", "colormap", "opacity", "sign", "clip", "percentile", "massPercent", "scope", "upsampling", "zoom", "onlyWrong", "samples", "sortMetric", "sortOrder", "metricMap", "onlyMissed", "mergeWords"];
 /** Settings that change which cards are where. */
 const LAYOUT_KEYS: (keyof Settings)[] = ["runFilter", "tagFilter", "hiddenRuns", "pageSize", "pinned", "collapsed"];
 

@@ -46,6 +46,8 @@ export interface Settings {
   onlyMissed: boolean;
   /** A chart of each metric's mean over steps in every card that logs metrics. */
   charts: boolean;
+  /** Text steps: sub-word pieces (##, Ġ, ▁) drawn as whole words, their scores summed. */
+  mergeWords: boolean;
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -74,6 +76,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   metricMap: "",
   onlyMissed: false,
   charts: true,
+  mergeWords: false,
 } as Settings);
 
 export const VIEWS: readonly View[] = ["overlay", "heatmap", "masked", "side"];
@@ -128,6 +131,7 @@ export function sanitize(raw: unknown): Settings {
     metricMap: typeof r.metricMap === "string" ? r.metricMap.slice(0, 200) : d.metricMap,
     onlyMissed: typeof r.onlyMissed === "boolean" ? r.onlyMissed : d.onlyMissed,
     charts: typeof r.charts === "boolean" ? r.charts : d.charts,
+    mergeWords: typeof r.mergeWords === "boolean" ? r.mergeWords : d.mergeWords,
   };
 }
 

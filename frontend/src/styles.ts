@@ -232,6 +232,25 @@ tr.tbs-wrong .tbs-rowlabel { border-left-color: var(--tbs-error); }
 .tbs-curves { display: flex; flex-wrap: wrap; gap: 16px 28px; align-items: flex-start; }
 .tbs-curves .tbs-chart-title { max-width: 420px; font-size: 12px; }
 .tbs-curves .tbs-legend { max-width: 420px; }
+.tbs-tokens, .tbs-signals { width: 100%; }
+.tbs-seq-cell { width: 100%; }
+.tbs-seq-heads { display: flex; flex-wrap: wrap; gap: 4px 16px; }
+.tbs-seq-head { display: flex; flex-direction: column; min-width: 140px; }
+.tbs-seq-line { margin: 2px 0 8px; }
+.tbs-seq-method { display: flex; align-items: center; gap: 4px; font-size: 11px; color: var(--tbs-muted); }
+.tbs-seq-method .tbs-evo.tbs-seq-evo { position: static; opacity: .7; width: 18px; height: 18px; padding: 1px; }
+.tbs-seq-metrics { font-size: 11px; color: var(--tbs-muted); }
+.tbs-text { line-height: 1.9; overflow-wrap: anywhere; max-width: 100%; text-align: start; }
+.tbs-tok { unicode-bidi: isolate; padding: 1px 2px; border-radius: 3px; white-space: pre-wrap; cursor: default; }
+.tbs-tok-dim { opacity: .45; font-style: italic; background: transparent !important; color: var(--tbs-faint) !important; }
+.tbs-tok:hover { outline: 1px solid var(--tbs-accent); }
+.tbs-signal { display: flex; flex-direction: column; gap: 4px; }
+.tbs-signal-plot { width: 100%; height: 90px; display: block; color: var(--tbs-text); cursor: crosshair; background: var(--tbs-tile-bg); }
+.tbs-audio { height: 32px; max-width: 360px; }
+.tbs-strip { display: flex; gap: 1px; }
+.tbs-strip-cell { flex: 0 0 3.6em; width: 3.6em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 10px;
+  padding: 2px 1px; text-align: center; unicode-bidi: isolate; border-radius: 2px; }
+.tbs-strip-band { width: 480px; height: 20px; display: block; }
 `;
 
 export function injectStyles(doc: Document): void {

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import type { Activations, FrameError, FrameResponse, MapBlock, StepsResponse, TagsResponse } from "../src/api";
+import type { Activations, FrameError, FrameResponse, MapBlock, Signals, StepsResponse, TagsResponse } from "../src/api";
+import { signalData } from "../src/data/sequences";
 import { activationData, columnName, frameProblem, mapColumn } from "../src/data/step_data";
 import { MAP_AXES, ACTIVATION_AXES } from "../src/data/layout";
 import { StepCursor } from "../src/model/cursor";
@@ -18,9 +19,9 @@ const DIR = path.resolve("test/fixtures");
 interface BlobFixture {
   name: string;
   file: string;
-  kind: "map" | "activations";
+  kind: "map" | "activations" | "signals";
   shape: number[];
-  entry: MapBlock | Activations;
+  entry: MapBlock | Activations | Signals;
   expected: unknown;
 }
 
@@ -47,13 +48,46 @@ const BLOBS: BlobFixture[] = JSON.parse(fs.readFileSync(path.join(DIR, "blobs.js
 test("the fixtures cover every dtype, both compressions, both kinds, and magnitudes beyond float32", () => {
   assert.ok(BLOBS.length >= 8);
   assert.deepEqual(new Set(BLOBS.map((b) => b.entry.dtype)), new Set(["float16", "float32", "uint8"]));
-  assert.deepEqual(new Set(BLOBS.map((b) => b.entry.compression ?? "none")), new Set(["none", "shuffle_deflate"]));
-  assert.deepEqual(new Set(BLOBS.map((b) => b.kind)), new Set(["map", "activations"]));
+  assert.deepEqual(new Set(BLOBS.map((b) => ("compression" in b.entry ? b.entry.compression : undefined) ?? "none")), new Set(["none", "shuffle_deflate"]));
+  assert.deepEqual(new Set(BLOBS.map((b) => b.kind)), new Set(["map", "activations", "signals"]));
   const scales = BLOBS.flatMap((b) => b.entry.scale);
   assert.ok(scales.some((s) => s < 1e-38) && scales.some((s) => s > 3.5e38), "scales outside float32's range");
 });
 
-for (const fixture of BLOBS) {
+test("the signal blob decodes with layout.json to Python's float64 values exactly", () => {
+  const fixture = BLOBS.find((b) => b.kind === "signals")!;
+  const [n, c, t] = fixture.shape;
+  const data = signalData(fixture.entry as Signals, bytesOf(fixture.file), n);
+  const expected = fixture.expected as number[][][];
+  const mismatches: string[] = [];
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < c; k++)
+      for (let x = 0; x < t; x++) if (!Object.is(data.channels[i][k][x], expected[i][k][x])) mismatches.push(`[${i}][${k}][${x}]`);
+  assert.deepEqual(mismatches.slice(0, 5), []);
+  const longer = new Uint8Array(bytesOf(fixture.file).byteLength + 1);
+  assert.throws(() => signalData(fixture.entry as Signals, longer.buffer as ArrayBuffer, n), /1 bytes more than/);
+});
+
+test("token and signal /frame answers pass the dashboard's checks; damaged ones are refused", () => {
+  const tokens = response<FrameResponse>("frame_tokens.json").body;
+  assert.equal(frameProblem(tokens, "saliency"), null);
+  assert.equal(tokens.input, "tokens");
+  assert.ok(tokens.tokens!.tokens[0].includes("<img src=x onerror=alert(1)>"));
+  const signals = response<FrameResponse>("frame_signals.json").body;
+  assert.equal(frameProblem(signals, "saliency"), null);
+  assert.equal(signals.signals!.sample_rate, 8000);
+  const short = structuredClone(tokens);
+  short.tokens!.tokens[1].pop();
+  assert.match(frameProblem(short, "saliency")!, /sample 1's tokens are not 10 strings/);
+  const wide = structuredClone(signals);
+  wide.maps[0].width = 3;
+  assert.match(frameProblem(wide, "saliency")!, /need 1×400 maps/);
+  const lost = structuredClone(tokens);
+  delete lost.tokens;
+  assert.match(frameProblem(lost, "saliency")!, /holds no tokens/);
+});
+
+for (const fixture of BLOBS.filter((b) => b.kind !== "signals")) {
   test(`blob ${fixture.name}: decoded with layout.json, raw = stored × scale equals Python's float64 values`, async () => {
     const bytes = bytesOf(fixture.file);
     const mismatches: string[] = [];
@@ -95,7 +129,7 @@ for (const fixture of BLOBS) {
     const n = fixture.shape[0];
     const decode = (b: Uint8Array) =>
       fixture.kind === "map" ? mapColumn(fixture.entry as MapBlock, b.buffer as ArrayBuffer, n) : activationData(fixture.entry as Activations, b.buffer as ArrayBuffer, n);
-    if (fixture.entry.compression === "shuffle_deflate") {
+    if ("compression" in fixture.entry && fixture.entry.compression === "shuffle_deflate") {
       // A cut stream cannot be inflated (junk after a whole stream: Chromium refuses it, node ignores it).
       await assert.rejects(decode(bytes.slice(0, -1)), /cannot be inflated/);
     } else {

@@ -22,6 +22,7 @@ from tb_saliency.format.frame import (
 from tb_saliency.format.images import DisplayImages, decode_png, to_display
 from tb_saliency.format.index import describe_index, index_from_described
 from tb_saliency.format.layout import COMPRESSIONS, DTYPES, decode_array, decode_values, narrowest_float
+from tb_saliency.format.sequences import SignalInputs, TokenInputs
 from tb_saliency.format.metadata import (
     FORMAT_VERSION,
     FRAME_KINDS,
@@ -53,6 +54,8 @@ __all__ = [
     "MetricValues",
     "Randomisation",
     "SampleFacts",
+    "SignalInputs",
+    "TokenInputs",
     "activations_summary",
     "create_summary_metadata",
     "decode_frame",

@@ -11,7 +11,7 @@ PLUGIN_NAME = "saliency"
 
 # Bump on any change an older reader would misread; readers refuse newer versions. Version 2 stores
 # per-sample numbers as doubles (version 1 frames still read); version 3 stores array blobs
-# byte-shuffled and deflated, and adds the uint8 dtype.
+# byte-shuffled and deflated, adds the uint8 dtype, and adds token and signal inputs.
 FORMAT_VERSION = 3
 
 # Tags this plugin writes beside the user's: shared probe images, and the step index of each tag.

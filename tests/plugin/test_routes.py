@@ -355,7 +355,7 @@ def test_plugin_declares_an_iframe_tab_and_leaves_activation_to_the_core(client)
     assert client.plugin.is_active() is False
     assert SaliencyPlugin.plugin_name == "saliency"
     assert set(client.plugin.get_plugin_apps()) == {"/index.js", "/tags", "/steps", "/frame", "/step_data", "/blob",
-                                                   "/export"}
+                                                   "/export", "/audio"}
 
 
 def _counting_client(logdir):

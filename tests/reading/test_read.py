@@ -62,9 +62,15 @@ def test_filters_and_bad_arguments(logdir, tmp_path):
 def test_a_step_written_again_reads_as_its_last_frame(tmp_path):
     images = np.zeros((1, 1, 4, 4))
     for value in (1.0, 2.0):  # a run resumed from a checkpoint logs step 5 again, from a new writer
-        writer = TorchWriter(str(tmp_path / "run"))
+        folder = tmp_path / f"writer{int(value)}"
+        writer = TorchWriter(str(folder))
         tb_saliency.log_saliency_map(writer, "probe", images, np.full((1, 2, 2), value), global_step=5)
         writer.close()
+        # Loaders read a run's files in name order, and torch names them by second and by a counter
+        # of writers made in this process (…9 sorts after …10): named here in the order written.
+        [written] = folder.iterdir()
+        (tmp_path / "run").mkdir(exist_ok=True)
+        written.rename(tmp_path / "run" / f"events.out.tfevents.{int(value):010d}.resumed")
     [frame] = tb_saliency.read(tmp_path)
     assert frame.step == 5 and frame.maps["custom"].max() == 2.0
 

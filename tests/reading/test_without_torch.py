@@ -62,3 +62,26 @@ def _repo_root():
     import pathlib
 
     return pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_token_and_signal_summaries_are_written_and_read_back_without_torch(tmp_path):
+    result = _run(f"""
+        import numpy as np
+        from tensorboard.compat.proto import event_pb2
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        import tb_saliency
+        from tb_saliency import summary
+        writer = EventFileWriter({str(tmp_path)!r})
+        text = summary.token_map("text", [["[CLS]", "héllo", "世界"]], np.array([[0.0, 1.0, -2.0]]), special=[[1, 0, 0]])
+        audio = summary.signal_map("audio", np.ones((1, 2, 8)), np.arange(8.0)[None], sample_rate=22050)
+        for s in (text, audio):
+            writer.add_event(event_pb2.Event(step=1, wall_time=1.0, summary=s))
+        writer.close()
+        frames = {{f.tag: f for f in tb_saliency.read({str(tmp_path)!r})}}
+        print(frames["text"].tokens, frames["text"].special_tokens.tolist(), frames["text"].maps["custom"].tolist())
+        print(frames["audio"].signals.shape, frames["audio"].sample_rate, sys.modules['torch'] is None)
+    """, cwd=str(_repo_root()))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "[['[CLS]', 'héllo', '世界']] [[True, False, False]] [[0.0, 1.0, -2.0]]"
+    assert lines[1] == "(1, 2, 8) 22050.0 True"

@@ -30,17 +30,18 @@ through the plugin's routes in-process (TensorBoard's Python loader). `tests/plu
 fails when they are stale. The byte layout of the blobs is `tb_saliency/proto/layout.json`; the JSON
 of the routes is `tb_saliency/http_schema.json`, which every response here validates against.
 
-- `blobs.json`: one entry per blob in `blobs/`: `name`, `file`, `kind` (`"map"` or
-  `"activations"`), `shape` (`[N, h, w]` or `[N, K, h, w]`), `entry` (the `/frame` map or
-  activations entry that describes the blob, its `blob` key replaced by the file name) and
-  `expected`: the raw values, nested like `shape`, as float64 JSON numbers. Inflating `file` as
-  `entry.compression` says (absent or "none": as it is), decoding it with `entry.dtype` and
+- `blobs.json`: one entry per blob in `blobs/`: `name`, `file`, `kind` (`"map"`,
+  `"activations"` or `"signals"`), `shape` (`[N, h, w]`, `[N, K, h, w]` or `[N, C, T]`), `entry` (the
+  `/frame` map, activations or signals entry that describes the blob, its `blob` key replaced by the
+  file name) and `expected`: the raw values, nested like `shape`, as float64 JSON numbers. Inflating
+  `file` as `entry.compression` says (absent or "none": as it is), decoding it with `entry.dtype` and
   multiplying sample `i` by `entry.scale[i]` in float64 gives `expected`: exactly for floats, and
   for uint8 levels (stored = lo + q × (hi − lo) / 255, lo and hi the sample's min and max ÷ scale)
   as float64 arithmetic does. `*_version2` blobs are as format version 2 wrote them (uncompressed).
 - `blobs/*.bin`: the bytes `/blob` answered.
 - `responses/*.json`: `{"request": "<route and query>", "status": <code>, "body": <JSON answer>}`.
   `steps_append.json` answers the token of `steps_before_append.json` after two steps arrived.
+  `frame_tokens.json` and `frame_signals.json` are frames over text and signals (format version 3).
 - `step_data.json`: one entry per body in `step_data/`: `name`, `file`, `request`, `json` (the
   StepData JSON the body holds) and `blobs`: per blob in the body's order, its `key`, `bytes` (its
   length), `sha256` (hex) and `same_as` (the file in `blobs/` holding the same bytes, or null).
@@ -95,6 +96,7 @@ def write_logdir(logdir):
                                rng.uniform(0, 4, size=(2, 5, 2, 3)) * 10.0 ** rng.integers(-20, 20, size=(2, 1, 1, 1)),
                                step=0, wall_time=1.0, layer="conv", max_channels=3, dtype=dtype, share_images=False)
     _write_metrics_and_randomisation(logdir / "demo_metrics")
+    viewer_logdirs.write_tokens_and_signals(logdir, run="sequences", steps=(0,))
     raw.write_raw_frame(logdir / "broken", "damaged", [raw.DAMAGED_HEADER], wall_time=1.0)
     raw.write_raw_frame(logdir / "broken", "newer", [raw.NEWER_HEADER], raw.NEWER_PLUGIN_DATA, wall_time=1.0)
 
@@ -170,6 +172,10 @@ def generate(output=OUTPUT):
             block = frame["activations"]
             shape = [frame["num_samples"], block["channels"], block["height"], block["width"]]
             blobs.append(_blob_case(client, f"activations_{dtype}", "activations", block, shape, files))
+        frame = client.json("frame", run="sequences", tag="audio", step=0)
+        block = frame["signals"]
+        blobs.append(_blob_case(client, "signals", "signals", block,
+                                [frame["num_samples"], block["channels"], block["length"]], files))
         files["blobs.json"] = _json_text(blobs)
         files["step_data.json"] = _json_text(_step_data_cases(client, files))
 
@@ -184,6 +190,8 @@ def generate(output=OUTPUT):
             "steps_randomisation": _response(client, "steps", run="demo_metrics", tag="probe/randomisation"),
             "frame_randomisation": _response(client, "frame", run="demo_metrics", tag="probe/randomisation",
                                              step=15),
+            "frame_tokens": _response(client, "frame", run="sequences", tag="text", step=0),
+            "frame_signals": _response(client, "frame", run="sequences", tag="audio", step=0),
             "frame_error_damaged": _response(client, "frame", run="broken", tag="damaged", step=0),
             "frame_error_newer": _response(client, "frame", run="broken", tag="newer", step=0),
             "steps_unknown_kind": _response(client, "steps", run="broken", tag="newer"),

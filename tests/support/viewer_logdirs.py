@@ -216,3 +216,38 @@ def write_single_map(logdir, *, run="custom", tag="probe", steps=(0,), count=3, 
             maps[step] = rng.uniform(0.5, 2, size=(count, 6, 6)).astype(np.float32).astype(np.float64)
             writer.saliency(tag, images, {"saliency": maps[step]}, step=step, wall_time=start + step)
     return maps
+
+
+# Untrusted token strings: markup, right-to-left and CJK text, sub-word pieces of three tokenizers.
+SEQUENCE_TOKENS = [
+    ["[CLS]", "the", "film", "was", "wonder", "##ful", "<img src=x onerror=alert(1)>", "[SEP]", "[PAD]", "[PAD]"],
+    ["<s>", "▁שלום", "▁עולם", "▁世界", "▁你好", "▁la", "▁ré", "sumé", "</s>", "<pad>"],
+]
+SEQUENCE_SPECIAL = [[t in ("[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>") for t in row] for row in SEQUENCE_TOKENS]
+SEQUENCE_PADDING = [[t in ("[PAD]", "<pad>") for t in row] for row in SEQUENCE_TOKENS]
+
+
+def write_tokens_and_signals(logdir, *, run="sequences", steps=(0, 10), seed=5):
+    """A text tag ("text": two methods over SEQUENCE_TOKENS, signed) and a signal tag ("audio": two
+    channels of 400 samples at 8 kHz, one method) at each step: {(tag, step): {key: N×T}}, and the
+    signals N×C×T under ("audio", "signals")."""
+    from tb_saliency import summary
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(400) / 8000.0
+    signals = np.stack([np.stack([np.sin(2 * np.pi * 440 * t), 0.5 * np.sin(2 * np.pi * 660 * t)]),
+                        np.stack([np.sign(np.sin(2 * np.pi * 220 * t)) * 0.25, rng.normal(size=400) * 0.1])])
+    written = {("audio", "signals"): signals}
+    with RunWriter(os.path.join(logdir, run)) as writer:
+        for number, step in enumerate(steps):
+            maps = {"integrated_gradients": rng.normal(size=(2, 10)) * (1 + number),
+                    "gradient": rng.uniform(0, 1, size=(2, 10))}
+            writer.summary(summary.token_map("text", SEQUENCE_TOKENS, maps, special=SEQUENCE_SPECIAL,
+                                             padding=SEQUENCE_PADDING, labels=[1, 0], predictions=[1, 1],
+                                             class_names=["negative", "positive"]), step, WALL_TIME_START + step)
+            audio = {"gradient": np.abs(np.sin(np.linspace(0, 3 + number, 400)))[None].repeat(2, 0) * [[1.0], [-2.0]]}
+            writer.summary(summary.signal_map("audio", signals, audio, sample_rate=8000, labels=[0, 1]),
+                           step, WALL_TIME_START + step)
+            written[("text", step)] = maps
+            written[("audio", step)] = audio
+    return written

@@ -87,6 +87,7 @@ export class Sidebar {
         h("h2", { text: "Samples" }),
         this.checkbox("onlyWrong", "Only wrong predictions", "Show only the samples whose prediction differs from their label"),
         this.samplePicker(s.samples),
+        this.checkbox("mergeWords", "Merge sub-words", "In text steps, draw sub-word pieces (##, Ġ, ▁) as whole words, their scores summed"),
       ),
       h("section", { className: "tbs-section" }, h("h2", { text: "Metrics" }), ...this.metricControls()),
       h(
@@ -241,7 +242,7 @@ export class Sidebar {
     this.fillMapOptions();
   }
 
-  private checkbox(key: "linkSteps" | "onlyWrong" | "onlyMissed" | "charts", label: string, description: string): HTMLElement {
+  private checkbox(key: "linkSteps" | "onlyWrong" | "onlyMissed" | "charts" | "mergeWords", label: string, description: string): HTMLElement {
     const id = uid(key);
     const box = h("input", {
       attrs: { type: "checkbox", id, "data-setting": key, "aria-description": description },

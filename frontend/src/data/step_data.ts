@@ -2,11 +2,12 @@
 // with the layout of layout.json (exact lengths), its input images decoded (PNG only). What cannot be
 // drawn becomes a message the card shows, never a silently wrong picture.
 
-import type { Activations, FrameResponse, Kind, MapBlock } from "../api";
+import type { Activations, FrameResponse, Kind, MapBlock, Tokens } from "../api";
 import { Block, BlockGroup } from "./block";
 import type { BlobSource, Picture } from "./blobs";
 import { inflateStored } from "./inflate";
 import { bytesPerValue, decodeStored, expectedBytes } from "./layout";
+import { rangeGroup, sequenceProblem, signalData, type SignalData } from "./sequences";
 
 export interface MapColumn {
   info: MapBlock;
@@ -33,6 +34,10 @@ export interface StepData {
   problems: string[];
   maps: MapColumn[];
   activations: ActivationData | null;
+  /** A text step's tokens (its maps are 1 × T); null otherwise. */
+  tokens: Tokens | null;
+  /** A signal step's decoded values (its maps are 1 × T); null otherwise. */
+  signals: SignalData | null;
 }
 
 export function columnName(m: { key: string; stage?: string }): string {
@@ -108,7 +113,7 @@ export function frameProblem(frame: FrameResponse, tagKind: Kind | null): string
     }
   }
   if (frame.kind === "activations" && !a) return "this activations step holds no activations";
-  return null;
+  return sequenceProblem(frame);
 }
 
 /** A blob as its values' bytes: inflated when the header says it is compressed. */
@@ -177,9 +182,14 @@ export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs
   const mapsP = Promise.all((frame.maps ?? []).map(async (info) => mapColumn(info, await blobs.get(info.blob, t, priority), n)));
   const a = frame.activations;
   const activationsP = a ? blobs.get(a.blob, t, priority).then((bytes) => activationData(a, bytes, n)) : Promise.resolve(null);
-  const [images, maps, activations] = await Promise.all([imagesP, mapsP, activationsP]);
+  const sig = frame.signals;
+  const signalsP = sig ? blobs.get(sig.blob, t, priority).then((bytes) => signalData(sig, bytes, n)) : Promise.resolve(null);
+  const [images, maps, activations, signals] = await Promise.all([imagesP, mapsP, activationsP, signalsP]);
   problems.sort();
-  return { frame, numSamples: n, images, problems, maps, activations };
+  const tokens = frame.tokens ?? null;
+  // Special and padding tokens stay out of every colour range.
+  if (tokens) for (const m of maps) m.group = rangeGroup(m.blocks, tokens);
+  return { frame, numSamples: n, images, problems, maps, activations, tokens, signals };
 }
 
 /**

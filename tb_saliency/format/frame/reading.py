@@ -8,7 +8,7 @@ from typing import Optional
 
 import numpy as np
 
-from tb_saliency.format import metadata
+from tb_saliency.format import metadata, sequences
 from tb_saliency.format.errors import FormatError
 from tb_saliency.format.images import decode_png
 from tb_saliency.format.layout import COMPRESSIONS, DTYPES, decode_array
@@ -211,7 +211,12 @@ def describe_header(blob, blob_count):
         "maps": [],
         "activations": None,
         "randomisation": None,
+        "tokens": None,
+        "signals": None,
     }
+    inputs = [field for field in ("images", "tokens", "signals") if header.HasField(field)]
+    if len(inputs) > 1:
+        raise FormatError(f"frame holds {' and '.join(inputs)}: a frame's inputs are one of them")
     if header.HasField("images"):
         images = header.images
         _check_images(images)
@@ -238,6 +243,10 @@ def describe_header(blob, blob_count):
         described["activations"] = _describe_activations(header, header.activations, blob_count)
     if header.HasField("randomisation"):
         described["randomisation"] = _describe_randomisation(header, described["maps"])
+    if header.HasField("tokens"):
+        described["tokens"] = sequences.describe_tokens(header, described["maps"])
+    if header.HasField("signals"):
+        described["signals"] = sequences.describe_signals(header, described["maps"], blob_count)
     return described
 
 
@@ -305,6 +314,7 @@ class DecodedFrame:
     images: Optional[list]             # H×W×C uint8 arrays, or None (absent or shared)
     maps: dict                         # key (or (key, stage) in randomisation frames) → N×h×w float64
     activations: Optional[np.ndarray]  # N×K×h×w float64
+    signals: Optional[np.ndarray] = None  # N×C×T float64 (format version 3)
 
 
 def decode_frame(blobs):
@@ -328,4 +338,7 @@ def decode_frame(blobs):
     if header["activations"] is not None:
         a = header["activations"]
         activations = decode_array(blobs[a["blob"]], a, (n, a["channels"], a["height"], a["width"]))
-    return DecodedFrame(header=header, images=images, maps=maps, activations=activations)
+    signals = None
+    if header["signals"] is not None:
+        signals = sequences.decode_signals(blobs, header["signals"])
+    return DecodedFrame(header=header, images=images, maps=maps, activations=activations, signals=signals)

@@ -10,7 +10,7 @@ import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
 from tb_saliency.format import index as frame_index
-from tb_saliency.format import metadata
+from tb_saliency.format import metadata, sequences
 from tb_saliency.format.frame.reading import describe_header
 from tb_saliency.format.images import DisplayImages
 from tb_saliency.format.layout import DEFAULT_COMPRESSION, encode_values
@@ -235,15 +235,25 @@ def saliency_summary(
     dtype: str = "float16",
     summary_metadata=None,
     randomisation: Optional[Randomisation] = None,
+    tokens: Optional[sequences.TokenInputs] = None,
+    signals: Optional[sequences.SignalInputs] = None,
 ):
     """A `Summary` holding one saliency frame (a randomisation frame when `randomisation` is given)
     and its index. `images` is stored inline unless `shared_images_key` names an INPUTS tag that
     holds them (see `inputs_summary`). `frames_written` and `steps_written` count the writer's frames
-    of the tag and their distinct steps, this one included; 0 when the caller keeps no count."""
+    of the tag and their distinct steps, this one included; 0 when the caller keeps no count.
+    `tokens` or `signals` are the inputs instead of `images` when they are sequences; the maps are
+    then N×1×T."""
     kind = "saliency" if randomisation is None else "randomisation"
+    if sum(x is not None for x in (images, tokens, signals)) > 1:
+        raise ValueError("images, tokens, signals: a frame's inputs are one of them, got several")
     header = _frame_header(kind, samples, frames_written, steps_written)
     blobs = []
     _attach_images(header, blobs, images, shared_images_key)
+    if tokens is not None:
+        sequences.attach_tokens(header, tokens)
+    if signals is not None:
+        sequences.attach_signals(header, blobs, signals)  # float16 always: signals are for display
     for column in maps:
         _add_map(header, blobs, column, dtype)
     if randomisation is not None:

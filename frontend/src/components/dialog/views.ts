@@ -20,6 +20,7 @@ import { factPairs, isWrong } from "../../model/samples";
 import { legend, LineChart } from "../chart";
 import { compositeCanvas, inputCanvas as underCanvas, mapTileParts, paintLayer, rangeSettings, rangeText, tileSettings, viewClass, type TileParts } from "../tiles";
 import type { Tooltip } from "../tooltip";
+import { sequenceStrip } from "./sequence_strip";
 
 /** What the views ask of the dashboard: its settings and runs. Steps come from the step store. */
 export interface ViewHost {
@@ -180,6 +181,8 @@ export async function evolutionView(place: Place, host: ViewHost, store: StepSto
         const column = data.maps.find((m) => m.name === name);
         if (!column || place.sample >= data.numSamples) return h("td", { className: "tbs-muted", text: "—" });
         const range = tileRange(column, place.sample, s, extrema(column.info.key, column.info.stage ?? ""));
+        // Text and signal steps: a token × step (or time × step) strip per step.
+        if (data.tokens || data.signals) return h("td", null, sequenceStrip(column, place.sample, data, range, s, host.tooltip));
         return h("td", null, mapView(column, place.sample, image, range, s, SMALL, host.tooltip).el);
       });
       const facts = factPairs(sample, classNames, ["pred", "score"]).map(([name, value]) => `${name} ${value}`).join(" · ");

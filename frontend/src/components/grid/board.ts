@@ -94,6 +94,15 @@ export interface FrameLayout {
   metricCells(data: StepData, tile: MapTile): HTMLElement[];
   /** The hover read-out of a tile's metrics (empty: none). */
   metricLines(data: StepData, tile: MapTile): string[];
+  /**
+   * Layouts that draw their inputs themselves (text, signals: no tiles on the board) colour them
+   * here with the step's ranges, `ranges[group][sample]`, on every paint.
+   */
+  paintInputs?(ranges: DisplayRange[][]): void;
+  /** Their own hover read-out: true when it handled the event. */
+  hover?(e: MouseEvent): boolean;
+  /** Their own clean-up when the grid goes (object URLs, listeners). */
+  dispose?(): void;
 }
 
 /** The samples that the picker and "only wrong predictions" leave, in index order. */

@@ -15,12 +15,16 @@ import { ActivationsLayout } from "./activations";
 import { TileBoard, type FrameLayout, type GridHost, type MapTile, type Shown } from "./board";
 import { CascadeLayout } from "./cascade";
 import { MapsLayout } from "./maps";
+import { SignalsLayout } from "./signals";
+import { TokensLayout } from "./tokens";
 
 export type { GridHost } from "./board";
 
-/** The layout of a step's kind: activations, the randomisation figure (when it has maps), or maps. */
+/** The layout of a step's kind: activations, the randomisation figure (when it has maps), text, signals or maps. */
 function layoutFor(data: StepData, host: GridHost): FrameLayout {
   if (data.activations) return new ActivationsLayout(host);
+  if (data.tokens && data.maps.length > 0) return new TokensLayout(host);
+  if (data.signals && data.maps.length > 0) return new SignalsLayout(host);
   if (data.frame.kind === "randomisation" && data.maps.length > 0) return new CascadeLayout(host);
   return new MapsLayout(host);
 }
@@ -74,6 +78,7 @@ export class GridView {
     this.resizeObserver?.disconnect();
     this.resizeObserver = null;
     this.canvas.width = this.canvas.height = 0;
+    this.layout.dispose?.();
   }
 
   /** What decides the grid's elements: a new step with the same structure reuses them. */
@@ -88,6 +93,7 @@ export class GridView {
       shown.note,
       s.view === "side",
       s.zoom,
+      data.tokens ? [data.tokens.tokens, s.mergeWords] : data.signals ? [data.signals.info.channels, data.signals.info.length] : null,
     ]);
   }
 
@@ -128,7 +134,9 @@ export class GridView {
     const ranges = this.layout.groups(this.data).map(({ group, key, stage }) => groupRanges(group, rs, s.scope === "tag" ? this.host.extrema(key, stage) : null));
     const perMap = s.scope === "map";
     const perTile = perMap || this.layout.ownRanges;
-    const ctx = this.prepareCanvas();
+    // Text and signal layouts draw no tile on the grid's canvas: it stays empty, and unsized.
+    const ctx = this.board.tiles.length || this.board.inputs.length ? this.prepareCanvas() : null;
+    this.layout.paintInputs?.(ranges);
     const view: TileView = { view: s.view, opacity: s.opacity / 100, smooth: s.upsampling === "bilinear" };
     if (ctx) {
       for (const input of this.board.inputs) {
@@ -204,6 +212,7 @@ export class GridView {
   // ---- hover ------------------------------------------------------------------------------------
 
   private onHover(e: MouseEvent): void {
+    if (this.layout.hover?.(e)) return;
     const target = e.target as Element;
     const metricsEl = target.closest?.(".tbs-tile-metrics") as HTMLElement | null;
     if (metricsEl) {

@@ -1,0 +1,114 @@
+// What the text and signal layouts share: one row per sample, one line per method inside it (the
+// methods stacked), colour bars per method in the head, metric values under each line, and the
+// colour of one raw value under the display settings.
+
+import type { StepData } from "../../data/step_data";
+import { h, icon } from "../../dom";
+import { arrangeSamples } from "../../model/metrics";
+import { colormapTable, lutIndex } from "../../render/colormaps";
+import { maskWeight, normaliseValue, signed, type DisplayRange } from "../../render/normalise";
+import type { Settings } from "../../settings";
+import { MapsLayout, optionsText } from "./maps";
+import { pickedSamples, type GridHost, type MapTile, type RangedGroup, type Shown, type TileBoard } from "./board";
+
+/** One raw value's colour under the sign mode, range and colormap; `weight` in [0, 1] is how strongly it shows. */
+export function valueColour(raw: number, range: DisplayRange, s: Settings): { r: number; g: number; b: number; weight: number } {
+  const t = normaliseValue(signed(raw, s.sign), range);
+  const lut = colormapTable(s.colormap);
+  const i = 3 * lutIndex(t);
+  return { r: lut[i], g: lut[i + 1], b: lut[i + 2], weight: maskWeight(t, range) };
+}
+
+/** One line of a sample's row: one method over the sample's tokens or signal. */
+export interface SequenceLine {
+  sample: number;
+  column: number;
+  el: HTMLElement;
+  metrics: HTMLElement;
+}
+
+/** The rows, heads and metric cells of a text or signal step; each layout fills the lines' bodies. */
+export class SequenceRows {
+  readonly lines: SequenceLine[] = [];
+  private readonly metricsOf: MapsLayout;
+  private el: HTMLElement | null = null;
+  private board: TileBoard | null = null;
+
+  constructor(private readonly host: GridHost) {
+    this.metricsOf = new MapsLayout(host);
+  }
+
+  shown(data: StepData): Shown {
+    const s = this.host.settings();
+    return arrangeSamples(pickedSamples(data, this.host), data.maps, {
+      metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed, tagLogsMetrics: this.host.tagLogsMetrics(),
+    });
+  }
+
+  /** The grid: `body(sample, column)` is a line's content. */
+  build(data: StepData, shown: Shown, board: TileBoard, tableClass: string, body: (sample: number, column: number) => HTMLElement): HTMLElement {
+    this.board = board;
+    const heads = data.maps.map((m, j) =>
+      h("div", { className: "tbs-seq-head", title: optionsText(m.info.options) || undefined }, h("span", { className: "tbs-col-key", text: m.name }), board.columnHead([j]).box),
+    );
+    const rows = h("tbody");
+    for (const i of shown.samples) {
+      const lines = data.maps.map((m, j) => {
+        const metrics = h("div", { className: "tbs-seq-metrics", attrs: { "data-sample": i, "data-column": j } });
+        const evo = h("button", {
+          className: "tbs-evo tbs-seq-evo",
+          title: `Evolution of sample ${i} over every stored step`,
+          attrs: { type: "button", "aria-label": `Evolution of sample ${i} over the steps, ${m.name}` },
+          on: { click: () => this.host.openEvolution(i, j) },
+        });
+        evo.appendChild(icon("evolution"));
+        const el = h(
+          "div",
+          { className: "tbs-seq-line", attrs: { "data-sample": i, "data-column": j } },
+          h("div", { className: "tbs-seq-method" }, h("span", { text: m.name }), evo),
+          body(i, j),
+          metrics,
+        );
+        this.lines.push({ sample: i, column: j, el, metrics });
+        return el;
+      });
+      rows.appendChild(board.sampleRow(data, i, h("td", { className: "tbs-seq-cell" }, ...lines)));
+    }
+    const head = h("tr", null, h("th", { attrs: { scope: "col" } }, h("span", { className: "tbs-col-sub", text: "sample" })), h("th", { attrs: { scope: "col" } }, h("div", { className: "tbs-seq-heads" }, ...heads)));
+    this.el = h(
+      "div",
+      { className: "tbs-grid-wrap" },
+      board.sortNote(shown),
+      h("table", { className: board.gridClasses(tableClass) }, h("thead", null, head), rows),
+      board.emptyNote(shown, data.numSamples),
+    );
+    this.fillMetrics(data);
+    return this.el;
+  }
+
+  refresh(data: StepData): void {
+    if (this.el && this.board) this.board.relabelRows(this.el, data);
+    this.fillMetrics(data);
+  }
+
+  groups(data: StepData): RangedGroup[] {
+    return data.maps.map((m) => ({ group: m.group, key: m.info.key, stage: m.info.stage ?? "" }));
+  }
+
+  private fillMetrics(data: StepData): void {
+    for (const line of this.lines) line.metrics.replaceChildren(...this.metricsOf.metricCells(data, this.tile(data, line)));
+  }
+
+  /** The hover read-out of a line's metric values, or null when the pointer is not on them. */
+  metricLines(data: StepData, target: Element): string[] | null {
+    const el = target.closest?.(".tbs-seq-metrics") as HTMLElement | null;
+    if (!el) return null;
+    const line = this.lines.find((l) => l.metrics === el);
+    return line ? this.metricsOf.metricLines(data, this.tile(data, line)) : [];
+  }
+
+  private tile(data: StepData, line: SequenceLine): MapTile {
+    // The metric cells read a tile's sample, column and name only.
+    return { sample: line.sample, column: line.column, name: data.maps[line.column]?.name ?? "" } as MapTile;
+  }
+}
