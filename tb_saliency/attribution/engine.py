@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import NamedTuple
 
 import torch
@@ -97,8 +98,11 @@ class _CleanPass:
         meter = GraphMeter(model)
         # Gradient CAMs alone need no graph upstream of their layers.
         layers_only = grad_cams and not (shared or chunked)
+        # Methods that read activations alone (EigenCAM) need no graph at all.
+        no_graph = not (clean or chunked)
         # The meter sizes the chunks of the other methods from this pass's graph.
         with (
+            torch.no_grad() if no_graph else nullcontext(),
             capture(layers, graph_from_layers=layers_only, need_grad=grad_cams) as store,
             meter.measuring(enabled=chunked),
         ):
@@ -192,6 +196,8 @@ class _Run:
         """The method's values before the last step of its space (the CAM ReLU, the channel reduction)."""
         if record.shared_pass == "clean":
             own = self._own_options(record)
+            if record.space == "layer" and not record.needs_gradients:
+                return record.compute(context.activations, **own)
             if record.space == "layer":
                 return record.compute(context.activations, self.clean.layer_grads[name].to(self.dtype), **own)
             if record.space == "input":
