@@ -12,7 +12,7 @@ from .catalog import method as method_record
 from .checks import check_inputs, check_inputs_match_model, check_methods, check_model, uses_layer
 from .extending import PassContext
 from .finite import check_finite
-from .layers import as_maps, capture, captured, reshape_record, resolve_layers
+from .layers import as_maps, capture, captured, like_output, output_tensors, reshape_record, resolve_layers
 from .options import resolve_options
 from .passes import GRADIENTS_HINT, GraphMeter, gradients
 from .reductions import accumulation_dtype, reduce_channels
@@ -108,16 +108,23 @@ class _CleanPass:
         ):
             outputs = model(x_leaf)
         self.bytes_per_copy = meter.bytes
-        raw = {name: captured(store, name) for name, _ in layers}
-        for name, a in raw.items():
-            check_finite(a.detach(), x.shape[0], argument="model", what=f"activations of layer {name!r}")
+        # A layer's output is a tensor, or a dict of them (an FPN's levels, for reshape='fpn').
+        raw = {name: output_tensors(captured(store, name)) for name, _ in layers}
+        structure = {name: captured(store, name) for name, _ in layers}
+        for name, tensors in raw.items():
+            for a in tensors:
+                check_finite(a.detach(), x.shape[0], argument="model", what=f"activations of layer {name!r}")
         self.scorer = Scorer(target_spec, outputs, x.shape[0])
         score = self.scorer(outputs)
-        self.activations = {name: as_maps(a.detach(), reshape, name) for name, a in raw.items()}
-        wanted = ([x_leaf] if shared else []) + ([raw[name] for name, _ in layers] if grad_cams else [])
+        self.activations = {name: as_maps(like_output(structure[name], [a.detach() for a in tensors]), reshape, name)
+                            for name, tensors in raw.items()}
+        wanted = ([x_leaf] if shared else []) + ([a for name, _ in layers for a in raw[name]] if grad_cams else [])
         grads = gradients(score, wanted)
         self.input_grad = grads.pop(0) if shared else None
-        self.layer_grads = {name: as_maps(g, reshape, name) for (name, _), g in zip(layers, grads)}
+        self.layer_grads = {}
+        for name, _ in layers if grad_cams else []:
+            own, grads = grads[:len(raw[name])], grads[len(raw[name]):]
+            self.layer_grads[name] = as_maps(like_output(structure[name], own), reshape, name)
         self.outputs = detached_logits(outputs)
         self.scores = score.detach()
 

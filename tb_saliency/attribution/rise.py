@@ -62,14 +62,6 @@ class RISE(MethodWithPasses):
     record = {"mask_upsampling": "bilinear", "align_corners": False, "normalisation": "N*p",
               "channels": "masked together: one value per pixel", "masks": "shared by the samples of the batch"}
 
-    def check(self, inputs, options):
-        height, width = inputs.shape[-2:]
-        if options["rise_cells"] > min(height, width):
-            raise ValueError(
-                f"rise_cells: expected at most the shorter image side ({min(height, width)} pixels) for inputs "
-                f"of shape {tuple(inputs.shape)}, got {options['rise_cells']}"
-            )
-
     def compute(self, context):
         """Σ_i f(x ⊙ M_i) M_i / (N·p) per pixel, N×1×H×W (N×H×W for N×H×W inputs). Each mask is one
         forward-only copy of the batch; every sample of the batch gets the same masks."""
