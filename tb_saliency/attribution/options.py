@@ -92,8 +92,8 @@ SHARED_OPTIONS = (
         "seed",
         0,
         _seed,
-        "seed of the engine's own generator for random perturbations (SmoothGrad noise, the `\"uniform\"` "
-        "baseline); the global RNG is never used. None draws a fresh one (recorded). The noise drawn from a seed "
+        "seed of the engine's own generator for random perturbations (SmoothGrad noise, RISE masks, the "
+        "`\"uniform\"` baseline); the global RNG is never used. None draws a fresh one (recorded). The noise drawn from a seed "
         "depends on the inputs' dtype and device: float64 inputs get other noise than float32 ones, so their "
         "maps differ by more than rounding",
     ),
