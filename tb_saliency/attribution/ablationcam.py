@@ -1,5 +1,12 @@
 """Ablation-CAM (Desai & Ramaswamy 2020): each channel weighted by the relative score drop when it is
-zeroed in the layer's output."""
+zeroed in the layer's output.
+
+The weight is the paper's slope w_k = (y - y_k) / y, as pytorch-grad-cam computes it, with 0 where
+y = 0 instead of a division by zero. The channel is always set to 0, as in the paper; pytorch-grad-cam
+sets it to min(A) - 1e7 instead when the layer's output holds no zero (a layer before its ReLU), so the
+two agree on layers whose output has zeros (after a ReLU). `ablation_ratio` < 1 ablates each sample's
+channels of largest mean activation; pytorch-grad-cam's ratio ranks channels by an "experimental"
+overlap with an Eigen-CAM mask instead."""
 
 from __future__ import annotations
 
