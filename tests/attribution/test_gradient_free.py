@@ -190,6 +190,16 @@ def test_eigencam_is_grad_cams_projection_signed_by_the_mean_activation():
     torch.testing.assert_close(relu, signed.clamp(min=0))
 
 
+@pytest.mark.parametrize("shape", [(3, 16, 2, 3), (3, 4, 5, 5), (2, 8, 4, 2)])
+def test_eigencam_projection_is_grad_cams_whether_positions_or_channels_are_fewer(shape):
+    a = torch.randn(*shape, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    ours = REGISTRY["eigencam"].compute(a)
+    theirs = torch.from_numpy(grad_cam_projection(a.numpy())).double()
+    for mine, reference in zip(ours, theirs):
+        sign = 1.0 if (mine * reference).sum() >= 0 else -1.0
+        torch.testing.assert_close(mine, sign * reference, rtol=1e-4, atol=1e-5)
+
+
 def test_eigencam_of_rank_one_activations_is_the_closed_form_and_no_other_cam_gives_it():
     # A_k(ij) = c_k + u_k s(ij): centred per channel, the activations are u (s - s̄), whose first right
     # singular vector is ±u/|u|; the projection is |u| (s - s̄), signed so it follows the mean activation
