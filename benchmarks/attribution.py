@@ -207,7 +207,7 @@ def _all_cases(model, x, targets, peers_dir, wanted):
     cases.append(Case("rise", "tb_saliency", mine("rise", rise_masks=RISE_MASKS), 0, forwards=RISE_MASKS + 1,
                       note=f"{RISE_MASKS} masks, forward-only"))
     cases.append(Case("eigencam", "tb_saliency", mine("eigencam", **layer_opts), 0, forwards=1,
-                      note="one forward pass without a graph, a batched SVD"))
+                      note="one forward pass without a graph, an eigen-decomposition per image"))
     cases.append(Case("ablationcam", "tb_saliency", mine("ablationcam", **layer_opts), 0, forwards=channels + 1,
                       note=f"{channels} ablated forward-only copies"))
 
