@@ -10,6 +10,12 @@ Methods (`methods`, a name or a list of names)
       smoothgrad            E[∂f/∂x(x + ε)], ε ~ N(0, σ²) (Smilkov et al. 2017); also E[g²] and Var[g]
       integrated_gradients  (x - x0) · ∫₀¹ ∂f/∂x(x0 + α(x - x0)) dα (Sundararajan et al. 2017), by
                             quadrature; statistics["completeness_gap"] = Σ attribution - (f(x) - f(x0))
+      occlusion             mean over the occlusion_window² patches covering a pixel of f(x) - f(x, patch set
+                            to `baseline`), patches every occlusion_stride pixels (Zeiler & Fergus 2014;
+                            equals captum's Occlusion); one value per pixel, forward passes only
+      rise                  Σ_i f(x ⊙ M_i) M_i / (N·p), M_i random rise_cells² grids kept with probability
+                            rise_p, upsampled bilinearly, shifted at random (Petsiuk et al. 2018); masks
+                            drawn from the engine's generator (`seed`); forward passes only
     Layer space, one N×h×w map at the layer's resolution (no upsampling), after the method's ReLU,
     from A = the layer's output and g = ∂f/∂A:
       gradcam     ReLU(Σ_k mean_ij(g_k) A_k)                  (Selvaraju et al. 2017)
@@ -19,6 +25,12 @@ Methods (`methods`, a name or a list of names)
       xgradcam    ReLU(Σ_k (Σ_ij g A / Σ_ij A) A_k)           (Fu et al. 2020)
       scorecam    ReLU(Σ_k softmax_k(f(x ⊙ M_k)) A_k), M_k = A_k upsampled bilinearly to the input and
                   min-max normalised (Wang et al. 2020); one forward-only masked copy of the batch per channel
+      eigencam    ReLU(Ā v₁), Ā the h·w × K activations centred per channel, v₁ its first right singular
+                  vector, signed to correlate positively with the mean activation (Muhammad & Yeasin 2020);
+                  no gradient: one forward pass without a graph when no other method needs one
+      ablationcam ReLU(Σ_k (y - y_k)/y A_k), y_k the score with channel k zeroed (Desai & Ramaswamy 2020);
+                  one forward-only copy per ablated channel; ablation_ratio < 1 ablates only each sample's
+                  channels of largest mean activation (the others weigh 0)
       Over a Conv1d's N×K×T output, or a transformer layer's N×T×D (hidden units as channels), every
       CAM is the same formula over the one axis T (Grad-CAM's weights are the mean over time of g):
       an N×T map.
@@ -36,6 +48,7 @@ record, in registration order); `METHODS`, `CAM_METHODS`, the engine's dispatch,
 and which option applies to which method all follow from the records, so a registered method is
 computed, logged, read back and drawn like a built-in one.
     @gradient_cam("name")        f(A, g) -> N×h×w, from the shared clean pass, before `cam_relu`
+    @activation_cam("name")      f(A) -> N×h×w, from the shared clean pass, which needs no gradient
     @input_method("name")        f(x, g) -> N×C×H×W, from the shared clean pass, before `channel_reduction`
     @method_with_passes("name")  on a subclass of `MethodWithPasses`, for passes of its own: class
                                  attributes say its space, options and statistics; `compute(context)`
@@ -60,8 +73,8 @@ Arguments
               the global RNG are exactly as before, also when a method raises and inside torch.no_grad().
               Activation checkpointing inside it must be non-reentrant (torch.utils.checkpoint with
               use_reentrant=False): the reentrant kind only works with .backward(), which would write every
-              parameter's .grad, so it is refused with that advice (Score-CAM alone needs no gradients
-              and works with either). Frozen models (requires_grad=False everywhere) work.
+              parameter's .grad, so it is refused with that advice (the gradient-free methods, occlusion,
+              rise, scorecam, eigencam and ablationcam, work with either). Frozen models (requires_grad=False everywhere) work.
     inputs    one of the input kinds (`kinds`; a method declares the kinds it supports in its record's
               `input_kinds`, and a call with another kind fails naming both):
               image   a floating-point tensor N×C×H×W (or N×H×W); CAM-only calls accept any floating N×...
@@ -118,8 +131,13 @@ table of them is generated: `python -m tb_saliency.attribution --options`.
                           (image and signal batches take `baseline` instead, token batches refuse it)
     rollout_from          0 (the class token) | a position | 'last' (each sample's last token that is
                           not padding)                                             attention_rollout
+    occlusion_window      None: an eighth of the shorter image side, rounded up     occlusion
+    occlusion_stride      None: half the window, at least 1; at most the window
+    rise_masks            1000 (at most 10,000)                                       rise
+    rise_cells            7     rise_p  0.5
+    ablation_ratio        1.0: the fraction of each sample's channels ablated           ablationcam
     seed                  0: seeds the engine's own generator on the inputs' device (SmoothGrad noise,
-                          'uniform' baseline); None draws a fresh seed (recorded). The global RNG is never
+                          RISE masks, 'uniform' baseline); None draws a fresh seed (recorded). The global RNG is never
                           used. Copy i's noise is torch.randn(inputs.shape, generator=g), drawn in copy
                           order, so a seed gives the same maps whatever the chunk size. The stream depends
                           on the inputs' dtype and device: for one seed, float64 inputs get other noise
@@ -127,10 +145,11 @@ table of them is generated: `python -m tb_saliency.attribution --options`.
     generator             None, or a torch.Generator on the inputs' device to use instead of seed
     cam_relu              True: apply each CAM's final ReLU; False keeps signed maps             CAM methods
     reshape               None | 'vit' (drop the class token of N×T×D, fold T-1 tokens into a square
-                          grid) | 'tokens' (fold all T) | a callable N×... -> N×K×h×w that only
-                          rearranges elements (applied to activations and gradients alike)
+                          grid) | 'tokens' (fold all T) | 'fpn' (a dict of N×K×h×w levels, each resized
+                          bilinearly to the largest and averaged) | a callable N×... (or the dict) ->
+                          N×K×h×w that only rearranges elements (applied to activations and gradients alike)
     memory_limit          134217728 (128 MiB): bytes of autograd graph one chunk of perturbed copies may
-                          hold (smoothgrad, integrated_gradients, scorecam); a chunk holds ≥ 1 copy
+                          hold (every method with copies of its own); a chunk holds ≥ 1 copy
 
 Progress (keyword `progress`, not an option: any method takes it)
     None (default): a tqdm bar when stderr is a terminal or in a Jupyter notebook; True: always;
@@ -173,7 +192,14 @@ from . import builtin  # noqa: F401  (registers the built-in methods, in the ord
 from .activations import activations
 from .catalog import ANY_MODEL_METHODS, CAM_METHODS, METHODS, REGISTRY, Method, unregister
 from .engine import explain
-from .extending import MethodWithPasses, PassContext, gradient_cam, input_method, method_with_passes
+from .extending import (
+    MethodWithPasses,
+    PassContext,
+    activation_cam,
+    gradient_cam,
+    input_method,
+    method_with_passes,
+)
 from .option_spec import Option
 from .options import OPTIONS
 from .results import ActivationResult, Explanation, MapResult
@@ -188,6 +214,7 @@ __all__ = [
     "Option",
     "OPTIONS",
     "gradient_cam",
+    "activation_cam",
     "input_method",
     "MethodWithPasses",
     "method_with_passes",

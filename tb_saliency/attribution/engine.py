@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import NamedTuple
 
 import torch
@@ -12,7 +13,7 @@ from .checks import check_methods, check_model, uses_layer
 from .extending import PassContext
 from .finite import check_finite
 from .kinds import Batch, prepare as prepare_batch
-from .layers import DEFAULT_LAYER, capture, captured, reshape_record, resolve_layers
+from .layers import DEFAULT_LAYER, capture, captured, like_output, output_tensors, reshape_record, resolve_layers
 from .options import resolve_options
 from .passes import GRADIENTS_HINT, GraphMeter, gradients
 from .progress import resolve as resolve_progress
@@ -122,24 +123,37 @@ class _CleanPass:
         meter = GraphMeter(model)
         # Gradient CAMs alone need no graph upstream of their layers.
         layers_only = grad_cams and not (shared or chunked)
+        # Methods that read activations alone (EigenCAM) need no graph at all.
+        no_graph = not (clean or chunked)
         # The meter sizes the chunks of the other methods from this pass's graph.
         with (
+            torch.no_grad() if no_graph else nullcontext(),
             capture(layers, graph_from_layers=layers_only, need_grad=grad_cams) as store,
             meter.measuring(enabled=chunked),
         ):
             outputs = batch.clean_forward(shared or chunked)
         x_leaf, n = batch.leaf, batch.n
         self.bytes_per_copy = meter.bytes
-        raw = {name: captured(store, name) for name, _ in layers}
-        for name, a in raw.items():
-            check_finite(a.detach(), n, argument="model", what=f"activations of layer {name!r}")
+        # A layer's output is a tensor, or a dict of them (an FPN's levels, for reshape='fpn').
+        raw = {name: output_tensors(captured(store, name)) for name, _ in layers}
+        structure = {name: captured(store, name) for name, _ in layers}
+        for name, tensors in raw.items():
+            for a in tensors:
+                check_finite(a.detach(), n, argument="model", what=f"activations of layer {name!r}")
         self.scorer = Scorer(target_spec, outputs, n)
         score = self.scorer(outputs)
-        self.activations = {name: batch.layer_maps(a.detach(), reshape, name) for name, a in raw.items()}
-        wanted = ([x_leaf] if shared else []) + ([raw[name] for name, _ in layers] if grad_cams else [])
-        grads = gradients(score, wanted, self.scorer, layers=[name for name, _ in layers] if grad_cams else [])
+        self.activations = {
+            name: batch.layer_maps(like_output(structure[name], [a.detach() for a in tensors]), reshape, name)
+            for name, tensors in raw.items()
+        }
+        wanted = ([x_leaf] if shared else []) + ([a for name, _ in layers for a in raw[name]] if grad_cams else [])
+        named = [name for name, _ in layers for _ in raw[name]] if grad_cams else []
+        grads = gradients(score, wanted, self.scorer, layers=named)
         self.input_grad = grads.pop(0) if shared else None
-        self.layer_grads = {name: batch.layer_maps(g, reshape, name) for (name, _), g in zip(layers, grads)}
+        self.layer_grads = {}
+        for name, _ in layers if grad_cams else []:
+            own, grads = grads[:len(raw[name])], grads[len(raw[name]):]
+            self.layer_grads[name] = batch.layer_maps(like_output(structure[name], own), reshape, name)
         self.outputs = detached_logits(outputs)
         self.scores = score.detach()
 
@@ -232,6 +246,8 @@ class _Run:
         """The method's values before the last step of its space (the CAM ReLU, the channel reduction)."""
         if record.shared_pass == "clean":
             own = self._own_options(record)
+            if record.space == "layer" and not record.needs_gradients:
+                return record.compute(context.activations, **own)
             if record.space == "layer":
                 return record.compute(context.activations, self.clean.layer_grads[name].to(self.dtype), **own)
             if record.space == "input":

@@ -1,4 +1,4 @@
-"""Adding a method: the `gradient_cam` and `input_method` decorators, and the `MethodWithPasses` base
+"""Adding a method: the `gradient_cam`, `activation_cam` and `input_method` decorators, and the `MethodWithPasses` base
 class (with `method_with_passes`) for methods that run passes of their own. The built-in methods are
 registered through them too.
 
@@ -10,8 +10,12 @@ registered through them too.
     def gradient_squared(x, g):             # x, g: N×C×H×W -> N×C×H×W, before `channel_reduction`
         return g * g
 
-Both read the one forward and backward pass on the clean inputs that the built-in gradient methods
-share. A method with passes of its own subclasses `MethodWithPasses` and defines `compute(context)`.
+    @tb_saliency.attribution.activation_cam("mean_activation")
+    def mean_activation(a):                 # A: N×K×h×w -> N×h×w, no gradient needed
+        return a.mean(dim=1)
+
+All three read the one forward (and backward) pass on the clean inputs that the built-in gradient
+methods share; when no requested method needs gradients it runs without an autograd graph. A method with passes of its own subclasses `MethodWithPasses` and defines `compute(context)`.
 
 A method's own keyword options are `Option` records in `options=` (a class attribute for
 `MethodWithPasses`); registering the method makes them known to `explain` and the writers:
@@ -82,6 +86,27 @@ def gradient_cam(name: str, *, definition: str = "", citation: str = "", record:
             name=name, space="layer", compute=function, shared_pass="clean", needs_images=False,
             definition=definition or _first_line(function), citation=citation, record=record or {},
             options=own, builtin=_builtin(function), input_kinds=tuple(input_kinds),
+        ))
+        return function
+
+    return add
+
+
+def activation_cam(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
+                   options: Optional[Sequence] = None) -> Callable:
+    """Registers `f(A) -> N×h×w` as the layer method `name`, which needs no gradient.
+
+    A is the layer's output (N×K×h×w) from the one pass on the clean inputs; when no requested method
+    needs gradients, that pass runs without an autograd graph. Otherwise as `gradient_cam`.
+    """
+    _free_name(name)
+    own = _options(options)
+
+    def add(function):
+        register(Method(
+            name=name, space="layer", compute=function, needs_gradients=False, shared_pass="clean",
+            needs_images=False, definition=definition or _first_line(function), citation=citation,
+            record=record or {}, options=own, builtin=_builtin(function),
         ))
         return function
 
@@ -212,6 +237,7 @@ class PassContext:
     options        the resolved options of the call
     dtype          the dtype maps accumulate in (float64 for float64 inputs, else float32)
     layer          the layer's name (layer space), else None
+    layer_module   the layer's module (layer space), for methods that change its output with a hook
     activations    the layer's output on the clean inputs as N×K×h×w in `dtype` (layer space), else None
     record         a dict stored with the map, beside its options
     statistics     a dict to fill with the declared per-sample statistics, each a Tensor[N]
@@ -232,6 +258,15 @@ class PassContext:
         self.statistics: dict = {}
         self._bytes_per_copy = bytes_per_copy
         self.progress = progress
+
+    @property
+    def layer_module(self):
+        if self.layer is None:
+            return None
+        from .layers import resolve_layers  # layers imports the catalogue: at call time
+
+        [(_, module)] = resolve_layers(self.model, self.layer, needed=True, methods=[self.method.name])
+        return module
 
     def chunk(self, total: int) -> int:
         """How many of `total` copies of the batch one pass may stack within `memory_limit` (≥ 1)."""

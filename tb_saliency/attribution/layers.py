@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Mapping
 from contextlib import contextmanager, nullcontext
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .catalog import CAM_METHODS
@@ -160,6 +162,12 @@ def capture(layers, *, graph_from_layers: bool = False, need_grad: bool = False)
 
     def make_hook(name):
         def hook(module, args, output):
+            if _is_levels(output):
+                # An FPN's dict of levels: each level is captured (and passed on) as a tensor output is.
+                levels = {key: differentiable(name, level) if level.is_floating_point() else level
+                          for key, level in output.items()}
+                store[name].append(type(output)(levels.items()))
+                return type(output)((key, level.clone()) for key, level in levels.items())
             if not isinstance(output, torch.Tensor):
                 store[name].append(output)
                 return None
@@ -201,11 +209,42 @@ def captured(store, name: str) -> torch.Tensor:
     if len(outputs) > 1:
         raise ValueError(f"layer: {name!r} ran {len(outputs)} times in one forward pass; choose a layer that runs once")
     output = outputs[0]
-    if not isinstance(output, torch.Tensor):
+    if not isinstance(output, torch.Tensor) and not _is_levels(output):
         raise TypeError(
-            f"layer: {name!r} returned {type(output).__name__}, not a tensor; choose a layer whose output is a tensor"
+            f"layer: {name!r} returned {type(output).__name__}, not a tensor; choose a layer whose output is a tensor "
+            "(or a dict of tensors, with reshape='fpn' or a callable)"
         )
     return output
+
+
+def _is_levels(output) -> bool:
+    return isinstance(output, Mapping) and bool(output) and all(isinstance(v, torch.Tensor) for v in output.values())
+
+
+def output_tensors(output) -> list:
+    """The tensors of a layer's output: the tensor itself, or the levels of a dict, in order."""
+    return list(output.values()) if _is_levels(output) else [output]
+
+
+def like_output(output, tensors: list):
+    """`tensors` (one per tensor of `output`, as `output_tensors` lists them) in the structure of `output`."""
+    return type(output)(zip(output.keys(), tensors)) if _is_levels(output) else tensors[0]
+
+
+def average_levels(levels, name: str) -> torch.Tensor:
+    """reshape='fpn': the levels of a feature pyramid (a dict of N×K×h×w), each resized bilinearly to the
+    largest level's h×w and averaged, as pytorch-grad-cam's Faster R-CNN tutorial combines them (it
+    resizes to the smallest level, takes |·| and stacks the channels instead)."""
+    if not _is_levels(levels):
+        raise ValueError(f"reshape: 'fpn' expects a dict of N×K×h×w levels from layer {name!r}, got "
+                         f"{type(levels).__name__}")
+    shapes = {key: tuple(level.shape) for key, level in levels.items()}
+    if any(len(s) != 4 for s in shapes.values()) or len({s[:2] for s in shapes.values()}) != 1:
+        raise ValueError(f"reshape: 'fpn' expects levels of one N×K and any h×w from layer {name!r}, got {shapes}")
+    size = max((s[2:] for s in shapes.values()), key=lambda hw: hw[0] * hw[1])
+    resized = [level if tuple(level.shape[2:]) == size else
+               F.interpolate(level, size=size, mode="bilinear", align_corners=False) for level in levels.values()]
+    return torch.stack(resized).mean(dim=0)
 
 
 def _fold_tokens(tokens: torch.Tensor, drop: int, name: str, how: str) -> torch.Tensor:
@@ -226,6 +265,11 @@ def _fold_tokens(tokens: torch.Tensor, drop: int, name: str, how: str) -> torch.
 
 def as_maps(tensor: torch.Tensor, reshape, name: str) -> torch.Tensor:
     """The layer output (or its gradient) as N×K×h×w."""
+    if reshape == "fpn":
+        return average_levels(tensor, name)
+    if _is_levels(tensor) and not callable(reshape):
+        raise ValueError(f"layer: {name!r} returns a dict of levels ({', '.join(map(str, tensor))}); give "
+                         "reshape='fpn' (resize every level to the largest and average) or a callable")
     if reshape is None:
         if tensor.dim() != 4:
             raise ValueError(
@@ -238,7 +282,7 @@ def as_maps(tensor: torch.Tensor, reshape, name: str) -> torch.Tensor:
     if reshape == "tokens":
         return _fold_tokens(tensor, 0, name, "tokens")
     result = reshape(tensor)
-    if not isinstance(result, torch.Tensor) or result.dim() != 4 or result.shape[0] != tensor.shape[0]:
+    if not isinstance(result, torch.Tensor) or result.dim() != 4 or result.shape[0] != output_tensors(tensor)[0].shape[0]:
         got = tuple(result.shape) if isinstance(result, torch.Tensor) else type(result).__name__
         raise ValueError(f"reshape: the callable must return N×K×h×w for layer {name!r}, it returned {got}")
     return result

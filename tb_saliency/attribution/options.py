@@ -29,7 +29,7 @@ from .option_spec import Option, OptionSpec  # noqa: F401  (OptionSpec: the name
 from .quadrature import RULES as IG_RULES  # noqa: F401  (where callers found the rules before)
 
 CHANNEL_REDUCTIONS = ("signed_sum", "abs_sum", "max_abs", "l2")
-RESHAPES = ("vit", "tokens")
+RESHAPES = ("vit", "tokens", "fpn")
 
 
 def int_at_least(low: int) -> Callable:
@@ -93,8 +93,8 @@ SHARED_OPTIONS = (
         "seed",
         0,
         _seed,
-        "seed of the engine's own generator for random perturbations (SmoothGrad noise, the `\"uniform\"` "
-        "baseline); the global RNG is never used. None draws a fresh one (recorded). The noise drawn from a seed "
+        "seed of the engine's own generator for random perturbations (SmoothGrad noise, RISE masks, the "
+        "`\"uniform\"` baseline); the global RNG is never used. None draws a fresh one (recorded). The noise drawn from a seed "
         "depends on the inputs' dtype and device: float64 inputs get other noise than float32 ones, so their "
         "maps differ by more than rounding",
     ),
@@ -106,7 +106,9 @@ SHARED_OPTIONS = (
         _reshape,
         "how to turn a layer output that is not N×K×h×w into one (also for `activations`): `\"vit\"` drops the "
         "class token of an N×T×D output and folds the other T-1 tokens into a square grid, `\"tokens\"` folds "
-        "all T; a callable must only rearrange elements (it is applied to activations and gradients alike)",
+        "all T, `\"fpn\"` resizes every level of a dict of N×K×h×w levels (a feature pyramid) bilinearly to the "
+        "largest and averages them; a callable (given the output, a dict for a dict) must only rearrange "
+        "elements (it is applied to activations and gradients alike)",
     ),
     Option(
         "memory_limit",

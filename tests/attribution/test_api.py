@@ -12,7 +12,7 @@ from tb_saliency.attribution import ANY_MODEL_METHODS, CAM_METHODS, METHODS, act
 
 from .helpers import C, H, N, W, conv_net, images
 
-FAST = {"smoothgrad_samples": 3, "ig_steps": 4}
+FAST = {"smoothgrad_samples": 3, "ig_steps": 4, "rise_masks": 8}
 
 
 def test_method_names_are_the_contract():
@@ -21,16 +21,20 @@ def test_method_names_are_the_contract():
         "input_x_gradient",
         "smoothgrad",
         "integrated_gradients",
+        "occlusion",
+        "rise",
         "gradcam",
         "gradcam_pp",
         "layercam",
         "hirescam",
         "xgradcam",
         "scorecam",
+        "eigencam",
+        "ablationcam",
         "attention_rollout",
     )
     assert ANY_MODEL_METHODS == tuple(m for m in METHODS if m != "attention_rollout")
-    assert CAM_METHODS == {"gradcam", "gradcam_pp", "layercam", "hirescam", "xgradcam", "scorecam"}
+    assert CAM_METHODS == {"gradcam", "gradcam_pp", "layercam", "hirescam", "xgradcam", "scorecam", "eigencam", "ablationcam"}
     assert tb_saliency.attribute is attribute and tb_saliency.METHODS is METHODS
 
 
@@ -104,11 +108,11 @@ def test_a_callable_target_always_sees_the_n_rows_of_the_batch_in_order():
         return outputs[torch.arange(N), labels]  # uses per-sample labels, as a region mask would
 
     maps = attribute(
-        model, images(), ["integrated_gradients", "smoothgrad", "scorecam"], target=target, layer="6", **FAST
+        model, images(), ["integrated_gradients", "smoothgrad", "rise", "scorecam"], target=target, layer="6", **FAST
     )
     assert set(shapes) == {(N, 5)}
     reference = attribute(
-        model, images(), ["integrated_gradients", "smoothgrad", "scorecam"], target=labels, layer="6", **FAST
+        model, images(), ["integrated_gradients", "smoothgrad", "rise", "scorecam"], target=labels, layer="6", **FAST
     )
     for key in reference:
         torch.testing.assert_close(maps[key], reference[key])
@@ -166,13 +170,17 @@ def test_shared_methods_run_one_forward_and_one_backward(monkeypatch):
     assert forwards == [N] and len(backwards) == 1
 
 
-@pytest.mark.parametrize("method, copies", [("integrated_gradients", 10), ("smoothgrad", 10), ("scorecam", 6)])
+@pytest.mark.parametrize("method, copies", [("integrated_gradients", 10), ("smoothgrad", 10), ("scorecam", 6),
+                                           ("occlusion", 4), ("rise", 5), ("ablationcam", 6)])
 def test_chunked_methods_stack_whole_copies_within_the_memory_bound(method, copies):
     model = conv_net()
     kwargs = {
         "integrated_gradients": {"ig_steps": 10},
         "smoothgrad": {"smoothgrad_samples": 10},
         "scorecam": {"layer": "6"},
+        "occlusion": {"occlusion_window": 8, "occlusion_stride": 4},
+        "rise": {"rise_masks": 5},
+        "ablationcam": {"layer": "6"},
     }[method]
     batches = []
     hook = model.register_forward_pre_hook(lambda m, args: batches.append(args[0].shape[0]))

@@ -243,7 +243,7 @@ def test_the_largest_allowed_values_are_accepted_and_cost_nothing_up_front():
 def test_options_are_checked_by_name_value_and_use():
     fails(
         TypeError,
-        r"ig_step: unknown option \(did you mean 'ig_steps'\?\); accepted options: baseline,",
+        r"ig_step: unknown option \(did you mean 'ig_steps'\?\); accepted options: ablation_ratio, baseline,",
         images(),
         "integrated_gradients",
         ig_step=10,

@@ -15,7 +15,7 @@ from .helpers import assert_untouched, conv_net, images, snapshot, train_like
 
 pytestmark = pytest.mark.cuda
 
-FAST = {"smoothgrad_samples": 3, "ig_steps": 4, "layer": "6"}
+FAST = {"smoothgrad_samples": 3, "ig_steps": 4, "rise_masks": 8, "layer": "6"}
 DETERMINISTIC = [m for m in METHODS if m != "smoothgrad"]  # noise streams differ between devices
 
 

@@ -211,4 +211,4 @@ def test_the_readme_options_table_is_the_one_the_records_give():
     generated = subprocess.run([sys.executable, "-m", "tb_saliency.attribution", "--options"], check=True,
                                capture_output=True, text=True, cwd=ROOT).stdout
     assert match.group(0) == generated, "regenerate it: python -m tb_saliency.attribution --options"
-    assert "| `memory_limit` | 128 MiB | smoothgrad, integrated_gradients, scorecam |" in generated
+    assert "| `memory_limit` | 128 MiB | smoothgrad, integrated_gradients, occlusion, rise, scorecam, ablationcam |" in generated

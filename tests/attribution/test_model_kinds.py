@@ -10,7 +10,7 @@ from tb_saliency.attribution import attribute
 from .helpers import assert_untouched, conv_net, images, snapshot, train_like
 
 GRADIENT_CAMS = ["gradcam", "gradcam_pp", "layercam", "hirescam", "xgradcam"]
-FAST = {"integrated_gradients": {"ig_steps": 3}, "smoothgrad": {"smoothgrad_samples": 2}}
+FAST = {"integrated_gradients": {"ig_steps": 3}, "smoothgrad": {"smoothgrad_samples": 2}, "rise": {"rise_masks": 4}}
 
 
 def run(model, methods, layer=None):

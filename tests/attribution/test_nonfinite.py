@@ -10,9 +10,10 @@ from tb_saliency.attribution import ANY_MODEL_METHODS, CAM_METHODS, METHODS, act
 
 from .helpers import C, H, N, W, Counting, assert_untouched, conv_net, images, snapshot, train_like
 
-FAST = {"smoothgrad": {"smoothgrad_samples": 3}, "integrated_gradients": {"ig_steps": 4}}
+FAST = {"smoothgrad": {"smoothgrad_samples": 3}, "integrated_gradients": {"ig_steps": 4}, "rise": {"rise_masks": 6}}
 CHUNKED = {"smoothgrad": "smoothgrad's noisy copies", "integrated_gradients": "integrated_gradients' path nodes",
-           "scorecam": "scorecam's masked copies"}
+           "scorecam": "scorecam's masked copies", "occlusion": "occlusion's occluded copies",
+           "rise": "rise's masked copies", "ablationcam": "ablationcam's ablated copies"}
 
 
 class Poison(nn.Module):
@@ -65,7 +66,7 @@ def test_outputs_with_nan_or_inf_name_the_samples(method, value):
 def test_nan_in_a_chunk_names_the_copies_and_stops_at_that_chunk(method):
     model = poisoned([1], start=3)  # the clean pass (and IG's baseline) are fine
     counting = Counting(model)
-    layer = {"layer": "inner.6"} if method == "scorecam" else {}
+    layer = {"layer": "inner.6"} if method in CAM_METHODS else {}
     before = snapshot(model)
     with pytest.raises(ValueError) as info:
         attribute(counting, images(), method, memory_limit=1, **layer, **FAST.get(method, {}))

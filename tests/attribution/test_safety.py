@@ -8,12 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from tb_saliency.attribution import ANY_MODEL_METHODS, CAM_METHODS, METHODS, activations, attribute, explain
+from tb_saliency.attribution import ANY_MODEL_METHODS, CAM_METHODS, METHODS, REGISTRY, activations, attribute, explain
 
 from .helpers import assert_untouched, conv_net, images, snapshot, train_like
 
-FAST = {"smoothgrad": {"smoothgrad_samples": 3}, "integrated_gradients": {"ig_steps": 4}}
+FAST = {"smoothgrad": {"smoothgrad_samples": 3}, "integrated_gradients": {"ig_steps": 4}, "rise": {"rise_masks": 6}}
 CASES = [[m] for m in ANY_MODEL_METHODS] + [list(ANY_MODEL_METHODS)]
+CHUNKED = [m for m in ANY_MODEL_METHODS if REGISTRY[m].chunked]
 
 
 def call_kwargs(methods):
@@ -58,7 +59,7 @@ def test_untouched_when_a_method_raises_midway(methods):
     before = snapshot(model)
     # The clean pass succeeds; the next scoring (a chunk, or the baseline) raises. Methods that need
     # no second scoring raise in the clean pass itself.
-    after = 0 if all(m not in ("smoothgrad", "integrated_gradients", "scorecam") for m in methods) else 1
+    after = 0 if all(m not in CHUNKED for m in methods) else 1
     with pytest.raises(Boom):
         attribute(model, images(), methods, target=raising_target(after), **call_kwargs(methods))
     gc.collect()
@@ -77,7 +78,7 @@ class FailsOnThirdForward(nn.Module):
         return self.model(x)
 
 
-@pytest.mark.parametrize("method", ["smoothgrad", "integrated_gradients", "scorecam"])
+@pytest.mark.parametrize("method", CHUNKED)
 def test_untouched_when_the_model_raises_in_a_chunk(method):
     model = FailsOnThirdForward(train_like(conv_net()))
     before = snapshot(model)
@@ -197,9 +198,9 @@ def test_maps_come_back_on_the_inputs_device_and_dtype():
 def test_maps_stay_on_a_device_other_than_the_cpu():
     # No GPU is lent to CI, but the "meta" device runs the same code paths without data: a stray
     # .cpu() or a tensor made on the default device would show up here. Noise methods are left
-    # out only because a torch.Generator cannot live on "meta".
+    # out (those that take a seed) only because a torch.Generator cannot live on "meta".
     model = conv_net().to("meta")
-    methods = [m for m in ANY_MODEL_METHODS if m not in ("smoothgrad", "integrated_gradients")]
+    methods = [m for m in ANY_MODEL_METHODS if "seed" not in REGISTRY[m].all_options]
     result = explain(model, images().to("meta"), methods, layer="6")
     for key, value in result.maps.items():
         assert value.values.device.type == "meta", key
