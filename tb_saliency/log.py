@@ -217,7 +217,8 @@ def log_saliency(
       writer: see the module docstring.
       tag: name of the series in TensorBoard.
       model: the model to explain (a DistributedDataParallel wrapper runs on its `.module`).
-      inputs: N×C×H×W batch, as the model takes it (normalised as in training).
+      inputs: N×C×H×W batch, as the model takes it (normalised as in training); for text, the batch
+        dict a tokenizer returns (with "input_ids"); for 1-D models, signals N×C×T.
       target: None (the predicted class), an int, N ints, or a callable outputs → Tensor[N].
       methods: a method name or a list of them (see `tb_saliency.METHODS`); several methods
         share their passes and land side by side in one frame.
@@ -251,18 +252,21 @@ def log_saliency(
       progress: None (a tqdm bar when stderr is a terminal or in a notebook), True or False: bars
         over the chunked passes of the methods and metrics; never on a rank other than zero.
       tokens, tokenizer: text models: `inputs` is the batch (a dict with "input_ids") the engine
-        takes (`embeddings=` among the options); maps are stored as `log_saliency_map` says.
-      sample_rate: 1-D models (N×C×T inputs, N×T maps): samples per second, for audio.
+        takes (`embeddings=`, `baseline_token=` among the options). The tokenizer gives the stored
+        token strings and, to the engine too, the special ids (unless the batch has a
+        "special_tokens_mask"); `tokens=` gives the strings instead. Padding is where the batch's
+        "attention_mask" is 0. Maps are N×T, stored as `log_saliency_map` says.
+      sample_rate: 1-D models (N×C×T inputs, N×T maps): samples per second, for audio, passed to the
+        engine as well; `input_kind="signal"` stores signals without one.
       **options: method options, see `tb_saliency.attribute`.
 
     Returns:
       The raw maps, {key: Tensor[N, h, w]} as `tb_saliency.attribute` returns them, for
       metrics of your own without computing them twice.
     """
-    _refuse_kinds_not_stored_yet(inputs, options)
     sink = _Sink(writer)
     frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
-    kind = sequence_arguments.input_kind(inputs, {}, tokens=tokens, tokenizer=tokenizer, sample_rate=sample_rate)
+    kind = _kind_of(inputs, options.get("input_kind"), tokens, tokenizer, sample_rate)
     display = _display_images(inputs, images, mean, std, denormalize) if kind == "images" else None
     count = display.count if display is not None else sequence_arguments.batch_count(inputs)
     label_ids = arguments.per_sample(labels, "labels", count, "class", frame.class_names)
@@ -283,7 +287,10 @@ def log_saliency(
     if plan is not None and plan.randomisation is not None:
         cascade = _Frame(sink, "randomisation", tag + logged_metrics.RANDOMISATION_TAG_SUFFIX, global_step,
                          walltime, dtype, class_names)
-    explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, progress=shown, **options)
+    # The engine takes the kind's own arguments too: the tokenizer's special ids, the sample rate.
+    kind_arguments = {"tokenizer": tokenizer, "sample_rate": sample_rate}
+    explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, progress=shown,
+                                      **{k: v for k, v in kind_arguments.items() if v is not None}, **options)
     logged = None
     if plan is not None:
         logged = plan.compute(tag, model, inputs, methods, explanation, target=target, layer=layer,
@@ -393,22 +400,14 @@ def _tensor_list(tensor, kind):
     return [int(v) for v in values] if kind == "class" else [float(v) for v in values.double()]
 
 
-def _refuse_kinds_not_stored_yet(inputs, options):
-    """Token batches and signals are explained by the engine, but the stored format has no input kind
-    for them yet: refused by name rather than stored as pictures they are not."""
-    from collections.abc import Mapping
-
-    if isinstance(inputs, Mapping) or options.get("input_kind") == "tokens":
-        raise NotImplementedError(
-            "inputs: token batches (a Mapping with input_ids) are not stored by log_saliency yet; the format's "
-            "token kind is coming. Compute their maps with tb_saliency.attribute or tb_saliency.explain meanwhile"
-        )
-    if options.get("input_kind") == "signal" or options.get("sample_rate") is not None:
-        raise NotImplementedError(
-            "inputs: signals (input_kind='signal' or sample_rate=) are not stored by log_saliency yet; the "
-            "format's signal kind is coming. Compute their maps with tb_saliency.attribute or tb_saliency.explain "
-            "meanwhile"
-        )
+def _kind_of(inputs, input_kind, tokens, tokenizer, sample_rate):
+    """"images", "tokens" or "signals": how the frame stores `inputs`, as the engine's `input_kind`
+    names them when it is given."""
+    kind = sequence_arguments.input_kind(inputs, {}, tokens=tokens, tokenizer=tokenizer, sample_rate=sample_rate)
+    named = {"tokens": "tokens", "signal": "signals", "image": "images"}.get(input_kind)
+    if named is not None and kind != "images" and named != kind:
+        raise ValueError(f"input_kind: {input_kind!r} contradicts the other arguments, which give {kind} inputs")
+    return named or kind
 
 
 def _display_images(inputs, images, mean, std, denormalize):
