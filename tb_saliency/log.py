@@ -19,101 +19,15 @@ Every argument is checked, and every array computed and encoded, before anything
 that fails leaves the event file as it was.
 """
 
-import collections
-import dataclasses
-import threading
-import weakref
 from typing import Callable, Optional, Sequence, Union
 
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
 import torch
 
-from tb_saliency import arguments, attribution, sequence_arguments, summary
+from tb_saliency import arguments, attribution, sequence_arguments, sinks, summary
 from tb_saliency import format as stored_format
 from tb_saliency.attribution.progress import resolve as resolve_progress
-from tb_saliency.distributed import is_rank_zero as _is_rank_zero
 from tb_saliency.value_checks import check_int, describe
-
-# Probe sets whose images a writer remembers, to store a repeated set once (see _place_images).
-_REMEMBERED_IMAGE_SETS = 4096
-
-
-@dataclasses.dataclass
-class _TagState:
-    kind: str
-    frames: int = 0
-    steps: set = dataclasses.field(default_factory=set)
-
-
-class _WriterState:
-    """What one writer has logged through these functions."""
-
-    def __init__(self):
-        self.lock = threading.RLock()
-        self.tags = {}                                  # tag → _TagState
-        self.image_sets = collections.OrderedDict()     # content keys of the probe sets written
-        self.metric_calls = collections.Counter()       # tag → log_saliency calls with metrics= (metrics_every)
-
-
-_STATES = weakref.WeakKeyDictionary()
-_STATES_LOCK = threading.Lock()
-
-
-def _state_of(owner):
-    with _STATES_LOCK:
-        try:
-            state = _STATES.get(owner)
-            if state is None:
-                state = _STATES[owner] = _WriterState()
-        except TypeError:
-            # A writer that cannot be weakly referenced gets no memory across calls: every frame then
-            # stores its images and metadata, which is correct, only larger.
-            state = _WriterState()
-    return state
-
-
-class _Sink:
-    """Where a call's summaries go: the event file of the writer it was given. The writer's type is
-    checked on every rank (a rank that fails alone would leave the others waiting in a collective);
-    only rank zero writes, and nothing is opened until it does."""
-
-    def __init__(self, writer):
-        self.owner = self._owner(writer)
-        self.writes = self.owner is not None and _is_rank_zero()
-        # Keyed by the writer that owns the event file, so that a Lightning logger and its
-        # .experiment share one memory of what that file holds.
-        self.state = _state_of(self.owner) if self.writes else None
-
-    @staticmethod
-    def _owner(writer):
-        if writer is None:
-            return None
-        owner = writer
-        if not hasattr(owner, "_get_file_writer") and not hasattr(owner, "add_summary") and hasattr(owner, "experiment"):
-            owner = owner.experiment  # a Lightning logger
-        if hasattr(owner, "_get_file_writer") or hasattr(owner, "add_summary"):
-            return owner
-        raise TypeError(
-            "writer: expected torch.utils.tensorboard.SummaryWriter, tensorboardX.SummaryWriter, "
-            f"tb_saliency.SummaryWriter, a Lightning logger with one as .experiment, or None; got "
-            f"{type(writer).__module__}.{type(writer).__name__}"
-        )
-
-    def add(self, proto, step, walltime):
-        # Asked at each write: torch's writer opens a new file there only if it was closed.
-        file_writer = self.owner._get_file_writer() if hasattr(self.owner, "_get_file_writer") else self.owner
-        file_writer.add_summary(_converted(proto, file_writer), step, walltime)
-
-
-def _converted(proto, file_writer):
-    """tensorboardX compiles its own copy of TensorBoard's protos: a Summary must be re-parsed into
-    its classes before its file writer takes it."""
-    if type(file_writer).__module__.startswith("tensorboardX"):
-        from tensorboardX.proto import summary_pb2 as tbx_summary_pb2
-
-        return tbx_summary_pb2.Summary.FromString(proto.SerializeToString())
-    return proto
-
 
 # Public API ---------------------------------------------------------------------------------------
 
@@ -165,7 +79,7 @@ def log_saliency_map(
         "attention_mask") are dimmed and kept out of the colour range.
       sample_rate: signals: `images` is N×C×T (or N×T), the maps N×T; samples per second for audio.
     """
-    sink = _Sink(writer)
+    sink = sinks.Sink(writer)
     frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
     kind = sequence_arguments.input_kind(images, maps, tokens=tokens, tokenizer=tokenizer, sample_rate=sample_rate)
     if kind == "images":
@@ -177,7 +91,7 @@ def log_saliency_map(
             kind, images, maps, method=method, tokens=tokens, tokenizer=tokenizer, sample_rate=sample_rate,
             special=None, padding=None, labels=labels, predictions=predictions, scores=scores,
             names=frame.class_names)
-    _write(sink, [frame.saliency(display, facts, columns)])
+    sinks.write(sink, [frame.saliency(display, facts, columns)])
 
 
 def log_saliency(
@@ -217,7 +131,8 @@ def log_saliency(
       writer: see the module docstring.
       tag: name of the series in TensorBoard.
       model: the model to explain (a DistributedDataParallel wrapper runs on its `.module`).
-      inputs: N×C×H×W batch, as the model takes it (normalised as in training).
+      inputs: N×C×H×W batch, as the model takes it (normalised as in training); for text, the batch
+        dict a tokenizer returns (with "input_ids"); for 1-D models, signals N×C×T.
       target: None (the predicted class), an int, N ints, or a callable outputs → Tensor[N].
       methods: a method name or a list of them (see `tb_saliency.METHODS`); several methods
         share their passes and land side by side in one frame.
@@ -251,18 +166,21 @@ def log_saliency(
       progress: None (a tqdm bar when stderr is a terminal or in a notebook), True or False: bars
         over the chunked passes of the methods and metrics; never on a rank other than zero.
       tokens, tokenizer: text models: `inputs` is the batch (a dict with "input_ids") the engine
-        takes (`embeddings=` among the options); maps are stored as `log_saliency_map` says.
-      sample_rate: 1-D models (N×C×T inputs, N×T maps): samples per second, for audio.
+        takes (`embeddings=`, `baseline_token=` among the options). The tokenizer gives the stored
+        token strings and, to the engine too, the special ids (unless the batch has a
+        "special_tokens_mask"); `tokens=` gives the strings instead. Padding is where the batch's
+        "attention_mask" is 0. Maps are N×T, stored as `log_saliency_map` says.
+      sample_rate: 1-D models (N×C×T inputs, N×T maps): samples per second, for audio, passed to the
+        engine as well; `input_kind="signal"` stores signals without one.
       **options: method options, see `tb_saliency.attribute`.
 
     Returns:
       The raw maps, {key: Tensor[N, h, w]} as `tb_saliency.attribute` returns them, for
       metrics of your own without computing them twice.
     """
-    _refuse_kinds_not_stored_yet(inputs, options)
-    sink = _Sink(writer)
+    sink = sinks.Sink(writer)
     frame = _Frame(sink, "saliency", tag, global_step, walltime, dtype, class_names)
-    kind = sequence_arguments.input_kind(inputs, {}, tokens=tokens, tokenizer=tokenizer, sample_rate=sample_rate)
+    kind = _kind_of(inputs, options.get("input_kind"), tokens, tokenizer, sample_rate)
     display = _display_images(inputs, images, mean, std, denormalize) if kind == "images" else None
     count = display.count if display is not None else sequence_arguments.batch_count(inputs)
     label_ids = arguments.per_sample(labels, "labels", count, "class", frame.class_names)
@@ -283,7 +201,10 @@ def log_saliency(
     if plan is not None and plan.randomisation is not None:
         cascade = _Frame(sink, "randomisation", tag + logged_metrics.RANDOMISATION_TAG_SUFFIX, global_step,
                          walltime, dtype, class_names)
-    explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, progress=shown, **options)
+    # The engine takes the kind's own arguments too: the tokenizer's special ids, the sample rate.
+    kind_arguments = {"tokenizer": tokenizer, "sample_rate": sample_rate}
+    explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, progress=shown,
+                                      **{k: v for k, v in kind_arguments.items() if v is not None}, **options)
     logged = None
     if plan is not None:
         logged = plan.compute(tag, model, inputs, methods, explanation, target=target, layer=layer,
@@ -316,7 +237,7 @@ def log_saliency(
     frames = [frame.saliency(display, facts, columns)]
     if cascade is not None:
         frames.append(cascade.saliency(display, facts, *logged.cascade))
-    _write(sink, frames, logged.scalars if logged is not None else None)
+    sinks.write(sink, frames, logged.scalars if logged is not None else None)
     if counted is not None:
         with counted.lock:
             counted.metric_calls[frame.tag] += 1
@@ -349,7 +270,7 @@ def log_activations(
     `max_channels` bounds how many channels each sample keeps. Returns the `ActivationResult` of
     `tb_saliency.activations`.
     """
-    sink = _Sink(writer)
+    sink = sinks.Sink(writer)
     frame = _Frame(sink, "activations", tag, global_step, walltime, dtype, class_names)
     display = _display_images(inputs, images, mean, std, denormalize)
     label_ids = arguments.per_sample(labels, "labels", display.count, "class", frame.class_names)
@@ -368,7 +289,7 @@ def log_activations(
         predictions=_tensor_list(result.predictions, "class"),
         scores=_tensor_list(result.probabilities, "number"),
     )
-    _write(sink, [frame.activations(display, facts, channels)])
+    sinks.write(sink, [frame.activations(display, facts, channels)])
     return result
 
 
@@ -379,7 +300,7 @@ def _metric_calls(sink, model):
     """The state whose `metric_calls` counts a tag's calls for `metrics_every`: the writer's, or the
     model's where this process writes nothing (writer=None, a rank other than zero), so that every
     rank of a sharded model, which must run the same passes, counts the same calls."""
-    return sink.state if sink.state is not None else _state_of(model)
+    return sink.state if sink.state is not None else sinks.state_of(model)
 
 
 def _numpy(tensor):
@@ -393,22 +314,14 @@ def _tensor_list(tensor, kind):
     return [int(v) for v in values] if kind == "class" else [float(v) for v in values.double()]
 
 
-def _refuse_kinds_not_stored_yet(inputs, options):
-    """Token batches and signals are explained by the engine, but the stored format has no input kind
-    for them yet: refused by name rather than stored as pictures they are not."""
-    from collections.abc import Mapping
-
-    if isinstance(inputs, Mapping) or options.get("input_kind") == "tokens":
-        raise NotImplementedError(
-            "inputs: token batches (a Mapping with input_ids) are not stored by log_saliency yet; the format's "
-            "token kind is coming. Compute their maps with tb_saliency.attribute or tb_saliency.explain meanwhile"
-        )
-    if options.get("input_kind") == "signal" or options.get("sample_rate") is not None:
-        raise NotImplementedError(
-            "inputs: signals (input_kind='signal' or sample_rate=) are not stored by log_saliency yet; the "
-            "format's signal kind is coming. Compute their maps with tb_saliency.attribute or tb_saliency.explain "
-            "meanwhile"
-        )
+def _kind_of(inputs, input_kind, tokens, tokenizer, sample_rate):
+    """"images", "tokens" or "signals": how the frame stores `inputs`, as the engine's `input_kind`
+    names them when it is given."""
+    kind = sequence_arguments.input_kind(inputs, {}, tokens=tokens, tokenizer=tokenizer, sample_rate=sample_rate)
+    named = {"tokens": "tokens", "signal": "signals", "image": "images"}.get(input_kind)
+    if named is not None and kind != "images" and named != kind:
+        raise ValueError(f"input_kind: {input_kind!r} contradicts the other arguments, which give {kind} inputs")
+    return named or kind
 
 
 def _display_images(inputs, images, mean, std, denormalize):
@@ -438,7 +351,7 @@ def _display_images(inputs, images, mean, std, denormalize):
 
 class _Frame:
     """One frame of a call on its way into a writer: the checks every call starts with (before any
-    model runs), and what to build once everything is computed (see `_write`)."""
+    model runs), and what to build once everything is computed (see `sinks.write`)."""
 
     def __init__(self, sink, kind, tag, global_step, walltime, dtype, class_names):
         self.tag = arguments.check_tag(tag)
@@ -450,7 +363,7 @@ class _Frame:
         self.sink = sink
         self.build = None
         if sink.state is not None:
-            _check_kind(sink.state, self.tag, kind)
+            sinks.check_kind(sink.state, self.tag, kind)
 
     def saliency(self, display, facts, columns, randomisation=None):
         self.display = display
@@ -466,83 +379,3 @@ class _Frame:
         return self
 
 
-def _check_kind(state, tag, kind):
-    known = state.tags.get(tag)
-    if known is not None and known.kind != kind:
-        raise ValueError(f"tag: {tag!r} already holds {known.kind} frames in this writer; use another tag for {kind}")
-
-
-def _write(sink, frames, scalars=None):
-    """Builds the summaries of `frames` (and `scalars`, {tag: value} at the first frame's step) and
-    writes them, under the writer's lock: threads logging into one writer keep its counts and shared
-    images consistent, and a tag never gets two kinds. Everything is built before anything is
-    written; if building fails, the writer's memory is as it was."""
-    if not sink.writes:
-        return
-    state = sink.state
-    with state.lock:
-        # Only the frames' own tags can change: those are saved, not the memory of every tag.
-        saved_tags = {frame.tag: state.tags.get(frame.tag) for frame in frames}
-        saved_tags = {tag: None if t is None else dataclasses.replace(t, steps=set(t.steps)) for tag, t in saved_tags.items()}
-        saved_images = collections.OrderedDict(state.image_sets)
-        try:
-            summaries = [built for frame in frames for built in _summaries(state, frame)]
-        except BaseException:
-            for tag, t in saved_tags.items():
-                if t is None:
-                    state.tags.pop(tag, None)
-                else:
-                    state.tags[tag] = t
-            state.image_sets = saved_images
-            raise
-        if scalars:
-            summaries.append((summary.scalars(scalars), frames[0].global_step, frames[0].walltime))
-        for built, step, walltime in summaries:
-            sink.add(built, step, walltime)
-
-
-def _summaries(state, frame):
-    """[(summary, step, walltime)] of one frame (its shared probe images first, when this writer has
-    not written them yet), recording in `state` what it holds."""
-    _check_kind(state, frame.tag, frame.kind)  # again: another thread may have claimed the tag since
-    step = 0 if frame.global_step is None else frame.global_step  # what TensorBoard files it under
-    known = state.tags.get(frame.tag)
-    content_key, shared_key, shared_summary = _place_images(state, frame.display)
-    built = frame.build(
-        shared_images_key=shared_key,
-        frames_written=(known.frames if known else 0) + 1,
-        steps_written=(len(known.steps) + (step not in known.steps)) if known else 1,
-        # TensorBoard keeps the first metadata of a tag only, so it is written once.
-        with_metadata=known is None,
-    )
-    _remember_images(state, content_key)
-    tag_state = state.tags.setdefault(frame.tag, _TagState(frame.kind))
-    tag_state.frames += 1
-    tag_state.steps.add(step)
-    written = [(built, frame.global_step, frame.walltime)]
-    return ([(shared_summary, frame.global_step, frame.walltime)] if shared_summary is not None else []) + written
-
-
-def _place_images(state, display):
-    """Where a frame's images go: always the shared INPUTS tag named by their content, written the
-    first time this writer meets the probe set. A fixed probe set logged at every step is so stored
-    once, and every frame that survives TensorBoard's sampling can show it. A new writer on the same
-    run (a resumed run, a second process) writes the set again under the same tag: the copies are
-    the same bytes, and readers take any one of them.
-
-    Returns (content key, shared key, INPUTS summary to write first or None); the caller records the
-    key only once the frame is written.
-    """
-    if not isinstance(display, stored_format.DisplayImages):
-        return None, None, None  # token and signal inputs are stored in their frame
-    key = display.content_key()
-    if key in state.image_sets:
-        return key, key, None
-    return key, key, summary.shared_images(key, display)
-
-
-def _remember_images(state, key):
-    state.image_sets[key] = True
-    state.image_sets.move_to_end(key)
-    while len(state.image_sets) > _REMEMBERED_IMAGE_SETS:
-        state.image_sets.popitem(last=False)

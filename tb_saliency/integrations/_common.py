@@ -10,7 +10,8 @@ import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError withou
 import torch
 
 from tb_saliency import arguments, log
-from tb_saliency.attribution import checks, options
+from tb_saliency.attribution import checks, kinds, options
+from tb_saliency.integrations import token_batch
 from tb_saliency.value_checks import describe
 
 # Arguments of log_saliency that the callback fills in itself. No progress bar inside a framework's
@@ -40,12 +41,21 @@ class Probe:
 
     `inputs` is a tensor, a pair (inputs, labels) as a dataset yields it, or a Hugging Face batch: a
     dict {"pixel_values": N×C×H×W, "labels": N} as a collator makes it, or a list of dataset
-    examples {"pixel_values": C×H×W, "label(s)": int}. The labels are shown beside the predictions
+    examples {"pixel_values": C×H×W, "label(s)": int}; or a token batch or list of tokenized
+    examples (see `token_batch`). The labels are shown beside the predictions
     (`labels=`), not attributed (the target stays `target=`, by default the predicted class).
     """
 
     def __init__(self, owner, inputs, tag, kwargs):
         self.owner = owner
+        if token_batch.is_token_probe(inputs):
+            inputs, labels = token_batch.token_probe(inputs, kwargs.get("tokenizer"))
+            if labels is not None:
+                if "labels" in kwargs:
+                    raise TypeError("labels: given twice, in the token batch and as labels=")
+                kwargs = {**kwargs, "labels": labels}
+            self._init_checked(inputs, tag, kwargs, count=len(inputs["input_ids"]))
+            return
         if isinstance(inputs, Mapping) or (
                 isinstance(inputs, (tuple, list)) and inputs and all(isinstance(i, Mapping) for i in inputs)):
             inputs = examples_batch(inputs)
@@ -67,16 +77,22 @@ class Probe:
             )
         if inputs.dim() < 1 or inputs.shape[0] < 1:
             raise ValueError(f"inputs: expected a batch of at least one sample, got shape {tuple(inputs.shape)}")
+        self._init_checked(inputs.detach(), tag, kwargs, count=inputs.shape[0])
+
+    def _init_checked(self, inputs, tag, kwargs, count):
+        owner = self.owner
         for name in _RESERVED:
             if name in kwargs:
                 raise TypeError(f"{name}: {owner} sets it itself; it cannot be given")
         self.tag = arguments.check_tag(tag)
         # What can be checked without the model, now rather than at the first logging step.
         methods = checks.check_methods(kwargs.get("methods", "gradcam"))
-        options.resolve_options(methods, {k: v for k, v in kwargs.items() if k not in _LOG_KEYWORDS})
+        # The engine's input-kind arguments (`embeddings=` ...) are checked by the engine, with the model.
+        options.resolve_options(methods, {k: v for k, v in kwargs.items()
+                                          if k not in _LOG_KEYWORDS and k not in kinds.KIND_ARGUMENTS})
         arguments.check_dtype(kwargs.get("dtype", "float16"))
         names = arguments.class_names(kwargs.get("class_names"))
-        arguments.per_sample(kwargs.get("labels"), "labels", inputs.shape[0], "class", names)
+        arguments.per_sample(kwargs.get("labels"), "labels", count, "class", names)
         asks_metrics = any(kwargs.get(name) is not None for name in ("metrics", "masks", "boxes"))
         if asks_metrics or "metrics_every" in kwargs:
             from tb_saliency import logged_metrics
@@ -84,9 +100,14 @@ class Probe:
             logged_metrics.check_metrics_every(kwargs.get("metrics_every", 1), kwargs.get("metrics"))
             logged_metrics.MetricPlan.parse(kwargs.get("metrics"), kwargs.get("masks"), kwargs.get("boxes"), inputs,
                                             kwargs.get("target"))
-        self.inputs = inputs.detach()
+        self.inputs = inputs
         self.kwargs = kwargs
         self._placed = {}  # (device, dtype) → (inputs, kwargs) placed so; the latest one only
+
+    def set_target(self, target):
+        """Replaces `target=` (a default found once the model is known)."""
+        self.kwargs = {**self.kwargs, "target": target}
+        self._placed = {}
 
     def on(self, device, dtype=None):
         """The inputs and arguments on `device`: every tensor that goes with the inputs moved there,
@@ -102,7 +123,11 @@ class Probe:
             for name in _DEVICE_ARGUMENTS:
                 if isinstance(kwargs.get(name), torch.Tensor):
                     kwargs[name] = place(kwargs[name], convert=name == "baseline")
-            self._placed = {key: (place(self.inputs, convert=True), kwargs)}
+            if isinstance(self.inputs, Mapping):  # a token batch: ids and masks, never converted
+                inputs = {name: place(value, convert=False) for name, value in self.inputs.items()}
+            else:
+                inputs = place(self.inputs, convert=True)
+            self._placed = {key: (inputs, kwargs)}
         return self._placed[key]
 
     def log(self, writer, model, step):

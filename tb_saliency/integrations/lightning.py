@@ -63,6 +63,12 @@ class SaliencyCallback(*_callback_bases()):
     Args:
       inputs: the probe: an N×C×H×W tensor, or a pair (inputs, labels) as a DataLoader yields it;
         the labels are shown beside the predictions. Moved to the module's device when logged.
+        Text: a token batch (a dict with "input_ids", "attention_mask" ... and optionally "labels")
+        or a list of tokenized examples, padded; the module is called as `module(**batch)`, so its
+        `forward` takes those names. Give `tokenizer=` for the token strings, and `embeddings=` (the
+        dotted name of the embedding layer, e.g. "model.bert.embeddings.word_embeddings") since a
+        LightningModule has no `get_input_embeddings`. For a causal LM give `target=`
+        (`tb_saliency.targets.sequence_logprob(...)`): a LightningModule does not say it is one.
       tag: the TensorBoard tag of the frames.
       every_n_epochs: log at the end of every n-th training epoch. When `every_n_steps` is given and
         this is not, epochs are not used.

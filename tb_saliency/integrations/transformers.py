@@ -8,18 +8,23 @@
         SaliencyCallback(train[:8], methods=["gradient", "gradcam"], layer="vit.layernorm", reshape="vit")])
     trainer.train()
 
+    # Text: a token probe and its tokenizer, so that the frames hold the token strings.
+    SaliencyCallback(tokenizer(texts, padding=True, return_tensors="pt"), tokenizer=tokenizer,
+                     methods=["gradient", "integrated_gradients"])
+
 The frames are written through the `SummaryWriter` of the Trainer's own `TensorBoardCallback`
 (`report_to` must include "tensorboard"), found through the `CallbackHandler` that calls this
 callback: one writer, one event file, frames beside `train/loss` at the same `global_step`s.
 """
 
 import inspect
+from collections.abc import Mapping
 
 import transformers
 from transformers.integrations import TensorBoardCallback
 from transformers.trainer_callback import CallbackHandler
 
-from tb_saliency.integrations import _common
+from tb_saliency.integrations import _common, token_batch
 
 
 class SaliencyCallback(transformers.TrainerCallback):
@@ -36,6 +41,16 @@ class SaliencyCallback(transformers.TrainerCallback):
         examples (`[train_dataset[i] for i in range(8)]`), stacked; labels are shown beside the
         predictions. Moved to the model's device when logged. The model is called as
         `model(pixel_values)`: the inputs are its first positional argument.
+        Text: a token batch (a dict or `BatchEncoding` with "input_ids", "attention_mask" ... and
+        optionally "labels", as a tokenizer or a collator makes it) or a list of tokenized examples
+        (each {"input_ids": [...], "attention_mask": [...], "label(s)": int}), right-padded into one
+        batch with the tokenizer's pad id; the model is called as `model(**batch)`. Give
+        `tokenizer=` so that the frames store the token strings and dim special tokens.
+        Causal language models (a `...ForCausalLM`/`...LMHeadModel` class) with no `target=`
+        explain each sample's last token that is not padding: its log-probability given the
+        tokens before it (`tb_saliency.targets.sequence_logprob` of that token), so the map shows
+        which earlier tokens made the model predict it. Give `target=sequence_logprob(ids)` to
+        explain a continuation of your own.
       tag: the TensorBoard tag of the frames.
       every_n_steps: log after every n-th optimizer step (`state.global_step % n == 0`); None (the
         default) logs at the Trainer's own `logging_steps`, so every frame has its `train/loss`.
@@ -54,6 +69,9 @@ class SaliencyCallback(transformers.TrainerCallback):
     def __init__(self, inputs, *, tag: str = "saliency", every_n_steps=None, **kwargs):
         self.every_n_steps = _common.check_every(every_n_steps, "every_n_steps")
         self.probe = _common.Probe("SaliencyCallback", inputs, tag, kwargs)
+        # A causal LM's logits are N×T×V, so the predicted-class default has no meaning there.
+        self._causal_default = (token_batch.last_token_target(self.probe.inputs)
+                                if isinstance(self.probe.inputs, Mapping) and "target" not in kwargs else None)
         self._tensorboard = None
         self._logged_step = None
 
@@ -81,6 +99,9 @@ class SaliencyCallback(transformers.TrainerCallback):
                 # As TensorBoardCallback.on_log does when its writer is not open yet.
                 self._tensorboard._init_summary_writer(args)
             writer = self._tensorboard.tb_writer
+        if self._causal_default is not None and _is_causal_lm(model):
+            self.probe.set_target(self._causal_default)
+            self._causal_default = None
         self.probe.log(writer, model, step)
         self._logged_step = step
 
@@ -114,3 +135,9 @@ def _tensorboard_callback(handler, args):
         "SaliencyCallback writes into the Trainer's TensorBoard run, but the Trainer has no "
         f"TensorBoardCallback (report_to={args.report_to!r}); give TrainingArguments(report_to=[\"tensorboard\", ...])"
     )
+
+
+def _is_causal_lm(model):
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    return type(model).__name__ in set(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values())

@@ -254,14 +254,6 @@ def test_argument_errors_name_the_argument_what_was_expected_and_what_came():
     assert maps["input_x_gradient"].shape == (2, 7)
 
 
-def test_log_saliency_refuses_token_batches_until_the_format_stores_them(tmp_path):
-    from tb_saliency import log_saliency
-
-    with pytest.raises(NotImplementedError, match="inputs: token batches .* are not stored by log_saliency yet"):
-        log_saliency(str(tmp_path), "text", bert(), padded_batch(), methods="gradient")
-    assert list(tmp_path.iterdir()) == []
-
-
 def test_sequence_logprob_checks_its_arguments():
     with pytest.raises(TypeError, match="continuation_ids: expected L token ids .* got 'abc'"):
         targets.sequence_logprob("abc")
