@@ -55,7 +55,7 @@ def _image_box_score(detection, boxes, labels, iou):
     best = ious.detach().argmax(dim=1)
     for k in range(boxes.shape[0]):
         value = ious[k, best[k]]
-        if float(value) > iou and int(detection["labels"][best[k]]) == int(labels[k]):
+        if float(value.detach()) > iou and int(detection["labels"][best[k]]) == int(labels[k]):
             total = total + value + scores[best[k]]
     return total
 
