@@ -7,7 +7,14 @@
 A target is a callable `outputs -> Tensor[N]`, as `target=` takes any, that also says what it reads
 (`reads`: "logits", so the engine hands it the logits alone and may stack perturbed copies of the
 batch in one pass; "outputs" for the whole outputs), its `name`, and a JSON `record` of what defines
-it. Constructors are registered by name in `TARGETS`, so that a frame can say which one it used.
+it. Constructors are registered by name in `TARGETS`, so that a frame can say which one it used:
+`classes` (the class logits: what an int or N ints as target= mean), `segment` (a segmentation
+model's class logits over a region), `box_score` and `each_box` (a detector's list of dicts, in
+`box_targets`), `sequence_logprob` (a causal language model's continuation).
+
+A target may choose something on the clean outputs (`segment`'s predicted pixels, `each_box`'s
+detections): `bind(clean_outputs)` returns the target that scores this batch with that choice fixed,
+as the predicted class stays fixed for target=None; the engine and the metrics call it once per batch.
 
 Importing this module needs no torch: a target imports it when it first scores.
 """
@@ -55,7 +62,7 @@ class Target:
         the predicted class does for target=None. The engine and the metrics call it once per batch."""
         return self if self._bind is None else self._bind(clean_outputs)
 
-    def _renamed(self, record) -> "Target":
+    def _with_record(self, record) -> "Target":
         self.record = dict(record)
         return self
 
@@ -173,7 +180,7 @@ def _segment(class_id, region, predicted):
         if not predicted:
             return target
         fixed = segment_logits(clean_outputs).detach().argmax(dim=1) == class_id
-        return _segment(class_id, fixed, predicted=False)._renamed(target.record)
+        return _segment(class_id, fixed, predicted=False)._with_record(target.record)
 
     record = {"class_id": class_id, "mask": "predicted" if predicted else "given"}
     target = Target("segment", score, reads="outputs", record=record, bind=bind)

@@ -176,3 +176,25 @@ def test_each_box_scores_every_detected_object_and_explains_one_row_per_object()
     assert objects["image"].tolist() == [0, 0, 1, 1] and explanation.maps["gradient"].values.shape == (4, 12, 12)
     with pytest.raises(ValueError, match="top_k: expected an int ≥ 1"):
         targets.each_box(0)
+
+
+def test_log_saliency_logs_a_detector_with_box_score_and_its_deletion(tmp_path):
+    import tb_saliency
+    from tb_saliency import SummaryWriter
+
+    model, x = TinyDetector(), images(2)
+    with torch.no_grad():
+        clean = model(x)
+    target = targets.box_score([d["boxes"][:1] for d in clean], [d["labels"][:1] for d in clean])
+    with SummaryWriter(str(tmp_path)) as writer:
+        maps = tb_saliency.log_saliency(writer, "det", model, x, target=target, methods="gradient",
+                                        metrics=["deletion"], global_step=0)
+        with pytest.raises(ValueError, match="metrics: deletion scores the softmax probability"):
+            tb_saliency.log_saliency(writer, "det", model, x, target=target, methods="gradient",
+                                     metrics={"deletion": {"score": "probability"}}, global_step=1)
+    (frame,) = [f for f in tb_saliency.read(str(tmp_path)) if f.tag == "det"]
+    assert frame.maps["gradient"].shape == (2, 12, 12) and maps["gradient"].shape == (2, 12, 12)
+    # A classes target logs the probability curve, as target=ids.
+    with SummaryWriter(str(tmp_path / "classes")) as writer:
+        tb_saliency.log_saliency(writer, "cls", conv_net(), images(), target=targets.classes([1, 0, 4]),
+                                 methods="gradient", metrics=["deletion"], global_step=0)
