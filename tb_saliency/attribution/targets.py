@@ -24,6 +24,10 @@ def check_target(target):
     if isinstance(target, Target) and target.name == "classes":
         # targets.classes(ids) is the plain class target made explicit: it means what `ids` means.
         return check_target(target.record["ids"])
+    if isinstance(target, Target) and target.name == "each_box":
+        raise ValueError("target: each_box scores every detected object (N×top_k), and a map explains one score "
+                         "per row; use tb_saliency.targets.explain_each_box(model, images, methods, top_k=...) "
+                         "for one map per object")
     if isinstance(target, bool):
         raise TypeError("target: expected None, an int, N ints or a callable, got a bool")
     if isinstance(target, numbers.Integral):

@@ -198,3 +198,8 @@ def test_log_saliency_logs_a_detector_with_box_score_and_its_deletion(tmp_path):
     with SummaryWriter(str(tmp_path / "classes")) as writer:
         tb_saliency.log_saliency(writer, "cls", conv_net(), images(), target=targets.classes([1, 0, 4]),
                                  methods="gradient", metrics=["deletion"], global_step=0)
+
+
+def test_each_box_as_target_points_to_explain_each_box():
+    with pytest.raises(ValueError, match="target: each_box .* targets.explain_each_box"):
+        attribute(TinyDetector(), images(2), ["gradient"], target=targets.each_box(2))
