@@ -130,8 +130,10 @@ def segment(class_id, mask=None) -> Target:
     pixels predicted as the class (the argmax over K) on the clean inputs, fixed for every perturbed
     copy. A sample with an empty region scores 0.
     """
-    if isinstance(class_id, bool) or not isinstance(class_id, numbers.Integral) or class_id < 0:
-        raise TypeError(f"class_id: expected a class index ≥ 0, got {describe(class_id)}")
+    if isinstance(class_id, bool) or not isinstance(class_id, numbers.Integral):
+        raise TypeError(f"class_id: expected a class index (an int ≥ 0), got {describe(class_id)}")
+    if class_id < 0:
+        raise ValueError(f"class_id: expected a class index ≥ 0, got {class_id}")
     class_id = int(class_id)
     region = None if mask is None else _boolean_mask(mask)
     return _segment(class_id, region, predicted=mask is None)
