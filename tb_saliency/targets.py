@@ -101,7 +101,10 @@ def classes(ids=None) -> Target:
             isinstance(ids, (list, tuple)) and ids
             and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in ids)):
         raise TypeError(f"ids: expected one class id, N class ids or None (the predicted class), got {describe(ids)}")
-    ids = ids if ids is None or isinstance(ids, list) else (int(ids) if isinstance(ids, numbers.Integral) else list(ids))
+    if isinstance(ids, numbers.Integral):
+        ids = int(ids)
+    elif ids is not None:
+        ids = list(ids)
 
     def score(logits):
         import torch

@@ -113,8 +113,9 @@ def energy_pointing_game(maps, masks=None, *, boxes=None, size=None, per_box=Fal
 
     with the map upsampled bilinearly (align_corners=False) to the mask's H×W. A map with no positive
     mass (all values ≤ 0) scores 0: it points nowhere. Arguments `maps`, `masks`, `boxes`, `size`,
-    `per_box` as for `pointing_game` (per box: the share of the sample's map inside that box). Returns an `EnergyResult` (energy N in [0, 1], and the mask's share of the
-    image, which a uniform map would score) on the maps' device.
+    `per_box` as for `pointing_game` (per box: the share of the sample's map inside that box).
+    Returns an `EnergyResult` (energy N in [0, 1], and the mask's share of the image, which a uniform
+    map would score) on the maps' device.
     """
     up, regions, record, samples = _regions(maps, masks, boxes, size, per_box)
     positive = up.clamp(min=0).flatten(1)

@@ -169,8 +169,8 @@ def test_each_box_scores_every_detected_object_and_explains_one_row_per_object()
     maps = explanation.maps["gradient"].values
     assert maps.shape == (2, 12, 12)
     for row in range(2):
-        alone = attribute(model, x[row : row + 1], ["gradient"],
-                          target=targets.box_score([objects["boxes"][row : row + 1]], [objects["labels"][row : row + 1]]))
+        box, label = objects["boxes"][row : row + 1], objects["labels"][row : row + 1]
+        alone = attribute(model, x[row : row + 1], ["gradient"], target=targets.box_score([box], [label]))
         assert torch.allclose(maps[row], alone["gradient"][0])
     explanation, objects = targets.explain_each_box(model, x, ["gradient"], top_k=2)
     assert objects["image"].tolist() == [0, 0, 1, 1] and explanation.maps["gradient"].values.shape == (4, 12, 12)
