@@ -76,11 +76,11 @@ def test_box_score_matches_the_hand_computation():
     empty = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.long), "scores": torch.zeros(0)}
     # IoU([0,0,10,5], box 0) = 50/100 = 0.5: not above 0.5, above 0.4 (then 0.5 + 0.9).
     half = [[0, 0, 10, 5]]
-    assert float(targets.box_score([half], [[1]])([out])[0]) == 0.0
-    assert float(targets.box_score([half], [[1]], iou=0.4)([out])[0]) == pytest.approx(1.4)
+    assert float(targets.box_score([half], [[1]])([out])[0].detach()) == 0.0
+    assert float(targets.box_score([half], [[1]], iou=0.4)([out])[0].detach()) == pytest.approx(1.4)
     # Box 1 itself: IoU 1 + score 0.8; with another label, nothing; two references add up.
-    assert float(targets.box_score([[[5, 5, 15, 15]]], [[2]])([out])[0]) == pytest.approx(1.8)
-    assert float(targets.box_score([[[5, 5, 15, 15]]], [[1]])([out])[0]) == 0.0
+    assert float(targets.box_score([[[5, 5, 15, 15]]], [[2]])([out])[0].detach()) == pytest.approx(1.8)
+    assert float(targets.box_score([[[5, 5, 15, 15]]], [[1]])([out])[0].detach()) == 0.0
     # IoU([0,0,10,10], [1,1,10,10]) = 81/100.
     both = targets.box_score([[[1, 1, 10, 10], [5, 5, 15, 15]], [[0, 0, 3, 3]]], [[1, 2], [1]])
     scores = both([out, empty])
