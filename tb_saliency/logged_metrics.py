@@ -25,6 +25,7 @@ from tb_saliency.attribution.options import OPTIONS as ENGINE_OPTIONS
 from tb_saliency.metrics import checks
 from tb_saliency.metrics.perturbation import SCORES
 from tb_saliency.metrics.randomisation import ORDERS, check_randomisable
+from tb_saliency.targets import Target
 from tb_saliency.value_checks import check_bool, check_choice, check_int, check_nonnegative
 
 MAP_METRICS = ("deletion", "insertion", "pointing_game", "energy_pointing_game")
@@ -134,9 +135,12 @@ class MetricPlan:
         checked_masks = checks.check_masks(masks, n) if masks is not None else None
         if boxes is not None:
             checks.check_boxes(boxes, n, size)
-        if callable(target) and not isinstance(target, torch.Tensor):
+        # targets.classes(ids) means ids; tb_saliency.targets' other targets are scored raw by default.
+        if callable(target) and not isinstance(target, torch.Tensor) and not (
+                isinstance(target, Target) and target.name == "classes"):
+            default = "raw" if isinstance(target, Target) else "probability"
             for name in ("deletion", "insertion"):
-                if name in options and options[name].get("score", "probability") != "raw":
+                if name in options and options[name].get("score", default) != "raw":
                     raise ValueError(
                         f"metrics: {name} scores the softmax probability of a class, and a callable target has "
                         f"none; give metrics={{'{name}': {{'score': 'raw'}}}} to score the callable's output"

@@ -7,7 +7,14 @@
 A target is a callable `outputs -> Tensor[N]`, as `target=` takes any, that also says what it reads
 (`reads`: "logits", so the engine hands it the logits alone and may stack perturbed copies of the
 batch in one pass; "outputs" for the whole outputs), its `name`, and a JSON `record` of what defines
-it. Constructors are registered by name in `TARGETS`, so that a frame can say which one it used.
+it. Constructors are registered by name in `TARGETS`, so that a frame can say which one it used:
+`classes` (the class logits: what an int or N ints as target= mean), `segment` (a segmentation
+model's class logits over a region), `box_score` and `each_box` (a detector's list of dicts, in
+`box_targets`), `sequence_logprob` (a causal language model's continuation).
+
+A target may choose something on the clean outputs (`segment`'s predicted pixels, `each_box`'s
+detections): `bind(clean_outputs)` returns the target that scores this batch with that choice fixed,
+as the predicted class stays fixed for target=None; the engine and the metrics call it once per batch.
 
 Importing this module needs no torch: a target imports it when it first scores.
 """
@@ -19,7 +26,8 @@ from typing import Callable
 
 from tb_saliency.value_checks import describe
 
-__all__ = ["TARGETS", "Target", "target_constructor", "sequence_logprob"]
+__all__ = ["TARGETS", "Target", "target_constructor", "classes", "sequence_logprob", "segment", "box_score",
+           "each_box", "explain_each_box"]
 
 # name -> constructor, in registration order.
 TARGETS: dict = {}
@@ -40,12 +48,23 @@ def target_constructor(name: str) -> Callable:
 class Target:
     """A scoring rule: `target(outputs)` -> Tensor[N] (the logits alone when `reads` == "logits")."""
 
-    def __init__(self, name: str, score: Callable, *, reads: str = "logits", record=None):
+    def __init__(self, name: str, score: Callable, *, reads: str = "logits", record=None, bind=None):
         self.name, self._score, self.reads = name, score, reads
         self.record = dict(record or {})
+        self._bind = bind
 
     def __call__(self, outputs):
         return self._score(outputs)
+
+    def bind(self, clean_outputs) -> "Target":
+        """The target as it scores this batch: what it chooses on the clean outputs (the predicted
+        pixels of `segment`, the detections of `each_box`) stays fixed for every perturbed copy, as
+        the predicted class does for target=None. The engine and the metrics call it once per batch."""
+        return self if self._bind is None else self._bind(clean_outputs)
+
+    def _with_record(self, record) -> "Target":
+        self.record = dict(record)
+        return self
 
     def __repr__(self):
         return f"targets.{self.name}({', '.join(f'{k}={v!r}' for k, v in self.record.items())})"
@@ -66,6 +85,111 @@ def _id_rows(name, value):
         return [[int(v) for v in row] for row in value], False
     raise TypeError(f"{name}: expected L token ids (the same continuation for every sample) or N rows of L ids "
                     f"(a list, an array or an integer tensor), got {describe(value)}")
+
+
+@target_constructor("classes")
+def classes(ids=None) -> Target:
+    """The logit of a class per sample: what an int or N ints as `target=` mean, made explicit.
+
+    ids: one class for every sample, N class ids (a list, an array or an integer tensor), or None for
+    the class predicted on the clean inputs. The engine and the metrics treat it exactly as the plain
+    `target=ids`, so deletion and insertion keep their softmax probability curve.
+    """
+    if hasattr(ids, "tolist") and not isinstance(ids, (list, tuple)):
+        ids = ids.tolist()
+    if ids is not None and not (isinstance(ids, numbers.Integral) and not isinstance(ids, bool)) and not (
+            isinstance(ids, (list, tuple)) and ids
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in ids)):
+        raise TypeError(f"ids: expected one class id, N class ids or None (the predicted class), got {describe(ids)}")
+    if isinstance(ids, numbers.Integral):
+        ids = int(ids)
+    elif ids is not None:
+        ids = list(ids)
+
+    def score(logits):
+        import torch
+
+        if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
+            raise ValueError(f"target: classes needs class scores N×C, got {describe(logits)}")
+        n = logits.shape[0]
+        if ids is None:
+            index = logits.detach().argmax(dim=1)
+        else:
+            index = torch.tensor(ids if isinstance(ids, list) else [ids] * n, dtype=torch.long, device=logits.device)
+        if index.shape[0] != n:
+            raise ValueError(f"ids: expected {n} class ids (one per sample), got {index.shape[0]}")
+        return logits.gather(1, index[:, None]).squeeze(1)
+
+    return Target("classes", score, reads="logits", record={"ids": ids})
+
+
+@target_constructor("segment")
+def segment(class_id, mask=None) -> Target:
+    """A segmentation model's logits of class `class_id`, summed over a region of each image
+    (pytorch-grad-cam's SemanticSegmentationTarget, batched).
+
+    The model returns N×K×H×W logits, or a dict whose "out" holds them (torchvision's segmentation
+    models). mask: N×H×W booleans (H×W: the same region for every sample), the region; None: the
+    pixels predicted as the class (the argmax over K) on the clean inputs, fixed for every perturbed
+    copy. A sample with an empty region scores 0.
+    """
+    if isinstance(class_id, bool) or not isinstance(class_id, numbers.Integral):
+        raise TypeError(f"class_id: expected a class index (an int ≥ 0), got {describe(class_id)}")
+    if class_id < 0:
+        raise ValueError(f"class_id: expected a class index ≥ 0, got {class_id}")
+    class_id = int(class_id)
+    region = None if mask is None else _boolean_mask(mask)
+    return _segment(class_id, region, predicted=mask is None)
+
+
+def _boolean_mask(mask):
+    import torch
+
+    region = torch.as_tensor(mask)
+    if region.dtype != torch.bool:
+        if region.is_floating_point() or region.is_complex() or not bool(((region == 0) | (region == 1)).all()):
+            raise TypeError(f"mask: expected N×H×W booleans (or 0/1), got {describe(mask)}")
+        region = region.bool()
+    if region.dim() == 2:
+        region = region[None]
+    if region.dim() != 3:
+        raise ValueError(f"mask: expected N×H×W (or H×W) booleans, got shape {tuple(region.shape)}")
+    return region
+
+
+def segment_logits(outputs):
+    """The N×K×H×W logits of a segmentation model's outputs: the tensor, or a Mapping's "out"."""
+    import torch
+    from collections.abc import Mapping
+
+    logits = outputs.get("out") if isinstance(outputs, Mapping) else outputs
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 4:
+        raise ValueError(f"target: segment needs N×K×H×W logits, or a dict with them under 'out' (torchvision's "
+                         f"segmentation models), got {describe(outputs)}")
+    return logits
+
+
+def _segment(class_id, region, predicted):
+    def score(outputs):
+        logits = segment_logits(outputs)
+        n, k, height, width = logits.shape
+        if class_id >= k:
+            raise ValueError(f"class_id: class {class_id} is out of range for {k} classes (expected 0..{k - 1})")
+        where = (logits.detach().argmax(dim=1) == class_id) if region is None else region.to(logits.device)
+        if where.shape[-2:] != (height, width) or where.shape[0] not in (1, n):
+            raise ValueError(f"mask: expected {n}×{height}×{width} (or {height}×{width}) booleans for outputs "
+                             f"{tuple(logits.shape)}, got shape {tuple(where.shape)}")
+        return (logits[:, class_id] * where).flatten(1).sum(dim=1)
+
+    def bind(clean_outputs):
+        if not predicted:
+            return target
+        fixed = segment_logits(clean_outputs).detach().argmax(dim=1) == class_id
+        return _segment(class_id, fixed, predicted=False)._with_record(target.record)
+
+    record = {"class_id": class_id, "mask": "predicted" if predicted else "given"}
+    target = Target("segment", score, reads="outputs", record=record, bind=bind)
+    return target
 
 
 @target_constructor("sequence_logprob")
@@ -119,3 +243,7 @@ def sequence_logprob(continuation_ids, *, ends=None) -> Target:
 
     record = {"continuation_ids": rows[0] if shared else rows, "ends": end_list}
     return Target("sequence_logprob", score, reads="logits", record=record)
+
+
+# Registered on import, after the names they build on.
+from tb_saliency.box_targets import box_score, each_box, explain_each_box  # noqa: E402,F401

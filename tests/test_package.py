@@ -32,7 +32,7 @@ def test_targets_import_without_torch_and_are_registered_by_name():
     assert _run(
         "import sys, tb_saliency; t = tb_saliency.targets.sequence_logprob([5, 6]); "
         "print('torch' in sys.modules, list(tb_saliency.targets.TARGETS), t.reads, t.record['continuation_ids'])"
-    ) == "False ['sequence_logprob'] logits [5, 6]"
+    ) == "False ['classes', 'segment', 'sequence_logprob', 'box_score', 'each_box'] logits [5, 6]"
 
 
 def test_unknown_attribute_is_an_attribute_error():

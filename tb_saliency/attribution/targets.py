@@ -9,6 +9,8 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from tb_saliency.targets import Target
+
 from .finite import check_finite
 from .options import describe
 
@@ -19,6 +21,13 @@ def check_target(target):
     """Static validation, before any forward pass: returns (kind, value)."""
     if target is None:
         return ("argmax", None)
+    if isinstance(target, Target) and target.name == "classes":
+        # targets.classes(ids) is the plain class target made explicit: it means what `ids` means.
+        return check_target(target.record["ids"])
+    if isinstance(target, Target) and target.name == "each_box":
+        raise ValueError("target: each_box scores every detected object (N×top_k), and a map explains one score "
+                         "per row; use tb_saliency.targets.explain_each_box(model, images, methods, top_k=...) "
+                         "for one map per object")
     if isinstance(target, bool):
         raise TypeError("target: expected None, an int, N ints or a callable, got a bool")
     if isinstance(target, numbers.Integral):
@@ -115,6 +124,9 @@ class Scorer:
             if self.reads_logits and find_logits(outputs) is None:
                 raise TypeError(f"target: {getattr(value, 'name', 'the target')} reads the logits, and the model "
                                 f"returned {type(outputs).__name__} without them")
+            if isinstance(value, Target):
+                # What the target chooses on the clean outputs (predicted pixels, detections) stays fixed.
+                self.fn = value.bind(find_logits(outputs) if self.reads_logits else outputs)
             return
         logits = find_logits(outputs)
         if logits is None:

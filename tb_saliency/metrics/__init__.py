@@ -14,14 +14,16 @@ align_corners=False to the resolution it works at)
     deletion     Petsiuk et al. 2018 (RISE). Pixels ordered by map value, highest first, ties by
                  pixel index (stable sort). Step k = 0..steps replaces the first ⌊k·H·W/steps⌋
                  pixels, all channels, by the baseline ("zeros" by default); curve = softmax
-                 probability of the target class; AUC by the trapezoidal rule over k/steps ∈ [0, 1].
+                 probability of the target class (the raw score for a box or segment target of
+                 tb_saliency.targets); AUC by the trapezoidal rule over k/steps ∈ [0, 1].
     insertion    The same from the baseline ("blur" by default): step k puts those pixels of the input
                  onto it.
     pointing_game          Zhang et al. 2016. A hit when the map's maximum (the first in raster order
                            on ties) lies within `tolerance` pixels (Euclidean, inclusive; 15 by default)
                            of a mask pixel.
     energy_pointing_game   Wang et al. 2020 (Score-CAM). Σ_mask ReLU(map) / Σ ReLU(map); 0 for a map
-                           with no positive mass.
+                           with no positive mass. Both games take boxes= for masks, and per_box=True
+                           scores every box of a sample on its own (one result per box).
     randomisation          Adebayo et al. 2018 ("Sanity Checks"). Re-initialise the parameterised
                            layers of a deep copy from the output back (cascading or independent),
                            recompute the maps with the engine and report the Spearman rank correlation

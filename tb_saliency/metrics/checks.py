@@ -88,6 +88,16 @@ def check_boxes(boxes, n: int, size) -> torch.Tensor:
     [x0, x1) × [y0, y1): for integer boxes, columns x0..x1-1 and rows y0..y1-1 (x1 and y1 exclusive,
     as in slicing and in torchvision's box coordinates).
     """
+    per_box, samples = box_masks(boxes, n, size)
+    masks = torch.zeros(n, *per_box.shape[1:], dtype=torch.bool)
+    for row, sample in enumerate(samples.tolist()):
+        masks[sample] |= per_box[row]
+    return _nonempty(masks, "boxes", "box")
+
+
+def box_masks(boxes, n: int, size):
+    """(B×H×W masks, long[B] the sample of each): every box of `boxes` (as `check_boxes` takes them)
+    as its own mask, ordered by sample then as given."""
     height, width = _check_size(size)
     if isinstance(boxes, (list, tuple)):
         if len(boxes) != n:
@@ -111,7 +121,7 @@ def check_boxes(boxes, n: int, size) -> torch.Tensor:
         items = [boxes[i : i + 1] for i in range(n)]
     rows = torch.arange(height, dtype=torch.float64) + 0.5
     cols = torch.arange(width, dtype=torch.float64) + 0.5
-    masks = torch.zeros(n, height, width, dtype=torch.bool)
+    masks, samples = [], []
     for i, item in enumerate(items):
         if item.dtype == torch.bool or item.is_complex():
             raise TypeError(f"boxes[{i}]: expected numbers, got dtype {item.dtype}")
@@ -123,8 +133,9 @@ def check_boxes(boxes, n: int, size) -> torch.Tensor:
                 raise ValueError(f"boxes[{i}]: expected x1 > x0 and y1 > y0, got (x0, y0, x1, y1) = {(x0, y0, x1, y1)}")
             inside_rows = (rows >= y0) & (rows < y1)
             inside_cols = (cols >= x0) & (cols < x1)
-            masks[i] |= inside_rows[:, None] & inside_cols[None, :]
-    return _nonempty(masks, "boxes", "box")
+            masks.append(inside_rows[:, None] & inside_cols[None, :])
+            samples.append(i)
+    return torch.stack(masks), torch.tensor(samples, dtype=torch.long)
 
 
 def _nonempty(masks: torch.Tensor, name: str, what: str) -> torch.Tensor:

@@ -7,20 +7,37 @@ import torch
 
 from tb_saliency.attribution.reductions import safe_divide
 
-from tb_saliency.value_checks import check_nonnegative
+from tb_saliency.value_checks import check_bool, check_nonnegative
 
-from .checks import check_boxes, check_masks, check_maps
+from .checks import box_masks, check_boxes, check_masks, check_maps
 from .perturbation import upsample
 from .results import EnergyResult, PointingResult
 
 
-def _regions(maps, masks, boxes, size):
-    """(maps as floats at the masks' resolution, boolean N×H×W masks on the maps' device, record)."""
+def _regions(maps, masks, boxes, size, per_box=False):
+    """(maps as floats at the masks' resolution, boolean masks on the maps' device, record, samples):
+    N×H×W, or B×H×W with `per_box`, one row per box with its map (`samples` long[B] names the map;
+    None without per_box)."""
     maps = check_maps(maps)
     n = maps.shape[0]
+    per_box = check_bool("per_box", per_box)
     if (masks is None) == (boxes is None):
         raise TypeError("masks: give either masks (N×H×W booleans) or boxes= (N×4, with size=(H, W)), exactly one")
-    if boxes is not None:
+    samples = None
+    if per_box:
+        if boxes is None:
+            raise ValueError("per_box: scores each box of boxes= on its own, so it needs boxes=, got masks")
+        regions, samples = box_masks(boxes, n, size)
+        empty = ~regions.flatten(1).any(dim=1)
+        if bool(empty.any()):
+            row = int(empty.nonzero()[0])
+            raise ValueError(f"boxes: box {row} (of sample {int(samples[row])}) covers no pixel of the "
+                             f"{regions.shape[1]}×{regions.shape[2]} image")
+        record = {"region": "boxes", "per_box": True,
+                  "box_convention": "x0, y0, x1, y1 in pixels; x1, y1 exclusive"}
+        samples = samples.to(maps.device)
+        maps = maps[samples]
+    elif boxes is not None:
         regions = check_boxes(boxes, n, size)
         record = {"region": "boxes", "box_convention": "x0, y0, x1, y1 in pixels; x1, y1 exclusive"}
     else:
@@ -35,10 +52,10 @@ def _regions(maps, masks, boxes, size):
         size=[int(regions.shape[1]), int(regions.shape[2])],
         upsampling="bilinear, align_corners=False" if tuple(maps.shape[1:]) != tuple(regions.shape[1:]) else "none",
     )
-    return up, regions, record
+    return up, regions, record, samples
 
 
-def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=15) -> PointingResult:
+def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=15, per_box=False) -> PointingResult:
     """The pointing game (Zhang, Lin, Brandt, Shen & Sclaroff 2016, "Top-down Neural Attention by
     Excitation Backprop", ECCV; IJCV 2018).
 
@@ -57,13 +74,17 @@ def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=15) -> P
             rows y0..y1-1 (x1, y1 exclusive, as in slicing and torchvision's boxes).
         size: (H, W) of the image the boxes are in; needed with boxes only.
         tolerance: the distance in pixels (≥ 0) within which a maximum still hits; 0 means on the mask.
+        per_box: False (default): one result per sample. True (with boxes=): one per box, the map of
+            its sample against that box alone, in order of sample then box; `samples` (long[B]) names
+            each row's sample. For several objects per image (detection, `each_box`), the accuracy
+            is then hits / boxes.
 
     Every sample needs a non-empty mask (an error names the first that has none): leave images
     without the object out, as the paper does. Returns a `PointingResult` (hits bool[N], points,
     distances) on the maps' device.
     """
     tolerance = check_nonnegative("tolerance", tolerance)
-    up, regions, record = _regions(maps, masks, boxes, size)
+    up, regions, record, samples = _regions(maps, masks, boxes, size, per_box)
     n, height, width = regions.shape
     flat = up.flatten(1)
     index = flat.argmax(dim=1)  # the first maximum in raster order
@@ -79,10 +100,11 @@ def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=15) -> P
         points=torch.stack([rows, cols], dim=1),
         distances=nearest.to(up.dtype).sqrt(),
         options={"tolerance": tolerance, "ties": "first in raster order", **record},
+        samples=samples,
     )
 
 
-def energy_pointing_game(maps, masks=None, *, boxes=None, size=None) -> EnergyResult:
+def energy_pointing_game(maps, masks=None, *, boxes=None, size=None, per_box=False) -> EnergyResult:
     """The energy-based pointing game (Wang, Wang, Du, Yang, Zhang, Ding, Mardziel & Hu 2020,
     "Score-CAM: Score-Weighted Visual Explanations for Convolutional Neural Networks", CVPR workshops):
     the share of the map's positive mass that falls on the object,
@@ -90,11 +112,12 @@ def energy_pointing_game(maps, masks=None, *, boxes=None, size=None) -> EnergyRe
         energy = Σ_{p ∈ mask} ReLU(map)_p / Σ_p ReLU(map)_p,
 
     with the map upsampled bilinearly (align_corners=False) to the mask's H×W. A map with no positive
-    mass (all values ≤ 0) scores 0: it points nowhere. Arguments `maps`, `masks`, `boxes`, `size` as
-    for `pointing_game`. Returns an `EnergyResult` (energy N in [0, 1], and the mask's share of the
-    image, which a uniform map would score) on the maps' device.
+    mass (all values ≤ 0) scores 0: it points nowhere. Arguments `maps`, `masks`, `boxes`, `size`,
+    `per_box` as for `pointing_game` (per box: the share of the sample's map inside that box).
+    Returns an `EnergyResult` (energy N in [0, 1], and the mask's share of the image, which a uniform
+    map would score) on the maps' device.
     """
-    up, regions, record = _regions(maps, masks, boxes, size)
+    up, regions, record, samples = _regions(maps, masks, boxes, size, per_box)
     positive = up.clamp(min=0).flatten(1)
     total = positive.sum(dim=1)
     inside = (positive * regions.flatten(1)).sum(dim=1)
@@ -103,4 +126,5 @@ def energy_pointing_game(maps, masks=None, *, boxes=None, size=None) -> EnergyRe
         energy=energy,
         mask_fraction=regions.flatten(1).to(up.dtype).mean(dim=1),
         options={"relu": True, "no_positive_mass": 0.0, **record},
+        samples=samples,
     )

@@ -18,6 +18,7 @@ from tb_saliency.attribution.progress import resolve as resolve_progress
 from tb_saliency.attribution.reductions import accumulation_dtype
 from tb_saliency.attribution.safety import untouched
 from tb_saliency.attribution.targets import Scorer, check_target, find_logits
+from tb_saliency.targets import Target
 from tb_saliency.value_checks import check_bool, check_choice, check_int
 
 from .checks import check_images, check_maps
@@ -42,7 +43,7 @@ def deletion(
     baseline="zeros",
     blur_sigma=None,
     seed=0,
-    score="probability",
+    score=None,
     relative=False,
     memory_limit=DEFAULT_MEMORY_LIMIT,
     progress=None,
@@ -64,10 +65,12 @@ def deletion(
             {key: such maps}, as `tb_saliency.attribute` returns, scored together: the clean and the
             baseline passes are shared, and the perturbed copies of every map stack into the same
             passes.
-        target: None (the class predicted on the clean inputs), an int, N ints, or a callable
-            outputs -> Tensor[N]; the same classes score every step. A callable target's output has
-            no softmax: it needs score="raw", and then is the curve itself (return a probability
-            from it, e.g. `lambda out: out.softmax(1)[:, 3]`, to keep Petsiuk's curve).
+        target: None (the class predicted on the clean inputs), an int, N ints, a target of
+            `tb_saliency.targets` (`classes(ids)` as ids; `box_score` for a detector, `segment` for
+            a segmentation model: what they choose on the clean inputs scores every step), or a
+            callable outputs -> Tensor[N]; the same classes score every step. A callable target's
+            output has no softmax: it needs score="raw", and then is the curve itself (return a
+            probability from it, e.g. `lambda out: out.softmax(1)[:, 3]`, to keep Petsiuk's curve).
         steps: steps after the clean input (≥ 1); the curve has steps + 1 points.
         baseline: what deleted pixels become: "zeros" (default, Petsiuk's deletion), "blur" (a
             Gaussian blur of the input), "uniform" (uniform noise over each sample's [min, max]), a
@@ -76,7 +79,9 @@ def deletion(
         seed: seeds the "uniform" baseline's own generator (the global RNG is never used); None
             draws a fresh seed (recorded in `options`).
         score: "probability" (the softmax probability of the target class) or "raw" (the target's
-            pre-softmax score, or the callable's output).
+            pre-softmax score, or the callable's output); None (default): "raw" for a target of
+            `tb_saliency.targets` other than `classes` (a box or segment score has no softmax), else
+            "probability".
         relative: False (default, Petsiuk's curve) or True: every point divided by the clean input's
             probability, so that the curves of a model with confidence 0.99 and of one with 0.4 (early
             in training) compare: 1 means the score is untouched. With score="probability" only. A
@@ -111,7 +116,7 @@ def insertion(
     baseline="blur",
     blur_sigma=None,
     seed=0,
-    score="probability",
+    score=None,
     relative=False,
     memory_limit=DEFAULT_MEMORY_LIMIT,
     progress=None,
@@ -147,6 +152,9 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
     blur_sigma = BLUR_SIGMA.check("blur_sigma", blur_sigma)
     check_blur_sigma_use(baseline, blur_sigma)
     seed = OPTIONS["seed"].check("seed", seed)
+    target_spec = check_target(target)
+    if score is None:
+        score = "raw" if target_spec[0] == "callable" and isinstance(target, Target) else "probability"
     score = check_choice("score", score, SCORES)
     relative = check_bool("relative", relative)
     if relative and score != "probability":
@@ -154,7 +162,6 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
                          f"got score={score!r}")
     memory_limit = check_int("memory_limit", memory_limit, 1)
     shown = resolve_progress(progress)
-    target_spec = check_target(target)
     if target_spec[0] == "callable" and score == "probability":
         raise ValueError(
             "score: a callable target gives one score per sample, which has no softmax probability; pass "

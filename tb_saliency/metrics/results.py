@@ -32,13 +32,15 @@ class PointingResult:
 
     `hits` (bool[N]) says whether each map's maximum lies within `tolerance` pixels of its mask;
     `points` (long N×2) is that maximum as (row, column) at the mask's resolution; `distances` (N) the
-    Euclidean distance in pixels from it to the nearest mask pixel (0 inside the mask).
+    Euclidean distance in pixels from it to the nearest mask pixel (0 inside the mask). With
+    per_box=True each row is one box, and `samples` (long[B]) its sample; else `samples` is None.
     """
 
     hits: torch.Tensor
     points: torch.Tensor
     distances: torch.Tensor
     options: dict
+    samples: Optional[torch.Tensor] = None
 
     @property
     def accuracy(self) -> float:
@@ -51,12 +53,14 @@ class EnergyResult:
     """The energy-based pointing game per sample (see `energy_pointing_game`).
 
     `energy` (N) is the share of each map's positive mass inside its mask, in [0, 1]; `mask_fraction`
-    (N) the share of the image the mask covers, which a uniform map would score (a reference).
+    (N) the share of the image the mask covers, which a uniform map would score (a reference). With
+    per_box=True each row is one box, and `samples` (long[B]) its sample; else `samples` is None.
     """
 
     energy: torch.Tensor
     mask_fraction: torch.Tensor
     options: dict
+    samples: Optional[torch.Tensor] = None
 
 
 @dataclass(frozen=True)
