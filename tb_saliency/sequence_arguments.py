@@ -217,5 +217,5 @@ def _count(maps):
         raise ValueError("maps: expected at least one method in the dict, got an empty dict")
     array = arguments.to_numpy(first, "maps")
     if array.ndim == 0:
-        raise ValueError(f"maps: expected N×T maps, got a scalar")
+        raise ValueError("maps: expected N×T maps, got a scalar")
     return array.shape[0]

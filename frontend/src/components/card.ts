@@ -9,9 +9,10 @@ import type { StepStore } from "../data/step_store";
 import { fileSafe, h, icon, iconButton, replaceChildren, uid } from "../dom";
 import { NEAR, ON_SCREEN } from "../data/queue";
 import { keyMove, StepCursor } from "../model/cursor";
-import { stepNotices, type Notice } from "../model/notices";
+import { stepNotices } from "../model/notices";
 import type { Settings } from "../settings";
 import { downloadCardPng } from "./card_png";
+import { formatWallTime, message, noticeElement } from "./card_text";
 import { GridView, type GridHost } from "./grid/index";
 import { MetricCharts } from "./metric_charts";
 import type { Tooltip } from "./tooltip";
@@ -486,26 +487,4 @@ export class Card implements GridHost {
   private async downloadPng(): Promise<void> {
     await downloadCardPng(this.el, `${fileSafe(this.run)}_${fileSafe(this.tag)}_step${this.step ?? "none"}.png`);
   }
-}
-
-function noticeElement(n: Notice): HTMLElement {
-  return h(
-    "div",
-    { className: `tbs-notice tbs-${n.kind}`, attrs: { role: "note" } },
-    ...n.runs.map((r) => ("code" in r ? h("code", { text: r.code }) : r.text)),
-  );
-}
-
-export function formatWallTime(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "";
-  const d = new Date(seconds * 1000);
-  return d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
-}
-
-export function message(e: unknown): string {
-  // The backend's own errors for a frame start with the phrase the card already says.
-  if (e instanceof Error && !(e instanceof ApiError)) return e.message.replace(/^this frame cannot be shown: /, "");
-  // A 404 for something the step list named a moment ago means the run changed on disk since.
-  if (e instanceof ApiError && e.status === 404) return `${e.message} (the run may have been deleted or rewritten; press Refresh)`;
-  return e instanceof Error ? e.message : String(e);
 }
