@@ -190,15 +190,17 @@ def test_distances_beyond_float32s_integers_are_compared_and_stored_exactly():
 
 
 def test_each_result_records_how_it_was_computed():
-    maps = peak(4, 4, 1, 1)[None]
+    maps = torch.zeros(1, 4, 6)
+    maps[0, 1, 1] = 1.0
     boxes = torch.tensor([[0, 0, 2, 2]])
-    assert pointing_game(maps, boxes=boxes, size=(4, 4)).options == {
+    assert pointing_game(maps, boxes=boxes, size=(4, 6)).options == {
         "tolerance": 15, "ties": "first in raster order", "region": "boxes",
         "box_convention": "x0, y0, x1, y1 in pixels; x1, y1 exclusive",
-        "map_size": [4, 4], "size": [4, 4], "upsampling": "none",
+        "map_size": [4, 6], "size": [4, 6], "upsampling": "none",
     }
-    masks = one_pixel(1, 8, 8, [(2, 2)])
+    masks = torch.zeros(1, 8, 12, dtype=torch.bool)
+    masks[0, 2, 2] = True
     assert energy_pointing_game(maps, masks).options == {
         "relu": True, "no_positive_mass": 0.0, "region": "masks",
-        "map_size": [4, 4], "size": [8, 8], "upsampling": "bilinear, align_corners=False",
+        "map_size": [4, 6], "size": [8, 12], "upsampling": "bilinear, align_corners=False",
     }
