@@ -357,3 +357,14 @@ def test_options_nested_as_deep_as_allowed_still_read():
         else:
             with pytest.raises(stored_format.FormatError, match="nested more than 64 deep"):
                 stored_format.describe_header(header.SerializeToString(), 2)
+
+
+def test_values_read_back_as_float32_unless_float32_would_lose_them():
+    from tb_saliency.format import narrowest_float
+
+    big, tiny = float(np.finfo(np.float32).max), float(np.finfo(np.float32).tiny)
+    for values in ([0.0, 1.0], [big, -1.0], [tiny, 0.0], [-tiny]):
+        assert narrowest_float(np.array(values)).dtype == np.float32, values
+    for values in ([big * 2], [tiny / 2, 1.0], [0.0, 1e-300]):
+        kept = narrowest_float(np.array(values))
+        assert kept.dtype == np.float64 and kept.tolist() == values

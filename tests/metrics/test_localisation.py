@@ -1,5 +1,7 @@
 """The pointing game and the energy-based pointing game: exact values, boundaries, ties, boxes, errors."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -173,3 +175,32 @@ def test_bad_arguments_fail_naming_the_argument(metric, change, error, message):
 def test_bad_tolerance(tolerance):
     with pytest.raises(ValueError, match="tolerance: expected a finite number >= 0"):
         pointing_game(torch.rand(1, 2, 2), torch.ones(1, 2, 2, dtype=torch.bool), tolerance=tolerance)
+
+
+def test_distances_beyond_float32s_integers_are_compared_and_stored_exactly():
+    # The maximum at (0, 0), the one mask pixel at (4096, 1): squared distance 2^24 + 1, which float32
+    # rounds to 2^24. The tolerance's square lies between the two, so only exact arithmetic misses.
+    maps = torch.zeros(1, 4097, 2, dtype=torch.float64)
+    maps[0, 0, 0] = 1.0
+    masks = one_pixel(1, 4097, 2, [(4096, 1)])
+    result = pointing_game(maps, masks, tolerance=math.sqrt(2**24 + 0.5))
+    assert result.hits.tolist() == [False]
+    assert result.distances.dtype == torch.float64 and result.distances.tolist() == [math.sqrt(2**24 + 1)]
+    assert pointing_game(maps, masks, tolerance=math.sqrt(2**24 + 1)).hits.tolist() == [True]
+
+
+def test_each_result_records_how_it_was_computed():
+    maps = torch.zeros(1, 4, 6)
+    maps[0, 1, 1] = 1.0
+    boxes = torch.tensor([[0, 0, 2, 2]])
+    assert pointing_game(maps, boxes=boxes, size=(4, 6)).options == {
+        "tolerance": 15, "ties": "first in raster order", "region": "boxes",
+        "box_convention": "x0, y0, x1, y1 in pixels; x1, y1 exclusive",
+        "map_size": [4, 6], "size": [4, 6], "upsampling": "none",
+    }
+    masks = torch.zeros(1, 8, 12, dtype=torch.bool)
+    masks[0, 2, 2] = True
+    assert energy_pointing_game(maps, masks).options == {
+        "relu": True, "no_positive_mass": 0.0, "region": "masks",
+        "map_size": [4, 6], "size": [8, 12], "upsampling": "bilinear, align_corners=False",
+    }

@@ -380,3 +380,67 @@ def test_class_scores_come_from_the_logits_of_dict_and_tuple_outputs():
     plain = deletion(model, x, maps, steps=4)
     for wrapped in (AsDict(model), AsTuple(model)):
         torch.testing.assert_close(deletion(wrapped, x, maps, steps=4).curve, plain.curve)
+
+
+def test_non_square_images_without_a_channel_axis_each_sample_its_own_image_and_map():
+    # N×H×W with H ≠ W ≠ N, and every sample a different image and map: a mix-up of the height and
+    # width, of N and an image axis, or of one sample's mask with another's image changes the curve.
+    weight = 2.0 ** torch.arange(6, dtype=F64).view(2, 3)
+    x = torch.stack([torch.full((2, 3), float(i + 1), dtype=F64) for i in range(4)])
+    maps = torch.stack([torch.arange(6, dtype=F64).roll(i).view(2, 3) for i in range(4)])
+    result = deletion(PixelSum(weight), x, {"m": maps}, target=0, steps=3, score="raw")["m"]
+    for i in range(4):
+        order = sorted(range(6), key=lambda p: -maps[i].flatten()[p].item())
+        expected = [(i + 1) * (63 - sum(2**p for p in order[:k])) for k in (0, 2, 4, 6)]
+        assert result.curve[i].tolist() == expected
+    assert result.options["map_size"] == [2, 3] and result.options["upsampling"] == "none"
+
+
+def test_integer_maps_at_low_resolution_are_upsampled_as_floats():
+    weight = 2.0 ** torch.arange(16, dtype=F64).view(4, 4)
+    model, x = PixelSum(weight), torch.ones(1, 1, 4, 4, dtype=F64)
+    maps = torch.tensor([[[3, 0], [1, 2]]])
+    as_int = deletion(model, x, maps, target=0, steps=4, score="raw")
+    as_float = deletion(model, x, maps.to(torch.float32), target=0, steps=4, score="raw")
+    assert as_int.curve.tolist() == as_float.curve.tolist()
+    assert as_int.curve[0, 1].item() == 2**16 - 1 - (1 + 2 + 16 + 32)  # the top-left quarter went first
+
+
+def test_defaults_and_the_options_each_curve_records():
+    model, x = conv_net().eval(), images()
+    maps = torch.rand(3, 6, 6, generator=torch.Generator().manual_seed(5))
+    gone = deletion(model, x, maps)
+    put = insertion(model, x, maps, baseline="uniform")
+    assert gone.kind == "deletion" and put.kind == "insertion"
+    assert gone.curve.shape == (3, 21) and put.curve.shape == (3, 21)
+    for result in (gone, put):
+        recorded = {key: result.options[key] for key in ("steps", "score", "relative", "order", "memory_limit",
+                                                          "model_mode")}
+        assert recorded == {"steps": 20, "score": "probability", "relative": False,
+                            "order": "descending, ties by pixel index", "memory_limit": 64 * 2**20,
+                            "model_mode": "eval"}
+    assert put.options["seed"] == 0 and "seed" not in gone.options
+    assert deletion(model, x, maps, steps=2, baseline="uniform").options["seed"] == 0
+
+
+
+def test_a_callable_target_on_dict_outputs_sees_one_copy_of_the_batch_at_a_time():
+    model, x = _relative_case()
+    maps = torch.rand(x.shape[0], 4, 4, generator=torch.Generator().manual_seed(4))
+
+    class AsDict(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, inputs):
+            return {"logits": self.inner(inputs)}
+
+    def picked(outputs):
+        assert outputs["logits"].shape[0] == x.shape[0]  # N rows: the dict cannot be sliced into copies
+        return outputs["logits"][:, 1]
+
+    wrapped = deletion(AsDict(model), x, maps, target=picked, score="raw", steps=4)
+    plain = deletion(model, x, maps, target=1, score="raw", steps=4)
+    torch.testing.assert_close(wrapped.curve, plain.curve)
+    assert wrapped.options["copies_per_pass"] == 1

@@ -2,6 +2,7 @@
 
 import copy
 
+import numpy as np
 import pytest
 import scipy.stats
 import torch
@@ -224,3 +225,16 @@ def test_bad_arguments_fail_before_any_pass(change, error, message):
     with pytest.raises(error, match=message):
         randomisation(model, arguments["inputs"], arguments["methods"], **keywords)
     assert model.calls == []
+
+
+def test_average_ranks_and_pearson_row_by_row():
+    from tb_saliency.metrics.ranks import average_ranks, pearson
+
+    ranks = average_ranks(torch.tensor([[10.0, 20.0, 20.0, 5.0], [1.0, 1.0, 1.0, 0.0]]))
+    assert ranks.dtype == torch.float64 and ranks.tolist() == [[2.0, 3.5, 3.5, 1.0], [3.0, 3.0, 3.0, 1.0]]
+    # Rows with different means: each row is centred on its own mean; and a row of small spread, whose
+    # norms multiply to less than 1 (two pixels' ranks, 1 and 2, already do).
+    a = torch.tensor([[1.0, 2.0, 3.0], [10.0, 10.0, 40.0], [0.01, 0.02, 0.04]])
+    b = torch.tensor([[2.0, 4.0, 7.0], [0.0, 1.0, 1.0], [0.03, 0.01, 0.02]])
+    expected = [float(np.corrcoef(a[i].numpy(), b[i].numpy())[0, 1]) for i in range(3)]
+    torch.testing.assert_close(pearson(a, b), torch.tensor(expected, dtype=torch.float64), rtol=1e-14, atol=0)
