@@ -1,5 +1,5 @@
 // The step store asks one /step_data per step (header and blobs together), caches the decoded step,
-// remembers a step that cannot be shown, and lets a prefetched step jump the queue when asked for.
+// remembers a step that cannot be shown (as the backend said or as decoding found), and lets a prefetched step jump the queue when asked for.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -34,6 +34,27 @@ test("a step is one /step_data request, decoded once; a step that cannot be show
     assert.equal(asked.filter((u) => u.includes("damaged")).length, 1);
     assert.equal(store.stepFetches, 2);
     assert.equal(store.blobs.fetches, 0, "no /blob request");
+  } finally {
+    globalThis.fetch = original;
+  }
+});
+
+test("a step the dashboard itself cannot decode is asked once: asking again gives the same error at once", async () => {
+  let asked = 0;
+  const original = globalThis.fetch;
+  globalThis.fetch = (async () => {
+    asked++;
+    return new Response(body("activations"), { status: 200 });
+  }) as typeof fetch;
+  try {
+    const store = new StepStore();
+    const entry: StepEntry = { step: 0, wall_time: 1, index: null };
+    // The tag says saliency, the step's header activations: loadStep refuses it, not the backend.
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(store.step("demo", "probe/activations", entry, "saliency"), /header says it holds activations data, but the tag holds saliency data/);
+    }
+    assert.equal(asked, 1);
+    assert.equal(store.stepFetches, 1);
   } finally {
     globalThis.fetch = original;
   }

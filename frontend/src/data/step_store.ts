@@ -74,7 +74,7 @@ export class StepStore {
   private readonly queue = new RequestQueue();
   /** Decoded input images (a shared probe set decodes once), and /blob fetches for whatever still uses them. */
   readonly blobs = new BlobStore(api.blob, undefined, DEFAULT_BUDGETS, this.queue);
-  /** Why a step cannot be shown, as the backend said: a hostile or damaged step costs one request. */
+  /** Why a step cannot be shown, as the backend said or as decoding found: a hostile or damaged step costs one request. */
   private readonly failures = new Lru<string>(FRAME_CACHE_ENTRIES);
   private readonly decoded = new Lru<Promise<StepData>>(STEP_CACHE_BYTES);
   /** Requests of steps still waiting in the queue, to make a prefetch urgent when a card asks for it. */
@@ -109,7 +109,13 @@ export class StepStore {
         this.failures.set(id, body.frame.error);
         throw new Error(body.frame.error);
       }
-      return loadStep(body.frame, kind, new BodyBlobs(body, this.blobs), priority);
+      // A step whose bytes cannot be decoded fails the same way every time: remember why, so that a
+      // card asking again (its step list arriving after the error is on screen) gets the error at
+      // once instead of a new request whose "Loading…" hides the error meanwhile.
+      return loadStep(body.frame, kind, new BodyBlobs(body, this.blobs), priority).catch((e: unknown) => {
+        this.failures.set(id, e instanceof Error ? e.message : String(e));
+        throw e;
+      });
     });
     this.decoded.set(id, p, 64 << 10);
     p.then(
