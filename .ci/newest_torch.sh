@@ -25,10 +25,11 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 # torch and torchvision from one release pair: torchvision's wheels load only beside the torch they
 # were built against.
 "${pip[@]}" "torch==$TORCH" "torchvision==$TORCHVISION"
-# The test extra minus what pins or pulls a stack of its own (quantus, transformers, lightning,
-# playwright): the tests that need quantus or transformers are deselected below by their markers,
-# and the slow ones (lightning, a browser, a tensorboard process) by `slow`.
-"${pip[@]}" pytest tensorboardX jsonschema scipy
+# The test extra minus what pins or pulls a stack of its own (quantus, lightning, playwright): the
+# tests that need quantus are deselected below by their marker, and the slow ones (lightning, a
+# browser, a tensorboard process) by `slow`. transformers, tokenizers and captum come after torch,
+# so they leave this torch in place: the token engine, its metrics and the peers' parity run here too.
+"${pip[@]}" pytest tensorboardX jsonschema scipy matplotlib fsspec captum transformers tokenizers
 # pip reinstalls a local folder every time, so a kept venv gets the current sources.
 "${pip[@]}" .
 # The protoc that regenerates saliency_pb2.py for protobuf 4.25+; the staleness test runs it.
@@ -43,7 +44,7 @@ pytest=("$venv/bin/python" -m pytest -q -p no:cacheprovider)
 # The folders whose tests need only what this venv holds (less the markers deselected below); the
 # others need lightning, transformers, Chromium, a tensorboard process or the docs folder.
 folders=(tests/attribution tests/metrics tests/writer tests/format tests/reading)
-"${pytest[@]}" "${folders[@]}" -m "not slow and not quantus and not transformers and not torchvision"
+"${pytest[@]}" "${folders[@]}" -m "not slow and not quantus and not torchvision"
 
 echo "--- tests marked torchvision, on torch $TORCH, torchvision $TORCHVISION"
 # pytest exits with 5 when no test is selected: until a test carries the marker, that is no failure.

@@ -28,23 +28,11 @@ def _weighted(weights: torch.Tensor, activations: torch.Tensor) -> torch.Tensor:
     return torch.einsum("nk,nk...->n...", weights, activations)
 
 
-@gradient_cam(
-    "gradcam",
-    definition="ReLU(Σ_k mean_ij(g_k) A_k)",
-    citation="Selvaraju et al. 2017",
-    record={"weights": "mean_gradient"},
-)
 def gradcam(a, g):
     """Grad-CAM (Selvaraju et al. 2017): w_k = mean_ij g_kij; Σ_k w_k A_k."""
     return _weighted(g.mean(dim=_spatial(g)), a)
 
 
-@gradient_cam(
-    "gradcam_pp",
-    definition="ReLU(Σ_k Σ_ij α ReLU(g_k) A_k), α = g² / (2g² + Σ_ab A_ab g³)",
-    citation="Chattopadhyay et al. 2018",
-    record={"weights": "sum(alpha*relu(g)), alpha=g^2/(2g^2+sum(A)g^3), 0 where g=0 or denominator=0"},
-)
 def gradcam_pp(a, g):
     """Grad-CAM++ (Chattopadhyay et al. 2018): α = g² / (2g² + (Σ_ab A_ab) g³), 0 where g = 0;
     w_k = Σ_ij α ReLU(g); Σ_k w_k A_k. For g ≠ 0, α = 1 / (2 + (Σ_ab A_ab) g), computed so."""
@@ -53,38 +41,53 @@ def gradcam_pp(a, g):
     return _weighted((alpha * g.clamp(min=0)).sum(dim=_spatial(g)), a)
 
 
-@gradient_cam(
-    "layercam",
-    definition="ReLU(Σ_k ReLU(g_k) ⊙ A_k)",
-    citation="Jiang et al. 2021",
-    record={"weights": "elementwise relu(g)"},
-)
 def layercam(a, g):
     """LayerCAM (Jiang et al. 2021): Σ_k ReLU(g_k) ⊙ A_k."""
     return (g.clamp(min=0) * a).sum(dim=1)
 
 
-@gradient_cam(
-    "hirescam",
-    definition="ReLU(Σ_k g_k ⊙ A_k)",
-    citation="Draelos & Carin 2020",
-    record={"weights": "elementwise g"},
-)
 def hirescam(a, g):
     """HiResCAM (Draelos & Carin 2020): Σ_k g_k ⊙ A_k."""
     return (g * a).sum(dim=1)
 
 
-@gradient_cam(
-    "xgradcam",
-    definition="ReLU(Σ_k (Σ_ij g A / Σ_ij A) A_k)",
-    citation="Fu et al. 2020",
-    record={"weights": "sum(g*A)/sum(A), 0 where sum(A)=0"},
-)
 def xgradcam(a, g):
     """XGrad-CAM (Fu et al. 2020): w_k = Σ_ij g A / Σ_ij A; Σ_k w_k A_k."""
     return _weighted(safe_divide((g * a).sum(dim=_spatial(a)), a.sum(dim=_spatial(a))), a)
 
+
+# Registered by a call rather than a decorator, so that the mutation run (tests/README.md), which
+# skips decorated functions, mutates each definition.
+gradient_cam(
+    "gradcam",
+    definition="ReLU(Σ_k mean_ij(g_k) A_k)",
+    citation="Selvaraju et al. 2017",
+    record={"weights": "mean_gradient"},
+)(gradcam)
+gradient_cam(
+    "gradcam_pp",
+    definition="ReLU(Σ_k Σ_ij α ReLU(g_k) A_k), α = g² / (2g² + Σ_ab A_ab g³)",
+    citation="Chattopadhyay et al. 2018",
+    record={"weights": "sum(alpha*relu(g)), alpha=g^2/(2g^2+sum(A)g^3), 0 where g=0 or denominator=0"},
+)(gradcam_pp)
+gradient_cam(
+    "layercam",
+    definition="ReLU(Σ_k ReLU(g_k) ⊙ A_k)",
+    citation="Jiang et al. 2021",
+    record={"weights": "elementwise relu(g)"},
+)(layercam)
+gradient_cam(
+    "hirescam",
+    definition="ReLU(Σ_k g_k ⊙ A_k)",
+    citation="Draelos & Carin 2020",
+    record={"weights": "elementwise g"},
+)(hirescam)
+gradient_cam(
+    "xgradcam",
+    definition="ReLU(Σ_k (Σ_ij g A / Σ_ij A) A_k)",
+    citation="Fu et al. 2020",
+    record={"weights": "sum(g*A)/sum(A), 0 where sum(A)=0"},
+)(xgradcam)
 
 # This family's methods by name (for tests of the definitions alone).
 GRADIENT_CAMS = {name: m.compute for name, m in REGISTRY.items() if m.compute.__module__ == __name__}

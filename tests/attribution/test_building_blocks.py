@@ -144,6 +144,6 @@ def test_inputs_without_a_channel_axis_keep_the_sign_only_for_the_signed_sum():
     from tb_saliency.attribution.reductions import reduce_channels
 
     values = torch.tensor([[[-2.0, 1.0], [0.5, -0.25]]])
-    assert reduce_channels(values, "signed_sum").tolist() == values.tolist()
+    assert reduce_channels(values, "signed_sum", axis=None).tolist() == values.tolist()
     for how in ("abs_sum", "max_abs"):
-        assert reduce_channels(values, how).tolist() == [[[2.0, 1.0], [0.5, 0.25]]]
+        assert reduce_channels(values, how, axis=None).tolist() == [[[2.0, 1.0], [0.5, 0.25]]]
