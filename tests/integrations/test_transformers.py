@@ -113,7 +113,9 @@ def test_without_tensorboard_in_report_to_training_fails_before_the_first_step(t
 def test_arguments_are_checked_when_the_callback_is_made():
     from tb_saliency.integrations.transformers import SaliencyCallback
 
-    with pytest.raises(TypeError, match=r"inputs: the model is called as model\(pixel_values\), so 'input_ids'"):
+    # A dict with input_ids is a token batch (a multimodal model takes pixel_values beside them), so
+    # ids that are not N×T are named as such.
+    with pytest.raises(ValueError, match=r"inputs\['input_ids'\]: expected N×T token ids \(N, T ≥ 1\), got shape \(3,\)"):
         SaliencyCallback({"pixel_values": PROBE, "input_ids": PROBE_LABELS})
     with pytest.raises(ValueError, match="labels: expected one value per sample .3., got shape .2,."):
         SaliencyCallback((PROBE, torch.tensor([0, 1])))
