@@ -37,7 +37,7 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 "$venv/bin/python" -c "import torch, torchvision; print('torch', torch.__version__, '· torchvision', torchvision.__version__)"
 
 # The tests run from a copy, away from the source tree, so that they import the package as installed.
-cp -r tests pytest.ini "$work/"
+cp -r tests pytest.ini README.md "$work/"
 mkdir -p "$work/frontend/test" && cp -r frontend/test/fixtures "$work/frontend/test/"
 cd "$work"
 pytest=("$venv/bin/python" -m pytest -q -p no:cacheprovider)
