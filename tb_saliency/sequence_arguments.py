@@ -155,21 +155,21 @@ def check_sample_rate(sample_rate):
     return float(sample_rate)
 
 
-def signal_inputs(signals, *, sample_rate, count, length, argument="inputs"):
+def signal_inputs(signals, *, sample_rate, count, length):
     """N×C×T (or N×T) signals of `count` samples and `length` time steps, as SignalInputs."""
-    array = arguments.to_numpy(signals, argument)
+    array = arguments.to_numpy(signals, "inputs")
     if array.ndim == 2:
         array = array[:, None, :]
     if array.ndim != 3:
-        raise ValueError(f"{argument}: expected signals N×C×T (or N×T), got shape {tuple(array.shape)}")
+        raise ValueError(f"inputs: expected signals N×C×T (or N×T), got shape {tuple(array.shape)}")
     if array.shape[0] != count or array.shape[2] != length or array.shape[1] == 0:
-        raise ValueError(f"{argument}: expected N×C×T signals with N={count} and T={length} (the maps' "
+        raise ValueError(f"inputs: expected N×C×T signals with N={count} and T={length} (the maps' "
                          f"length), got shape {tuple(array.shape)}")
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise TypeError(f"{argument}: expected numbers, got dtype {array.dtype}")
+        raise TypeError(f"inputs: expected numbers, got dtype {array.dtype}")
     array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{argument}: expected finite values, got NaN or infinity")
+        raise ValueError("inputs: expected finite values, got NaN or infinity")
     return stored_format.SignalInputs(values=array, sample_rate=check_sample_rate(sample_rate))
 
 

@@ -111,8 +111,7 @@ def write(sink, frames, scalars=None):
     state = sink.state
     with state.lock:
         # Only the frames' own tags can change: those are saved, not the memory of every tag.
-        saved_tags = {frame.tag: state.tags.get(frame.tag) for frame in frames}
-        saved_tags = {tag: None if t is None else dataclasses.replace(t, steps=set(t.steps)) for tag, t in saved_tags.items()}
+        saved_tags = {frame.tag: _copied(state.tags.get(frame.tag)) for frame in frames}
         saved_images = collections.OrderedDict(state.image_sets)
         try:
             built_summaries = [built for frame in frames for built in summaries(state, frame)]
@@ -130,13 +129,17 @@ def write(sink, frames, scalars=None):
             sink.add(built, step, walltime)
 
 
+def _copied(tag_state):
+    return None if tag_state is None else dataclasses.replace(tag_state, steps=set(tag_state.steps))
+
+
 def summaries(state, frame):
     """[(summary, step, walltime)] of one frame (its shared probe images first, when this writer has
     not written them yet), recording in `state` what it holds."""
     check_kind(state, frame.tag, frame.kind)  # again: another thread may have claimed the tag since
     step = 0 if frame.global_step is None else frame.global_step  # what TensorBoard files it under
     known = state.tags.get(frame.tag)
-    content_key, shared_key, shared_summary = _place_images(state, frame.display)
+    shared_key, shared_summary = _place_images(state, frame.display)
     built = frame.build(
         shared_images_key=shared_key,
         frames_written=(known.frames if known else 0) + 1,
@@ -144,7 +147,8 @@ def summaries(state, frame):
         # TensorBoard keeps the first metadata of a tag only, so it is written once.
         with_metadata=known is None,
     )
-    _remember_images(state, content_key)
+    if shared_key is not None:
+        _remember_images(state, shared_key)
     tag_state = state.tags.setdefault(frame.tag, TagState(frame.kind))
     tag_state.frames += 1
     tag_state.steps.add(step)
@@ -159,15 +163,15 @@ def _place_images(state, display):
     run (a resumed run, a second process) writes the set again under the same tag: the copies are
     the same bytes, and readers take any one of them.
 
-    Returns (content key, shared key, INPUTS summary to write first or None); the caller records the
-    key only once the frame is written.
+    Returns (shared key, INPUTS summary to write first or None); the caller records the key only
+    once the frame is written.
     """
     if not isinstance(display, stored_format.DisplayImages):
-        return None, None, None  # token and signal inputs are stored in their frame
+        return None, None  # token and signal inputs are stored in their frame
     key = display.content_key()
     if key in state.image_sets:
-        return key, key, None
-    return key, key, summary.shared_images(key, display)
+        return key, None
+    return key, summary.shared_images(key, display)
 
 
 def _remember_images(state, key):

@@ -12,19 +12,20 @@ import numpy as np
 from tb_saliency.format.errors import FormatError
 
 LAYOUT_FILE = pathlib.Path(__file__).resolve().parent.parent / "proto" / "layout.json"
-_SPEC = json.loads(LAYOUT_FILE.read_text(encoding="utf-8"))
-_ORDER = {"little": "<", "big": ">"}[_SPEC["byte_order"]]
+# Parsed once, here: `step_data` takes its constants from the same document.
+LAYOUT = json.loads(LAYOUT_FILE.read_text(encoding="utf-8"))
+BYTE_ORDER = {"little": "<", "big": ">"}[LAYOUT["byte_order"]]
 
 # The numpy type each dtype's bytes hold: a float, or the byte of a quantised level.
 DTYPES = {
-    name: np.dtype(f"{_ORDER}f{d['bytes']}") if "ieee754" in d else np.dtype("u1")
-    for name, d in _SPEC["dtypes"].items()
+    name: np.dtype(f"{BYTE_ORDER}f{d['bytes']}") if "ieee754" in d else np.dtype("u1")
+    for name, d in LAYOUT["dtypes"].items()
 }
-COMPRESSIONS = tuple(_SPEC["compressions"])
+COMPRESSIONS = tuple(LAYOUT["compressions"])
 # What the writer stores: shuffled bytes deflate well where plain floats do not (the high byte of
 # every value, sign and exponent, repeats; the low byte is noise and stays apart).
 DEFAULT_COMPRESSION = "shuffle_deflate"
-_LEVELS = _SPEC["dtypes"]["uint8"]["levels"] - 1  # 255 steps between a sample's min and max
+_LEVELS = LAYOUT["dtypes"]["uint8"]["levels"] - 1  # 255 steps between a sample's min and max
 # zlib's level 6 (its default) is within 1% of level 9 on maps and twice as fast.
 _DEFLATE_LEVEL = 6
 

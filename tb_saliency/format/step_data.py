@@ -6,26 +6,17 @@ The blobs pass through unchanged (PNG, map arrays in whatever encoding their hea
 is a transport, not a stored format, and has its own version.
 """
 
-import json
 import struct
 
 from tb_saliency.format.errors import FormatError
-from tb_saliency.format.layout import LAYOUT_FILE
+from tb_saliency.format.layout import BYTE_ORDER, LAYOUT
 
-
-def _spec():
-    layout = json.loads(LAYOUT_FILE.read_text(encoding="utf-8"))
-    spec = layout["step_data"]
-    order = {"little": "<", "big": ">"}[layout["byte_order"]]
-    return spec, order
-
-
-_SPEC, _ORDER = _spec()
+_SPEC = LAYOUT["step_data"]
 MAGIC = _SPEC["magic"].encode("ascii")
 VERSION = _SPEC["version"]
 ALIGNMENT = _SPEC["alignment"]
-_HEAD = struct.Struct(_ORDER + "4sIII")
-_BLOB_HEAD = struct.Struct(_ORDER + "II")
+_HEAD = struct.Struct(BYTE_ORDER + "4sIII")
+_BLOB_HEAD = struct.Struct(BYTE_ORDER + "II")
 assert _HEAD.size == _SPEC["head_bytes"] and _BLOB_HEAD.size == _SPEC["blob_head_bytes"]
 _LIMIT = 2**32 - 1
 
