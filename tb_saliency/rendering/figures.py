@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 
-from tb_saliency.rendering.render import render
+from tb_saliency.rendering.render import as_rgb, render
 
 # Tiles smaller than this are enlarged by an integer factor in the PNG, so a 28×28 digit stays visible.
 _MIN_TILE = 96
@@ -15,21 +15,13 @@ _GAP = 2
 def frame_columns(frame, **options):
     """[(title, N×H×W×3 uint8)]: the input (when the frame holds images), then each map, or for an
     activations frame each rank of its most active channels."""
-    columns = [] if frame.images is None else [("input", render_input(frame.images))]
+    columns = [] if frame.images is None else [("input", as_rgb(frame.images))]
     if frame.activations is not None and not frame.maps:
         pictures = render(frame.images, frame.activations.values, **options)
         columns += [(f"{frame.activations.layer} #{k + 1}", pictures[:, k]) for k in range(pictures.shape[1])]
     for key, maps in frame.maps.items():
         columns.append((key, render(frame.images, maps, **options)))
     return columns
-
-
-def render_input(images):
-    """The inputs as the tab shows them: N×H×W×3 uint8, grey repeated, alpha left out."""
-    pictures = np.asarray(images)
-    if pictures.ndim == 3:
-        pictures = pictures[..., None]
-    return pictures[..., :1].repeat(3, axis=3) if pictures.shape[3] <= 2 else pictures[..., :3]
 
 
 def grid_pixels(columns):

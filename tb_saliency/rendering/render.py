@@ -154,5 +154,12 @@ def _check_images(images, count):
         pictures = np.floor(pictures * 255 + 0.5)
     elif pictures.dtype != np.uint8:
         raise ValueError(f"images: expected uint8, or floats from 0 to 1, got {pictures.dtype}")
-    colour = pictures[..., :1].repeat(3, axis=3) if pictures.shape[3] <= 2 else pictures[..., :3]
-    return colour.astype(np.uint8)
+    return as_rgb(pictures).astype(np.uint8)
+
+
+def as_rgb(pictures):
+    """N×H×W×C (or N×H×W) pictures as N×H×W×3, as the tab shows them: grey repeated, alpha left out."""
+    pictures = np.asarray(pictures)
+    if pictures.ndim == 3:
+        pictures = pictures[..., None]
+    return pictures[..., :1].repeat(3, axis=3) if pictures.shape[3] <= 2 else pictures[..., :3]

@@ -153,7 +153,8 @@ def _fill_samples(header, samples):
         header.samples.append(sample)
 
 
-def _frame_header(kind, samples, frames_written, steps_written):
+def _frame_header(kind, samples, frames_written, steps_written, images, shared_images_key):
+    """(header, blobs after the header) of a frame, with its samples and images in place."""
     pb2 = metadata.pb2()
     header = pb2.FrameHeader(
         version=metadata.FORMAT_VERSION,
@@ -163,7 +164,9 @@ def _frame_header(kind, samples, frames_written, steps_written):
         steps_written=steps_written,
     )
     _fill_samples(header, samples)
-    return header
+    blobs = []
+    _attach_images(header, blobs, images, shared_images_key)
+    return header, blobs
 
 
 def _attach_images(header, blobs, images, shared_images_key):
@@ -247,9 +250,7 @@ def saliency_summary(
     kind = "saliency" if randomisation is None else "randomisation"
     if sum(x is not None for x in (images, tokens, signals)) > 1:
         raise ValueError("images, tokens, signals: a frame's inputs are one of them, got several")
-    header = _frame_header(kind, samples, frames_written, steps_written)
-    blobs = []
-    _attach_images(header, blobs, images, shared_images_key)
+    header, blobs = _frame_header(kind, samples, frames_written, steps_written, images, shared_images_key)
     if tokens is not None:
         sequences.attach_tokens(header, tokens)
     if signals is not None:
@@ -281,9 +282,7 @@ def activations_summary(
     summary_metadata=None,
 ):
     """A `Summary` holding one activations frame and its index."""
-    header = _frame_header("activations", samples, frames_written, steps_written)
-    blobs = []
-    _attach_images(header, blobs, images, shared_images_key)
+    header, blobs = _frame_header("activations", samples, frames_written, steps_written, images, shared_images_key)
     values = activations.values
     header.activations.CopyFrom(
         metadata.pb2().ActivationBlock(
@@ -303,7 +302,5 @@ def activations_summary(
 
 def inputs_summary(key, images: DisplayImages, summary_metadata=None):
     """A `Summary` holding a probe set's images once, for frames that name it by `key`."""
-    header = _frame_header("inputs", [SampleFacts()] * images.count, 1, 1)
-    blobs = []
-    _attach_images(header, blobs, images, None)
+    header, blobs = _frame_header("inputs", [SampleFacts()] * images.count, 1, 1, images, None)
     return summary_pb2.Summary(value=[_frame_value(metadata.inputs_tag(key), header.SerializeToString(), blobs, summary_metadata)])
