@@ -9,13 +9,14 @@ from tb_saliency.attribution.reductions import safe_divide
 
 from tb_saliency.value_checks import check_nonnegative
 
-from .checks import check_boxes, check_masks, check_maps
+from .checks import as_tensor, check_boxes, check_masks, check_maps
 from .perturbation import upsample
 from .results import EnergyResult, PointingResult
 
 
 def _regions(maps, masks, boxes, size):
     """(maps as floats at the masks' resolution, boolean N×H×W masks on the maps' device, record)."""
+    maps, masks, over_tokens = _token_rows(maps, masks, boxes)
     maps = check_maps(maps)
     n = maps.shape[0]
     if (masks is None) == (boxes is None):
@@ -27,7 +28,7 @@ def _regions(maps, masks, boxes, size):
         if size is not None:
             raise ValueError("size: only used with boxes (masks carry their own size)")
         regions = check_masks(masks, n)
-        record = {"region": "masks"}
+        record = {"region": "token masks" if over_tokens else "masks"}
     regions = regions.to(maps.device)
     up = upsample(maps, regions.shape[1:])
     record.update(
@@ -38,7 +39,17 @@ def _regions(maps, masks, boxes, size):
     return up, regions, record
 
 
-def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=15) -> PointingResult:
+def _token_rows(maps, masks, boxes):
+    """N×T maps with N×T masks (tokens, time steps) as 1×T images: (maps, masks, whether they were)."""
+    if boxes is not None or masks is None:
+        return maps, masks, False
+    maps_tensor, masks_tensor = as_tensor(maps, "maps"), as_tensor(masks, "masks")
+    if maps_tensor.dim() == 2 and masks_tensor.dim() == 2:
+        return maps_tensor[:, None], masks_tensor[:, None], True
+    return maps, masks, False
+
+
+def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=None) -> PointingResult:
     """The pointing game (Zhang, Lin, Brandt, Shen & Sclaroff 2016, "Top-down Neural Attention by
     Excitation Backprop", ECCV; IJCV 2018).
 
@@ -57,13 +68,18 @@ def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=15) -> P
             rows y0..y1-1 (x1, y1 exclusive, as in slicing and torchvision's boxes).
         size: (H, W) of the image the boxes are in; needed with boxes only.
         tolerance: the distance in pixels (≥ 0) within which a maximum still hits; 0 means on the mask.
+            None (default): the paper's 15 pixels, and 0 over tokens.
+
+    Over tokens (or time steps), `maps` N×T with `masks` N×T booleans: the highest-scoring token
+    hits when it is in the mask (the first on ties); `points` give (0, position).
 
     Every sample needs a non-empty mask (an error names the first that has none): leave images
     without the object out, as the paper does. Returns a `PointingResult` (hits bool[N], points,
     distances) on the maps' device.
     """
-    tolerance = check_nonnegative("tolerance", tolerance)
     up, regions, record = _regions(maps, masks, boxes, size)
+    default = 0 if record["region"] == "token masks" else 15
+    tolerance = check_nonnegative("tolerance", default if tolerance is None else tolerance)
     n, height, width = regions.shape
     flat = up.flatten(1)
     index = flat.argmax(dim=1)  # the first maximum in raster order
