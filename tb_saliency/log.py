@@ -19,6 +19,7 @@ Every argument is checked, and every array computed and encoded, before anything
 that fails leaves the event file as it was.
 """
 
+import dataclasses
 from typing import Callable, Optional, Sequence, Union
 
 import tb_saliency.needs_torch  # noqa: F401  (first: a clear ImportError without torch)
@@ -185,6 +186,10 @@ def log_saliency(
     count = display.count if display is not None else sequence_arguments.batch_count(inputs)
     label_ids = arguments.per_sample(labels, "labels", count, "class", frame.class_names)
     shown = resolve_progress(progress)
+    # The engine (and the metrics' own passes) take the kind's arguments too: the tokenizer's special
+    # ids, the sample rate.
+    kind_arguments = {"tokenizer": tokenizer, "sample_rate": sample_rate}
+    engine_options = {**{k: v for k, v in kind_arguments.items() if v is not None}, **options}
     every = check_int("metrics_every", metrics_every, 1)
     plan, counted = None, None
     if metrics is not None or masks is not None or boxes is not None or every != 1:
@@ -192,7 +197,7 @@ def log_saliency(
 
         logged_metrics.check_metrics_every(every, metrics)
         plan = logged_metrics.MetricPlan.parse(metrics, masks, boxes, inputs, target, model=model,
-                                               engine_options=options)
+                                               engine_options=engine_options)
         if plan is not None:
             counted = _metric_calls(sink, model)
             with counted.lock:
@@ -201,14 +206,12 @@ def log_saliency(
     if plan is not None and plan.randomisation is not None:
         cascade = _Frame(sink, "randomisation", tag + logged_metrics.RANDOMISATION_TAG_SUFFIX, global_step,
                          walltime, dtype, class_names)
-    # The engine takes the kind's own arguments too: the tokenizer's special ids, the sample rate.
-    kind_arguments = {"tokenizer": tokenizer, "sample_rate": sample_rate}
     explanation = attribution.explain(model, inputs, methods, target=target, layer=layer, progress=shown,
-                                      **{k: v for k, v in kind_arguments.items() if v is not None}, **options)
+                                      **engine_options)
     logged = None
     if plan is not None:
         logged = plan.compute(tag, model, inputs, methods, explanation, target=target, layer=layer,
-                              engine_options=options, progress=shown)
+                              engine_options=engine_options, progress=shown)
     if kind == "images" and any(result.values.dim() == 2 for result in explanation.maps.values()):
         kind = "signals"  # N×T maps of N×C×T inputs: a 1-D model
     columns = [
@@ -236,7 +239,10 @@ def log_saliency(
     )
     frames = [frame.saliency(display, facts, columns)]
     if cascade is not None:
-        frames.append(cascade.saliency(display, facts, *logged.cascade))
+        columns, randomisation = logged.cascade
+        # N×T maps of tokens and signals are stored as N×1×T, as the frame's own columns are.
+        columns = [dataclasses.replace(c, values=c.values[:, None, :]) if c.values.ndim == 2 else c for c in columns]
+        frames.append(cascade.saliency(display, facts, columns, randomisation))
     sinks.write(sink, frames, logged.scalars if logged is not None else None)
     if counted is not None:
         with counted.lock:

@@ -13,6 +13,7 @@ sanity check, under `<tag>/randomisation`.
 import dataclasses
 import inspect
 import math
+from collections.abc import Mapping
 import numbers
 from typing import Optional
 
@@ -65,7 +66,7 @@ _FUNCTIONS = {
 }
 # Arguments a logged call sets itself; the rest of each function's keyword arguments are its options.
 _SET_BY_THE_CALL = {"model", "inputs", "maps", "masks", "boxes", "size", "target", "methods", "layer", "options", "original",
-                   "progress"}
+                   "progress", "baseline_token", "tokenizer"}  # the last two: the call's own, for token games
 
 
 def check_metrics_every(value, metrics) -> int:
@@ -113,12 +114,16 @@ class MetricPlan:
                 )
             return None
         options = _named_options(metrics)
-        if not isinstance(inputs, torch.Tensor) or inputs.dim() not in (3, 4):
-            raise ValueError(f"inputs: metrics need images shaped N×C×H×W (or N×H×W), got {_shape(inputs)}")
+        over_tokens = isinstance(inputs, Mapping) and isinstance(inputs.get("input_ids"), torch.Tensor) \
+            and inputs["input_ids"].dim() == 2
+        if not over_tokens and (not isinstance(inputs, torch.Tensor) or inputs.dim() not in (3, 4)):
+            raise ValueError(f"inputs: metrics need images shaped N×C×H×W (or N×H×W) or a token batch with "
+                             f"input_ids N×T, got {_shape(inputs)}")
         if "randomisation" in options and model is not None:
             # What the test would refuse only after the call's methods have run.
             check_randomisable(model, options["randomisation"].get("layers"), engine_options or {})
-        n, size = inputs.shape[0], tuple(inputs.shape[-2:])
+        ids = inputs["input_ids"] if over_tokens else inputs
+        n, size = ids.shape[0], tuple(ids.shape[-2:])
         regions = [m for m in options if m in NEEDS_REGIONS]
         if regions and masks is None and boxes is None:
             raise ValueError(
@@ -132,7 +137,11 @@ class MetricPlan:
             )
         if masks is not None and boxes is not None:
             raise ValueError("masks, boxes: give the object's place one way, not both")
-        checked_masks = checks.check_masks(masks, n) if masks is not None else None
+        if over_tokens and boxes is not None:
+            raise ValueError("boxes: token batches take masks= as N×T booleans (the tokens of the object), not boxes")
+        checked_masks = None
+        if masks is not None:
+            checked_masks = _token_masks(masks, n, size) if over_tokens else checks.check_masks(masks, n)
         if boxes is not None:
             checks.check_boxes(boxes, n, size)
         # targets.classes(ids) means ids; tb_saliency.targets' other targets are scored raw by default.
@@ -164,7 +173,7 @@ class MetricPlan:
         target = explanation.targets if explanation.targets is not None else target
         maps = {key: result.values for key, result in explanation.maps.items()}
         per_map, scalars = {}, {}
-        for key, (values, means) in self._map_metrics(model, inputs, maps, target, progress).items():
+        for key, (values, means) in self._map_metrics(model, inputs, maps, target, progress, engine_options).items():
             per_map[key] = values
             scalars.update({f"{tag}/{name}/{key}": mean for name, mean in means.items()})
         cascade = None
@@ -177,7 +186,7 @@ class MetricPlan:
             cascade = (columns, randomisation)
         return LoggedMetrics(per_map=per_map, scalars=scalars, cascade=cascade)
 
-    def _map_metrics(self, model, inputs, maps, target, progress):
+    def _map_metrics(self, model, inputs, maps, target, progress, engine_options=None):
         """Each MAP_METRICS metric of every map column ({key: N×h×w}): {key: ([format.MetricValues],
         {name: mean})}. Deletion and insertion score all columns together, sharing their clean and
         baseline passes."""
@@ -186,7 +195,12 @@ class MetricPlan:
             if name == "randomisation":
                 continue
             if name in ("deletion", "insertion"):
-                games = _FUNCTIONS[name](model, inputs, maps, target=target, progress=progress, **options)
+                # Token games replace ids by the engine's baseline token and spare its special tokens.
+                token_options = {k: v for k, v in (engine_options or {}).items()
+                                 if k in ("baseline_token", "tokenizer") and v is not None} \
+                    if isinstance(inputs, Mapping) else {}
+                games = _FUNCTIONS[name](model, inputs, maps, target=target, progress=progress, **token_options,
+                                         **options)
                 results = {key: (game, game.auc, game.curve) for key, game in games.items()}
             else:  # the pointing games: masks carry their size, boxes come with it
                 results = {}
@@ -254,6 +268,15 @@ def _json_ready(value):
     if isinstance(value, numbers.Real):
         return float(value) if math.isfinite(value) else str(value)
     return repr(value)
+
+
+def _token_masks(masks, n, size):
+    """N×T boolean token masks (numbers all 0 or 1 accepted), each with a token."""
+    checked = checks.check_masks(torch.as_tensor(masks)[:, None] if torch.as_tensor(masks).dim() == 2 else masks, n)
+    if tuple(checked.shape[1:]) != (1,) + size[-1:]:
+        raise ValueError(f"masks: expected N×T = {n}×{size[-1]} token masks like input_ids, got shape "
+                         f"{tuple(torch.as_tensor(masks).shape)}")
+    return checked[:, 0]
 
 
 def _shape(value):

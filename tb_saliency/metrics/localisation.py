@@ -9,7 +9,7 @@ from tb_saliency.attribution.reductions import safe_divide
 
 from tb_saliency.value_checks import check_bool, check_nonnegative
 
-from .checks import box_masks, check_boxes, check_masks, check_maps
+from .checks import as_tensor, box_masks, check_boxes, check_masks, check_maps
 from .perturbation import upsample
 from .results import EnergyResult, PointingResult
 
@@ -18,6 +18,7 @@ def _regions(maps, masks, boxes, size, per_box=False):
     """(maps as floats at the masks' resolution, boolean masks on the maps' device, record, samples):
     N×H×W, or B×H×W with `per_box`, one row per box with its map (`samples` long[B] names the map;
     None without per_box)."""
+    maps, masks, over_tokens = _token_rows(maps, masks, boxes)
     maps = check_maps(maps)
     n = maps.shape[0]
     per_box = check_bool("per_box", per_box)
@@ -44,7 +45,7 @@ def _regions(maps, masks, boxes, size, per_box=False):
         if size is not None:
             raise ValueError("size: only used with boxes (masks carry their own size)")
         regions = check_masks(masks, n)
-        record = {"region": "masks"}
+        record = {"region": "token masks" if over_tokens else "masks"}
     regions = regions.to(maps.device)
     up = upsample(maps, regions.shape[1:])
     record.update(
@@ -55,7 +56,17 @@ def _regions(maps, masks, boxes, size, per_box=False):
     return up, regions, record, samples
 
 
-def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=15, per_box=False) -> PointingResult:
+def _token_rows(maps, masks, boxes):
+    """N×T maps with N×T masks (tokens, time steps) as 1×T images: (maps, masks, whether they were)."""
+    if boxes is not None or masks is None:
+        return maps, masks, False
+    maps_tensor, masks_tensor = as_tensor(maps, "maps"), as_tensor(masks, "masks")
+    if maps_tensor.dim() == 2 and masks_tensor.dim() == 2:
+        return maps_tensor[:, None], masks_tensor[:, None], True
+    return maps, masks, False
+
+
+def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=None, per_box=False) -> PointingResult:
     """The pointing game (Zhang, Lin, Brandt, Shen & Sclaroff 2016, "Top-down Neural Attention by
     Excitation Backprop", ECCV; IJCV 2018).
 
@@ -74,17 +85,22 @@ def pointing_game(maps, masks=None, *, boxes=None, size=None, tolerance=15, per_
             rows y0..y1-1 (x1, y1 exclusive, as in slicing and torchvision's boxes).
         size: (H, W) of the image the boxes are in; needed with boxes only.
         tolerance: the distance in pixels (≥ 0) within which a maximum still hits; 0 means on the mask.
+            None (default): the paper's 15 pixels, and 0 over tokens.
         per_box: False (default): one result per sample. True (with boxes=): one per box, the map of
             its sample against that box alone, in order of sample then box; `samples` (long[B]) names
             each row's sample. For several objects per image (detection, `each_box`), the accuracy
             is then hits / boxes.
 
+    Over tokens (or time steps), `maps` N×T with `masks` N×T booleans: the highest-scoring token
+    hits when it is in the mask (the first on ties); `points` give (0, position).
+
     Every sample needs a non-empty mask (an error names the first that has none): leave images
     without the object out, as the paper does. Returns a `PointingResult` (hits bool[N], points,
     distances) on the maps' device.
     """
-    tolerance = check_nonnegative("tolerance", tolerance)
     up, regions, record, samples = _regions(maps, masks, boxes, size, per_box)
+    default = 0 if record["region"] == "token masks" else 15
+    tolerance = check_nonnegative("tolerance", default if tolerance is None else tolerance)
     n, height, width = regions.shape
     flat = up.flatten(1)
     index = flat.argmax(dim=1)  # the first maximum in raster order

@@ -47,6 +47,8 @@ def deletion(
     relative=False,
     memory_limit=DEFAULT_MEMORY_LIMIT,
     progress=None,
+    baseline_token=None,
+    tokenizer=None,
 ) -> PerturbationCurve:
     """The deletion game (Petsiuk, Das & Saenko 2018, "RISE: Randomized Input Sampling for Explanation
     of Black-box Models", BMVC): remove the most salient pixels first and watch the score fall.
@@ -94,6 +96,10 @@ def deletion(
         progress: None (default: when stderr is a terminal or in a notebook), True or False: a tqdm
             bar over the perturbed copies of the batch, never on a rank other than zero (see
             `tb_saliency.attribute`).
+        baseline_token, tokenizer: token batches (`inputs` a dict with "input_ids", maps N×T): the
+            token id that replaced tokens become (default the config's pad_token_id; `baseline` is
+            not used), and the tokenizer whose special ids are never replaced (as is padding); see
+            `tb_saliency.metrics.token_perturbation`. `pixels` is then N×(steps+1) tokens.
 
     Cost: forward passes only (no backward), of 2 + M·(steps - 1) copies of the batch for M maps (the
     clean input and the baseline once, shared by all maps; each map's interior steps), stacked into
@@ -102,6 +108,10 @@ def deletion(
     Returns a `PerturbationCurve` (curve N×(steps+1), auc N, on the inputs' device; float32, or
     float64 for float64 inputs); for a dict of maps, {key: PerturbationCurve}.
     """
+    if isinstance(inputs, Mapping):
+        return _token_game("deletion", model, inputs, maps, target=target, steps=steps, baseline_token=baseline_token,
+                           tokenizer=tokenizer, score=score, relative=relative)
+    _no_token_options(baseline_token, tokenizer)
     return _game("deletion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative,
                  memory_limit, progress)
 
@@ -120,6 +130,8 @@ def insertion(
     relative=False,
     memory_limit=DEFAULT_MEMORY_LIMIT,
     progress=None,
+    baseline_token=None,
+    tokenizer=None,
 ) -> PerturbationCurve:
     """The insertion game (Petsiuk, Das & Saenko 2018, RISE, BMVC): start from the baseline and put
     the most salient pixels back first; watch the score rise.
@@ -129,8 +141,36 @@ def insertion(
     input), and the default baseline is "blur" (Petsiuk's blurred canvas). Higher AUC is better.
     Arguments and result as for `deletion`.
     """
+    if isinstance(inputs, Mapping):
+        return _token_game("insertion", model, inputs, maps, target=target, steps=steps, baseline_token=baseline_token,
+                           tokenizer=tokenizer, score=score, relative=relative)
+    _no_token_options(baseline_token, tokenizer)
     return _game("insertion", model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative,
                  memory_limit, progress)
+
+
+def _token_game(kind, model, inputs, maps, **options):
+    from .token_perturbation import token_game
+
+    keyed = isinstance(maps, Mapping)
+    if keyed and not maps:
+        raise ValueError("maps: expected one map per sample, or a dict {key: maps}; got an empty dict")
+    curves = token_game(kind, model, inputs, maps if keyed else {None: maps}, **options)
+    return curves if keyed else curves[None]
+
+
+def _no_token_options(baseline_token, tokenizer):
+    for name, value in (("baseline_token", baseline_token), ("tokenizer", tokenizer)):
+        if value is not None:
+            raise ValueError(f"{name}: only for token batches (a dict with input_ids), got image inputs")
+
+
+def resolve_score(score, target, target_spec):
+    """`score` checked; None is "raw" for a target of tb_saliency.targets (box and segment scores have
+    no softmax) and "probability" for the rest."""
+    if score is None:
+        score = "raw" if target_spec[0] == "callable" and isinstance(target, Target) else "probability"
+    return check_choice("score", score, SCORES)
 
 
 def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, score, relative, memory_limit,
@@ -153,9 +193,7 @@ def _game(kind, model, inputs, maps, target, steps, baseline, blur_sigma, seed, 
     check_blur_sigma_use(baseline, blur_sigma)
     seed = OPTIONS["seed"].check("seed", seed)
     target_spec = check_target(target)
-    if score is None:
-        score = "raw" if target_spec[0] == "callable" and isinstance(target, Target) else "probability"
-    score = check_choice("score", score, SCORES)
+    score = resolve_score(score, target, target_spec)
     relative = check_bool("relative", relative)
     if relative and score != "probability":
         raise ValueError("relative: divides by the clean input's probability, so it needs score='probability', "

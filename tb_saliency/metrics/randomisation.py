@@ -4,6 +4,8 @@ they claim to explain are destroyed?"""
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
+
 import torch
 from torch import nn
 
@@ -13,6 +15,7 @@ from tb_saliency.attribution.forward import run_model
 from tb_saliency.attribution.layers import resolve_layers
 from tb_saliency.attribution.progress import resolve as resolve_progress
 from tb_saliency.attribution.safety import untouched
+from tb_saliency.attribution.token_kind import TOKENIZER_ONLY_KEYS
 from tb_saliency.value_checks import check_bool, check_choice, check_int
 
 from .ranks import average_ranks, pearson
@@ -95,6 +98,8 @@ def randomisation(
     # call collectives), and layer names of the wrapper ("module.layer4") still resolve.
     call = check_call(model, inputs, methods, target=target, layer=layer, **options)
     model, methods, x = call.model, call.methods, call.inputs
+    if isinstance(inputs, Mapping):
+        x = inputs  # a token batch: every stage's explain takes the batch itself
     layer_names = [name for name, _ in call.layers] or None
     order = check_choice("order", order, ORDERS)
     absolute = check_bool("absolute", absolute)
@@ -212,7 +217,7 @@ def _deep_copy(model: nn.Module) -> nn.Module:
         ) from error
 
 
-def _discover(model: nn.Module, x: torch.Tensor):
+def _discover(model: nn.Module, x):
     """(names to randomise, output first; {skipped name: reason}) for the modules that own parameters."""
     owners = [(name, m) for name, m in model.named_modules() if next(m.parameters(recurse=False), None) is not None]
     finished = {}
@@ -230,7 +235,10 @@ def _discover(model: nn.Module, x: torch.Tensor):
         for name, module in owners:
             handles.append(module.register_forward_hook(make_hook(name)))
         with torch.no_grad():
-            run_model(model, x)
+            if isinstance(x, Mapping):
+                model(**{k: v for k, v in x.items() if k not in TOKENIZER_ONLY_KEYS})
+            else:
+                run_model(model, x)
     finally:
         for handle in handles:
             handle.remove()

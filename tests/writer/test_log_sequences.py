@@ -100,3 +100,31 @@ def test_a_conv1d_model_logs_signal_frames(tmp_path, how):
         assert frame.maps[method].shape == (2, 64)
         _close(frame.maps[method], expected[method])
         torch.testing.assert_close(returned[method], expected[method])
+
+
+def test_metrics_over_tokens_through_log_saliency(tmp_path):
+    from tb_saliency import metrics
+
+    tok = text_models.tokenizer()
+    model, batch = text_models.classifier(tok), text_models.batch(tok)
+    masks = torch.zeros(batch["input_ids"].shape, dtype=torch.bool)
+    masks[:, 1] = True
+    writer = TorchWriter(str(tmp_path))
+    returned = tb_saliency.log_saliency(
+        writer, "text", model, batch, tokenizer=tok, methods="gradient", global_step=2, masks=masks,
+        metrics={"deletion": {"steps": 4}, "insertion": {"steps": 4}, "pointing_game": {},
+                 "randomisation": {"layers": ["classifier", "bert.encoder.layer.1.output.dense"]}})
+    writer.close()
+    frames = {f.tag: f for f in tb_saliency.read(tmp_path)}
+    frame = frames["text"]
+    deletion = metrics.deletion(model, batch, returned["gradient"], tokenizer=tok, steps=4)
+    stored = frame.metrics["gradient"]
+    np.testing.assert_allclose(stored["deletion"]["values"], deletion.auc.numpy())
+    np.testing.assert_allclose(stored["deletion"]["curve"], deletion.curve.numpy())
+    hits = metrics.pointing_game(returned["gradient"], masks).hits
+    assert stored["pointing_game"]["values"].tolist() == hits.double().tolist()
+    assert "text/randomisation" in frames and frames["text/randomisation"].tokens == frame.tokens
+    length = batch["input_ids"].shape[1]  # the tiny tokenizer may split "film" or not, run to run
+    with pytest.raises(ValueError, match=rf"masks: expected N×T = 2×{length} token masks like input_ids"):
+        tb_saliency.log_saliency(None, "text", model, batch, tokenizer=tok, methods="gradient",
+                                 metrics="pointing_game", masks=torch.ones(2, 3, length, dtype=torch.bool))
