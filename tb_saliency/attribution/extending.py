@@ -66,6 +66,21 @@ def _options(options) -> tuple:
     return tuple(options)
 
 
+def _clean_pass_method(name: str, definition: str, citation: str, record: Optional[dict], options, **fields) -> Callable:
+    """The decorator that registers a function of the shared clean pass as the method `name`."""
+    _free_name(name)
+    own = _options(options)
+
+    def add(function):
+        register(Method(
+            name=name, compute=function, shared_pass="clean", definition=definition or _first_line(function),
+            citation=citation, record=record or {}, options=own, builtin=_builtin(function), **fields,
+        ))
+        return function
+
+    return add
+
+
 def gradient_cam(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
                  options: Optional[Sequence] = None, input_kinds: tuple = ALL_INPUT_KINDS) -> Callable:
     """Registers `f(A, g) -> N×h×w` as the layer method `name`.
@@ -78,18 +93,8 @@ def gradient_cam(name: str, *, definition: str = "", citation: str = "", record:
     `options`: the method's own options (`Option` records, or names of known ones); the function
     receives each as a keyword argument, and its value is stored with every map.
     """
-    _free_name(name)
-    own = _options(options)
-
-    def add(function):
-        register(Method(
-            name=name, space="layer", compute=function, shared_pass="clean", needs_images=False,
-            definition=definition or _first_line(function), citation=citation, record=record or {},
-            options=own, builtin=_builtin(function), input_kinds=tuple(input_kinds),
-        ))
-        return function
-
-    return add
+    return _clean_pass_method(name, definition, citation, record, options, space="layer", needs_images=False,
+                              input_kinds=tuple(input_kinds))
 
 
 def activation_cam(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
@@ -99,18 +104,8 @@ def activation_cam(name: str, *, definition: str = "", citation: str = "", recor
     A is the layer's output (N×K×h×w) from the one pass on the clean inputs; when no requested method
     needs gradients, that pass runs without an autograd graph. Otherwise as `gradient_cam`.
     """
-    _free_name(name)
-    own = _options(options)
-
-    def add(function):
-        register(Method(
-            name=name, space="layer", compute=function, needs_gradients=False, shared_pass="clean",
-            needs_images=False, definition=definition or _first_line(function), citation=citation,
-            record=record or {}, options=own, builtin=_builtin(function),
-        ))
-        return function
-
-    return add
+    return _clean_pass_method(name, definition, citation, record, options, space="layer", needs_images=False,
+                              needs_gradients=False)
 
 
 def input_method(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
@@ -122,18 +117,8 @@ def input_method(name: str, *, definition: str = "", citation: str = "", record:
     that gradient and input_x_gradient share. The engine reduces the channels (`channel_reduction`),
     checks for NaN and Inf, and stores `record` with every map. `options` as for `gradient_cam`.
     """
-    _free_name(name)
-    own = _options(options)
-
-    def add(function):
-        register(Method(
-            name=name, space="input", compute=function, shared_pass="clean",
-            definition=definition or _first_line(function), citation=citation, record=record or {},
-            options=own, builtin=_builtin(function), input_kinds=tuple(input_kinds),
-        ))
-        return function
-
-    return add
+    return _clean_pass_method(name, definition, citation, record, options, space="input",
+                              input_kinds=tuple(input_kinds))
 
 
 class MethodWithPasses:
