@@ -166,7 +166,7 @@ def _explain(model, batch, methods, layers, target_spec, opts, generator, seed, 
     if not checked:
         _check_against_inputs(methods, batch.x, opts)
     dtype = accumulation_dtype(batch.x)
-    run = _Run(model, batch, clean, opts, generator, seed, dtype, reduction, progress)
+    run = _Run(model, batch, clean, dict(layers), opts, generator, seed, dtype, reduction, progress)
     maps = {}
     for key, method, name in map_entries(methods, layers):
         maps[key] = run.map(method_record(method), name, key)
@@ -200,8 +200,9 @@ def map_entries(methods, layers):
 class _Run:
     """Each method's map from the clean pass, or from passes of its own."""
 
-    def __init__(self, model, batch, clean, opts, generator, seed, dtype, reduction, progress):
+    def __init__(self, model, batch, clean, modules, opts, generator, seed, dtype, reduction, progress):
         self.model, self.batch, self.x, self.clean, self.opts = model, batch, batch.x, clean, opts
+        self.modules = modules  # {layer name: module}
         self.reduction, self.progress = reduction, progress
         self.generator, self.dtype = generator, dtype
         self.noise_record = {"seed": seed, "generator": "user" if seed is None else "seeded"}
@@ -275,6 +276,7 @@ class _Run:
             options=self.opts,
             dtype=self.dtype,
             layer=name,
+            layer_module=None if name is None else self.modules[name],
             activations=None if name is None else self.clean.activations[name].to(self.dtype),
             batch=self.batch,
             progress=self.progress,

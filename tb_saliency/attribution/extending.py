@@ -232,26 +232,17 @@ class PassContext:
     """
 
     def __init__(self, *, method, model, inputs, scorer, clean_scores, bytes_per_copy, generator, noise_record,
-                 options, dtype, layer=None, activations=None, batch=None, progress=NO_PROGRESS):
+                 options, dtype, layer=None, layer_module=None, activations=None, batch=None, progress=NO_PROGRESS):
         self.method = method
         self.batch = batch
         self.forward = model if batch is None else batch.forward
         self.model, self.inputs, self.scorer, self.clean_scores = model, inputs, scorer, clean_scores
         self.generator, self.noise_record, self.options, self.dtype = generator, noise_record, options, dtype
-        self.layer, self.activations = layer, activations
+        self.layer, self.layer_module, self.activations = layer, layer_module, activations
         self.record: dict = {}
         self.statistics: dict = {}
         self._bytes_per_copy = bytes_per_copy
         self.progress = progress
-
-    @property
-    def layer_module(self):
-        if self.layer is None:
-            return None
-        from .layers import resolve_layers  # layers imports the catalogue: at call time
-
-        [(_, module)] = resolve_layers(self.model, self.layer, needed=True, methods=[self.method.name])
-        return module
 
     def chunk(self, total: int) -> int:
         """How many of `total` copies of the batch one pass may stack within `memory_limit` (≥ 1)."""
