@@ -57,37 +57,18 @@ def xgradcam(a, g):
 
 
 # Registered by a call rather than a decorator, so that the mutation run (tests/README.md), which
-# skips decorated functions, mutates each definition.
-gradient_cam(
-    "gradcam",
-    definition="ReLU(Σ_k mean_ij(g_k) A_k)",
-    citation="Selvaraju et al. 2017",
-    record={"weights": "mean_gradient"},
-)(gradcam)
-gradient_cam(
-    "gradcam_pp",
-    definition="ReLU(Σ_k Σ_ij α ReLU(g_k) A_k), α = g² / (2g² + Σ_ab A_ab g³)",
-    citation="Chattopadhyay et al. 2018",
-    record={"weights": "sum(alpha*relu(g)), alpha=g^2/(2g^2+sum(A)g^3), 0 where g=0 or denominator=0"},
-)(gradcam_pp)
-gradient_cam(
-    "layercam",
-    definition="ReLU(Σ_k ReLU(g_k) ⊙ A_k)",
-    citation="Jiang et al. 2021",
-    record={"weights": "elementwise relu(g)"},
-)(layercam)
-gradient_cam(
-    "hirescam",
-    definition="ReLU(Σ_k g_k ⊙ A_k)",
-    citation="Draelos & Carin 2020",
-    record={"weights": "elementwise g"},
-)(hirescam)
-gradient_cam(
-    "xgradcam",
-    definition="ReLU(Σ_k (Σ_ij g A / Σ_ij A) A_k)",
-    citation="Fu et al. 2020",
-    record={"weights": "sum(g*A)/sum(A), 0 where sum(A)=0"},
-)(xgradcam)
+# skips decorated functions, mutates each definition: (function, definition, citation, record).
+_REGISTRATIONS = (
+    (gradcam, "ReLU(Σ_k mean_ij(g_k) A_k)", "Selvaraju et al. 2017", {"weights": "mean_gradient"}),
+    (gradcam_pp, "ReLU(Σ_k Σ_ij α ReLU(g_k) A_k), α = g² / (2g² + Σ_ab A_ab g³)", "Chattopadhyay et al. 2018",
+     {"weights": "sum(alpha*relu(g)), alpha=g^2/(2g^2+sum(A)g^3), 0 where g=0 or denominator=0"}),
+    (layercam, "ReLU(Σ_k ReLU(g_k) ⊙ A_k)", "Jiang et al. 2021", {"weights": "elementwise relu(g)"}),
+    (hirescam, "ReLU(Σ_k g_k ⊙ A_k)", "Draelos & Carin 2020", {"weights": "elementwise g"}),
+    (xgradcam, "ReLU(Σ_k (Σ_ij g A / Σ_ij A) A_k)", "Fu et al. 2020",
+     {"weights": "sum(g*A)/sum(A), 0 where sum(A)=0"}),
+)
+for _function, _definition, _citation, _record in _REGISTRATIONS:
+    gradient_cam(_function.__name__, definition=_definition, citation=_citation, record=_record)(_function)
 
 # This family's methods by name (for tests of the definitions alone).
 GRADIENT_CAMS = {name: m.compute for name, m in REGISTRY.items() if m.compute.__module__ == __name__}

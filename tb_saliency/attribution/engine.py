@@ -37,12 +37,10 @@ def explain(model, inputs, methods, *, target=None, layer=None, input_kind=None,
     shown = resolve_progress(progress)
     call = check_call(model, inputs, methods, target=target, layer=layer, input_kind=input_kind,
                       embeddings=embeddings, tokenizer=tokenizer, sample_rate=sample_rate, **options)
-    batch = call.batch
-    device = batch.x.device if batch.x is not None else batch.ids.device
-    generator, seed = _noise_source(call.options, device)
+    generator, seed = _noise_source(call.options, call.inputs.device)
     with untouched(call.model):
-        explanation = _explain(call.model, batch, call.methods, call.layers, call.target, call.options,
-                               generator, seed, options, shown)
+        explanation = _explain(call.model, call.batch, call.methods, call.layers, call.target, call.options,
+                               generator, seed, options.get("channel_reduction"), shown)
     if layer is None and call.layers:
         # Named in the options too, so that `read` shows which layer the default was.
         for result in explanation.maps.values():
@@ -78,14 +76,18 @@ def check_call(model, inputs, methods, *, target=None, layer=None, input_kind=No
     batch = prepare_batch(model, inputs, methods, arguments)
     opts = resolve_options(methods, options)
     batch.check_options(options)
-    # A token batch's gradient point (its embeddings) exists only once the model has run: method
-    # checks that need the inputs see it then.
-    for record in map(method_record, methods):
-        if record.check is not None and batch.x is not None:
-            record.check(batch.x, opts)
+    if batch.x is not None:  # else (a token batch's embeddings) once the clean pass has made it
+        _check_against_inputs(methods, batch.x, opts)
     layers = resolve_layers(model, layer, needed=uses_layer(methods), methods=methods, wrapper=given,
                             reshape=opts.get("reshape"))
     return CheckedCall(model, batch, methods, layers, check_target(target), opts)
+
+
+def _check_against_inputs(methods, x, opts) -> None:
+    """The methods' own checks of their options against the point where gradients are taken."""
+    for record in map(method_record, methods):
+        if record.check is not None:
+            record.check(x, opts)
 
 
 def _noise_source(opts, device):
@@ -135,8 +137,8 @@ class _CleanPass:
         x_leaf, n = batch.leaf, batch.n
         self.bytes_per_copy = meter.bytes
         # A layer's output is a tensor, or a dict of them (an FPN's levels, for reshape='fpn').
-        raw = {name: output_tensors(captured(store, name)) for name, _ in layers}
         structure = {name: captured(store, name) for name, _ in layers}
+        raw = {name: output_tensors(output) for name, output in structure.items()}
         for name, tensors in raw.items():
             for a in tensors:
                 check_finite(a.detach(), n, argument="model", what=f"activations of layer {name!r}")
@@ -158,15 +160,13 @@ class _CleanPass:
         self.scores = score.detach()
 
 
-def _explain(model, batch, methods, layers, target_spec, opts, generator, seed, given, progress) -> Explanation:
+def _explain(model, batch, methods, layers, target_spec, opts, generator, seed, reduction, progress) -> Explanation:
+    checked = batch.x is not None  # by check_call; a token batch's embeddings exist only after the clean pass
     clean = _CleanPass(model, batch, methods, layers, target_spec, opts.get("reshape"))
-    if batch.kind.name == "tokens":
-        # Checks that need the embeddings, which exist only now.
-        for record in map(method_record, methods):
-            if record.check is not None:
-                record.check(batch.x, opts)
+    if not checked:
+        _check_against_inputs(methods, batch.x, opts)
     dtype = accumulation_dtype(batch.x)
-    run = _Run(model, batch, clean, opts, generator, seed, dtype, given.get("channel_reduction"), progress)
+    run = _Run(model, batch, clean, dict(layers), opts, generator, seed, dtype, reduction, progress)
     maps = {}
     for key, method, name in map_entries(methods, layers):
         maps[key] = run.map(method_record(method), name, key)
@@ -182,8 +182,8 @@ def _explain(model, batch, methods, layers, target_spec, opts, generator, seed, 
         probabilities=probabilities,
         input_kind=batch.kind.name,
         sample_rate=batch.sample_rate,
-        special_tokens=batch.special if batch.kind.name == "tokens" else None,
-        padding=batch.padding if batch.kind.name == "tokens" else None,
+        special_tokens=batch.special,
+        padding=batch.padding,
     )
 
 
@@ -200,10 +200,11 @@ def map_entries(methods, layers):
 class _Run:
     """Each method's map from the clean pass, or from passes of its own."""
 
-    def __init__(self, model, batch, clean, opts, generator, seed, dtype, reduction, progress):
+    def __init__(self, model, batch, clean, modules, opts, generator, seed, dtype, reduction, progress):
         self.model, self.batch, self.x, self.clean, self.opts = model, batch, batch.x, clean, opts
+        self.modules = modules  # {layer name: module}
         self.reduction, self.progress = reduction, progress
-        self.generator, self.seed, self.dtype = generator, seed, dtype
+        self.generator, self.dtype = generator, dtype
         self.noise_record = {"seed": seed, "generator": "user" if seed is None else "seeded"}
 
     def map(self, record, name, key) -> MapResult:
@@ -275,6 +276,7 @@ class _Run:
             options=self.opts,
             dtype=self.dtype,
             layer=name,
+            layer_module=None if name is None else self.modules[name],
             activations=None if name is None else self.clean.activations[name].to(self.dtype),
             batch=self.batch,
             progress=self.progress,

@@ -66,6 +66,21 @@ def _options(options) -> tuple:
     return tuple(options)
 
 
+def _clean_pass_method(name: str, definition: str, citation: str, record: Optional[dict], options, **fields) -> Callable:
+    """The decorator that registers a function of the shared clean pass as the method `name`."""
+    _free_name(name)
+    own = _options(options)
+
+    def add(function):
+        register(Method(
+            name=name, compute=function, shared_pass="clean", definition=definition or _first_line(function),
+            citation=citation, record=record or {}, options=own, builtin=_builtin(function), **fields,
+        ))
+        return function
+
+    return add
+
+
 def gradient_cam(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
                  options: Optional[Sequence] = None, input_kinds: tuple = ALL_INPUT_KINDS) -> Callable:
     """Registers `f(A, g) -> N×h×w` as the layer method `name`.
@@ -78,18 +93,8 @@ def gradient_cam(name: str, *, definition: str = "", citation: str = "", record:
     `options`: the method's own options (`Option` records, or names of known ones); the function
     receives each as a keyword argument, and its value is stored with every map.
     """
-    _free_name(name)
-    own = _options(options)
-
-    def add(function):
-        register(Method(
-            name=name, space="layer", compute=function, shared_pass="clean", needs_images=False,
-            definition=definition or _first_line(function), citation=citation, record=record or {},
-            options=own, builtin=_builtin(function), input_kinds=tuple(input_kinds),
-        ))
-        return function
-
-    return add
+    return _clean_pass_method(name, definition, citation, record, options, space="layer", needs_images=False,
+                              input_kinds=tuple(input_kinds))
 
 
 def activation_cam(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
@@ -99,18 +104,8 @@ def activation_cam(name: str, *, definition: str = "", citation: str = "", recor
     A is the layer's output (N×K×h×w) from the one pass on the clean inputs; when no requested method
     needs gradients, that pass runs without an autograd graph. Otherwise as `gradient_cam`.
     """
-    _free_name(name)
-    own = _options(options)
-
-    def add(function):
-        register(Method(
-            name=name, space="layer", compute=function, needs_gradients=False, shared_pass="clean",
-            needs_images=False, definition=definition or _first_line(function), citation=citation,
-            record=record or {}, options=own, builtin=_builtin(function),
-        ))
-        return function
-
-    return add
+    return _clean_pass_method(name, definition, citation, record, options, space="layer", needs_images=False,
+                              needs_gradients=False)
 
 
 def input_method(name: str, *, definition: str = "", citation: str = "", record: Optional[dict] = None,
@@ -122,18 +117,8 @@ def input_method(name: str, *, definition: str = "", citation: str = "", record:
     that gradient and input_x_gradient share. The engine reduces the channels (`channel_reduction`),
     checks for NaN and Inf, and stores `record` with every map. `options` as for `gradient_cam`.
     """
-    _free_name(name)
-    own = _options(options)
-
-    def add(function):
-        register(Method(
-            name=name, space="input", compute=function, shared_pass="clean",
-            definition=definition or _first_line(function), citation=citation, record=record or {},
-            options=own, builtin=_builtin(function), input_kinds=tuple(input_kinds),
-        ))
-        return function
-
-    return add
+    return _clean_pass_method(name, definition, citation, record, options, space="input",
+                              input_kinds=tuple(input_kinds))
 
 
 class MethodWithPasses:
@@ -247,26 +232,17 @@ class PassContext:
     """
 
     def __init__(self, *, method, model, inputs, scorer, clean_scores, bytes_per_copy, generator, noise_record,
-                 options, dtype, layer=None, activations=None, batch=None, progress=NO_PROGRESS):
+                 options, dtype, layer=None, layer_module=None, activations=None, batch=None, progress=NO_PROGRESS):
         self.method = method
         self.batch = batch
         self.forward = model if batch is None else batch.forward
         self.model, self.inputs, self.scorer, self.clean_scores = model, inputs, scorer, clean_scores
         self.generator, self.noise_record, self.options, self.dtype = generator, noise_record, options, dtype
-        self.layer, self.activations = layer, activations
+        self.layer, self.layer_module, self.activations = layer, layer_module, activations
         self.record: dict = {}
         self.statistics: dict = {}
         self._bytes_per_copy = bytes_per_copy
         self.progress = progress
-
-    @property
-    def layer_module(self):
-        if self.layer is None:
-            return None
-        from .layers import resolve_layers  # layers imports the catalogue: at call time
-
-        [(_, module)] = resolve_layers(self.model, self.layer, needed=True, methods=[self.method.name])
-        return module
 
     def chunk(self, total: int) -> int:
         """How many of `total` copies of the batch one pass may stack within `memory_limit` (≥ 1)."""

@@ -60,7 +60,7 @@ def first_layer_axes(model: nn.Module):
 def _explained(error: Exception, model: nn.Module, inputs: torch.Tensor, where: str) -> Exception:
     shape = tuple(inputs.shape)
     where = f" ({where})" if where else ""
-    # A batch's own forward (a token batch's, at its embeddings) is a bound method, not the module.
+    # The chunked passes call the batch's forward (`kinds.Batch.forward`, a bound method), not the module.
     module = model if isinstance(model, nn.Module) else getattr(model, "__self__", None)
     module = getattr(module, "model", module)
     first = first_layer_axes(module) if isinstance(module, nn.Module) else None

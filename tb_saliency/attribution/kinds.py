@@ -18,12 +18,15 @@ shape, and N×H×W images were accepted first.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import torch
 
 from .baselines import gaussian_blur, make_baseline
+from .catalog import REGISTRY, method as method_record
 from .checks import check_inputs, check_inputs_match_model
 from .forward import run_model
 from .layers import as_maps
@@ -160,9 +163,6 @@ register_kind(InputKind(
 
 
 def check_sample_rate(value) -> Optional[float]:
-    import math
-    import numbers
-
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < math.inf):
@@ -249,8 +249,6 @@ def recognise(inputs, arguments: dict) -> InputKind:
 def prepare(model, inputs, methods, arguments: dict) -> Batch:
     """The checked batch, after checking that its kind takes the given kind arguments and that every
     method supports its kind."""
-    from .catalog import method as method_record
-
     found = recognise(inputs, arguments)
     for name in KIND_ARGUMENTS[1:]:
         if arguments.get(name) is not None and name not in found.arguments:
@@ -268,6 +266,4 @@ def prepare(model, inputs, methods, arguments: dict) -> Batch:
 
 
 def _supporting(kind_name: str) -> list:
-    from .catalog import REGISTRY
-
     return [name for name, record in REGISTRY.items() if kind_name in record.input_kinds]

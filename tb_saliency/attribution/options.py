@@ -190,8 +190,6 @@ def resolve_options(methods, given: dict) -> dict:
     return values
 
 
-
-
 def _default_text(option: Option) -> str:
     if option.default_text:
         return option.default_text

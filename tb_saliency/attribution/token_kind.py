@@ -25,8 +25,8 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from .kinds import Batch, InputKind, register_kind
-from .layers import resolve_layers
+from .kinds import Batch, InputKind, kind, register_kind
+from .layers import as_maps, resolve_layers
 from .options import describe
 
 # Keys a tokenizer may return that no model's forward takes.
@@ -100,8 +100,6 @@ def _embedding_modules(model, embeddings, wrapper):
 class TokenBatch(Batch):
     def __init__(self, model, inputs, methods, embeddings, tokenizer, wrapper):
         super().__init__(model)
-        from .kinds import kind
-
         self.kind = kind("tokens")
         if not isinstance(inputs, Mapping):
             raise TypeError(f"inputs: expected a Mapping with input_ids for token inputs, got {describe(inputs)}")
@@ -200,8 +198,6 @@ class TokenBatch(Batch):
 
     def layer_maps(self, tensor, reshape, name):
         if reshape is not None:
-            from .layers import as_maps
-
             return as_maps(tensor, reshape, name)
         if tensor.dim() != 3 or tensor.shape[1] != self.length:
             raise ValueError(
