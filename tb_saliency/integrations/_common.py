@@ -12,6 +12,7 @@ import torch
 from tb_saliency import arguments, log
 from tb_saliency.attribution import checks, kinds, options
 from tb_saliency.integrations import token_batch
+from tb_saliency.integrations.token_batch import LABEL_KEYS
 from tb_saliency.value_checks import describe
 
 # Arguments of log_saliency that the callback fills in itself. No progress bar inside a framework's
@@ -137,10 +138,8 @@ class Probe:
         return log.log_saliency(writer, self.tag, model, inputs, global_step=step, progress=False, **kwargs)
 
 
-# The keys of a Hugging Face image batch: the model's input, and the labels under either of the names
-# datasets ("label") and collators ("labels") give them.
+# The model's input in a Hugging Face image batch (its labels come under LABEL_KEYS).
 _PIXELS = "pixel_values"
-_LABEL_KEYS = ("labels", "label")
 
 
 def examples_batch(batch):
@@ -153,7 +152,7 @@ def examples_batch(batch):
         _check_keys(batch, "inputs")
         pixels = batch[_PIXELS]
         if isinstance(pixels, torch.Tensor):
-            label_keys = [k for k in _LABEL_KEYS if k in batch]
+            label_keys = [k for k in LABEL_KEYS if k in batch]
             if pixels.dim() == 3 and label_keys and _is_one_label(batch[label_keys[0]]):
                 raise ValueError(
                     f"inputs: one example ('pixel_values' of shape {tuple(pixels.shape)} and a single label); "
@@ -175,8 +174,8 @@ def _check_keys(row, name):
     keys = list(row)
     if _PIXELS not in row:
         raise TypeError(f"{name}: expected a dict with 'pixel_values' (a Hugging Face image batch), got keys {keys}")
-    label_keys = [k for k in _LABEL_KEYS if k in row]
-    extra = [k for k in keys if k != _PIXELS and k not in _LABEL_KEYS] or (label_keys if len(label_keys) > 1 else [])
+    label_keys = [k for k in LABEL_KEYS if k in row]
+    extra = [k for k in keys if k != _PIXELS and k not in LABEL_KEYS] or (label_keys if len(label_keys) > 1 else [])
     if extra:
         raise TypeError(
             f"{name}: the model is called as model(pixel_values), so {', '.join(map(repr, extra))} would not "
@@ -215,14 +214,12 @@ def _stack_examples(rows, row_name, pixels_name):
                 f"{tuple(value.shape)}, a batch: give the batch dict itself, not a list holding it"
             )
         pixels.append(value)
-        label_keys = [k for k in _LABEL_KEYS if k in row]
+        label_keys = [k for k in LABEL_KEYS if k in row]
         labels.append(row[label_keys[0]] if label_keys else None)
     shapes = {tuple(p.shape) for p in pixels}
     if len(shapes) != 1:
         raise ValueError(f"inputs: the examples' pixel_values differ in shape ({sorted(shapes)}); they must stack")
-    if any(label is None for label in labels):
-        if any(label is not None for label in labels):
-            raise ValueError("inputs: some examples have labels and some do not")
+    if token_batch.every_or_no_label(labels) is None:
         return torch.stack(pixels)
     # One number per example (0-d tensors as numbers); labels= checks what they are.
     labels = [label.item() if isinstance(label, torch.Tensor) and label.dim() == 0 else label for label in labels]
