@@ -37,6 +37,13 @@ def check_every(value, name):
     return int(value)
 
 
+def _with_labels(kwargs, labels, source):
+    """`kwargs` with the labels the probe itself carries (`source` says where, for the message)."""
+    if "labels" in kwargs:
+        raise TypeError(f"labels: given twice, {source} and as labels=")
+    return {**kwargs, "labels": labels}
+
+
 class Probe:
     """A fixed batch and the `log_saliency` arguments to log it with.
 
@@ -52,9 +59,7 @@ class Probe:
         if token_batch.is_token_probe(inputs):
             inputs, labels = token_batch.token_probe(inputs, kwargs.get("tokenizer"))
             if labels is not None:
-                if "labels" in kwargs:
-                    raise TypeError("labels: given twice, in the token batch and as labels=")
-                kwargs = {**kwargs, "labels": labels}
+                kwargs = _with_labels(kwargs, labels, "in the token batch")
             self._init_checked(inputs, tag, kwargs, count=len(inputs["input_ids"]))
             return
         if isinstance(inputs, Mapping) or (
@@ -68,9 +73,7 @@ class Probe:
                     f"of {len(inputs)} items" + ("" if len(inputs) != 2 else f" starting with {type(inputs[0]).__name__}")
                 )
             inputs, labels = inputs
-            if "labels" in kwargs:
-                raise TypeError("labels: given twice, as the second item of inputs and as labels=")
-            kwargs = {**kwargs, "labels": labels}
+            kwargs = _with_labels(kwargs, labels, "as the second item of inputs")
         if not isinstance(inputs, torch.Tensor):
             raise TypeError(
                 f"inputs: expected a tensor batch, a pair (inputs, labels) or a dict with 'pixel_values', got "
