@@ -12,6 +12,7 @@ import torch
 from tb_saliency import arguments, log
 from tb_saliency.attribution import checks, kinds, options
 from tb_saliency.integrations import token_batch
+from tb_saliency.integrations.token_batch import LABEL_KEYS
 from tb_saliency.value_checks import describe
 
 # Arguments of log_saliency that the callback fills in itself. No progress bar inside a framework's
@@ -36,6 +37,13 @@ def check_every(value, name):
     return int(value)
 
 
+def _with_labels(kwargs, labels, source):
+    """`kwargs` with the labels the probe itself carries (`source` says where, for the message)."""
+    if "labels" in kwargs:
+        raise TypeError(f"labels: given twice, {source} and as labels=")
+    return {**kwargs, "labels": labels}
+
+
 class Probe:
     """A fixed batch and the `log_saliency` arguments to log it with.
 
@@ -51,9 +59,7 @@ class Probe:
         if token_batch.is_token_probe(inputs):
             inputs, labels = token_batch.token_probe(inputs, kwargs.get("tokenizer"))
             if labels is not None:
-                if "labels" in kwargs:
-                    raise TypeError("labels: given twice, in the token batch and as labels=")
-                kwargs = {**kwargs, "labels": labels}
+                kwargs = _with_labels(kwargs, labels, "in the token batch")
             self._init_checked(inputs, tag, kwargs, count=len(inputs["input_ids"]))
             return
         if isinstance(inputs, Mapping) or (
@@ -67,9 +73,7 @@ class Probe:
                     f"of {len(inputs)} items" + ("" if len(inputs) != 2 else f" starting with {type(inputs[0]).__name__}")
                 )
             inputs, labels = inputs
-            if "labels" in kwargs:
-                raise TypeError("labels: given twice, as the second item of inputs and as labels=")
-            kwargs = {**kwargs, "labels": labels}
+            kwargs = _with_labels(kwargs, labels, "as the second item of inputs")
         if not isinstance(inputs, torch.Tensor):
             raise TypeError(
                 f"inputs: expected a tensor batch, a pair (inputs, labels) or a dict with 'pixel_values', got "
@@ -137,10 +141,8 @@ class Probe:
         return log.log_saliency(writer, self.tag, model, inputs, global_step=step, progress=False, **kwargs)
 
 
-# The keys of a Hugging Face image batch: the model's input, and the labels under either of the names
-# datasets ("label") and collators ("labels") give them.
+# The model's input in a Hugging Face image batch (its labels come under LABEL_KEYS).
 _PIXELS = "pixel_values"
-_LABEL_KEYS = ("labels", "label")
 
 
 def examples_batch(batch):
@@ -153,7 +155,7 @@ def examples_batch(batch):
         _check_keys(batch, "inputs")
         pixels = batch[_PIXELS]
         if isinstance(pixels, torch.Tensor):
-            label_keys = [k for k in _LABEL_KEYS if k in batch]
+            label_keys = [k for k in LABEL_KEYS if k in batch]
             if pixels.dim() == 3 and label_keys and _is_one_label(batch[label_keys[0]]):
                 raise ValueError(
                     f"inputs: one example ('pixel_values' of shape {tuple(pixels.shape)} and a single label); "
@@ -175,8 +177,8 @@ def _check_keys(row, name):
     keys = list(row)
     if _PIXELS not in row:
         raise TypeError(f"{name}: expected a dict with 'pixel_values' (a Hugging Face image batch), got keys {keys}")
-    label_keys = [k for k in _LABEL_KEYS if k in row]
-    extra = [k for k in keys if k != _PIXELS and k not in _LABEL_KEYS] or (label_keys if len(label_keys) > 1 else [])
+    label_keys = [k for k in LABEL_KEYS if k in row]
+    extra = [k for k in keys if k != _PIXELS and k not in LABEL_KEYS] or (label_keys if len(label_keys) > 1 else [])
     if extra:
         raise TypeError(
             f"{name}: the model is called as model(pixel_values), so {', '.join(map(repr, extra))} would not "
@@ -215,14 +217,12 @@ def _stack_examples(rows, row_name, pixels_name):
                 f"{tuple(value.shape)}, a batch: give the batch dict itself, not a list holding it"
             )
         pixels.append(value)
-        label_keys = [k for k in _LABEL_KEYS if k in row]
+        label_keys = [k for k in LABEL_KEYS if k in row]
         labels.append(row[label_keys[0]] if label_keys else None)
     shapes = {tuple(p.shape) for p in pixels}
     if len(shapes) != 1:
         raise ValueError(f"inputs: the examples' pixel_values differ in shape ({sorted(shapes)}); they must stack")
-    if any(label is None for label in labels):
-        if any(label is not None for label in labels):
-            raise ValueError("inputs: some examples have labels and some do not")
+    if token_batch.every_or_no_label(labels) is None:
         return torch.stack(pixels)
     # One number per example (0-d tensors as numbers); labels= checks what they are.
     labels = [label.item() if isinstance(label, torch.Tensor) and label.dim() == 0 else label for label in labels]

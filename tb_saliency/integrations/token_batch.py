@@ -10,7 +10,8 @@ import torch
 from tb_saliency.value_checks import describe
 
 _IDS = "input_ids"
-_LABEL_KEYS = ("labels", "label")
+# The names datasets ("label") and collators ("labels") give the labels.
+LABEL_KEYS = ("labels", "label")
 # Per-token columns padded with the examples' ids; their padding value.
 _PADDED_COLUMNS = {"attention_mask": 0, "token_type_ids": 0, "special_tokens_mask": 1}
 
@@ -26,17 +27,13 @@ def is_token_probe(inputs):
 def token_probe(inputs, tokenizer=None):
     """(batch, labels): the batch a dict of N×T tensors, the labels N ints or None. Examples of
     different lengths are right-padded with the tokenizer's pad id (else 0), attention_mask 0 there."""
-    rows = [dict(row) for row in inputs] if not isinstance(inputs, Mapping) else None
-    if rows is None:
+    if isinstance(inputs, Mapping):
         batch = dict(inputs)
         labels = _pop_labels(batch, "inputs")
         tensors = {key: _as_tensor(value, f"inputs[{key!r}]") for key, value in batch.items()}
     else:
-        labels = [_pop_labels(row, f"inputs[{i}]") for i, row in enumerate(rows)]
-        if any(label is None for label in labels):
-            if any(label is not None for label in labels):
-                raise ValueError("inputs: some examples have labels and some do not")
-            labels = None
+        rows = [dict(row) for row in inputs]
+        labels = every_or_no_label([_pop_labels(row, f"inputs[{i}]") for i, row in enumerate(rows)])
         tensors = _pad(rows, tokenizer)
     ids = tensors[_IDS]
     if ids.dim() != 2 or ids.shape[0] < 1 or ids.shape[1] < 1:
@@ -52,8 +49,17 @@ def token_probe(inputs, tokenizer=None):
     return tensors, labels
 
 
+def every_or_no_label(labels):
+    """The examples' labels (None where one has none): all of them, or None when none has one."""
+    if any(label is None for label in labels):
+        if any(label is not None for label in labels):
+            raise ValueError("inputs: some examples have labels and some do not")
+        return None
+    return labels
+
+
 def _pop_labels(row, name):
-    keys = [k for k in _LABEL_KEYS if k in row]
+    keys = [k for k in LABEL_KEYS if k in row]
     if len(keys) > 1:
         raise TypeError(f"{name}: both 'labels' and 'label'; give one")
     if not keys:
@@ -95,13 +101,12 @@ def _pad(rows, tokenizer):
                         f"dict itself (a collator's output) instead of a list of examples")
     length = max(len(ids) for ids in sequences)
     batch = {_IDS: torch.tensor([ids + [pad_id] * (length - len(ids)) for ids in sequences])}
-    masks = {"attention_mask": [[1] * len(ids) + [0] * (length - len(ids)) for ids in sequences]}
     for key, fill in _PADDED_COLUMNS.items():
         if key in keys:
             values = [_list(row[key]) for row in rows]
             batch[key] = torch.tensor([v + [fill] * (length - len(v)) for v in values])
     if "attention_mask" not in batch:
-        batch["attention_mask"] = torch.tensor(masks["attention_mask"])
+        batch["attention_mask"] = torch.tensor([[1] * len(ids) + [0] * (length - len(ids)) for ids in sequences])
     return batch
 
 

@@ -13,6 +13,8 @@ from .checks import as_tensor, box_masks, check_boxes, check_masks, check_maps
 from .perturbation import upsample
 from .results import EnergyResult, PointingResult
 
+_BOX_CONVENTION = "x0, y0, x1, y1 in pixels; x1, y1 exclusive"
+
 
 def _regions(maps, masks, boxes, size, per_box=False):
     """(maps as floats at the masks' resolution, boolean masks on the maps' device, record, samples):
@@ -34,13 +36,12 @@ def _regions(maps, masks, boxes, size, per_box=False):
             row = int(empty.nonzero()[0])
             raise ValueError(f"boxes: box {row} (of sample {int(samples[row])}) covers no pixel of the "
                              f"{regions.shape[1]}×{regions.shape[2]} image")
-        record = {"region": "boxes", "per_box": True,
-                  "box_convention": "x0, y0, x1, y1 in pixels; x1, y1 exclusive"}
+        record = {"region": "boxes", "per_box": True, "box_convention": _BOX_CONVENTION}
         samples = samples.to(maps.device)
         maps = maps[samples]
     elif boxes is not None:
         regions = check_boxes(boxes, n, size)
-        record = {"region": "boxes", "box_convention": "x0, y0, x1, y1 in pixels; x1, y1 exclusive"}
+        record = {"region": "boxes", "box_convention": _BOX_CONVENTION}
     else:
         if size is not None:
             raise ValueError("size: only used with boxes (masks carry their own size)")

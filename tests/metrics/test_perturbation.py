@@ -361,24 +361,27 @@ def test_a_relative_curve_survives_a_probability_that_float32_rounds_to_zero():
         deletion(_Confident(800.0), x, maps, target=1, steps=4, relative=True)
 
 
+class _AsDict(torch.nn.Module):
+    """The wrapped model's logits under a ModelOutput-like dict's "logits"."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, inputs):
+        return {"logits": self.inner(inputs)}
+
+
 def test_class_scores_come_from_the_logits_of_dict_and_tuple_outputs():
     model, x = _relative_case()
     maps = torch.rand(x.shape[0], 4, 4, generator=torch.Generator().manual_seed(3))
 
-    class AsDict(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, inputs):
-            return {"logits": self.inner(inputs)}
-
-    class AsTuple(AsDict):
+    class AsTuple(_AsDict):
         def forward(self, inputs):
             return (self.inner(inputs), inputs.mean())
 
     plain = deletion(model, x, maps, steps=4)
-    for wrapped in (AsDict(model), AsTuple(model)):
+    for wrapped in (_AsDict(model), AsTuple(model)):
         torch.testing.assert_close(deletion(wrapped, x, maps, steps=4).curve, plain.curve)
 
 
@@ -423,24 +426,15 @@ def test_defaults_and_the_options_each_curve_records():
     assert deletion(model, x, maps, steps=2, baseline="uniform").options["seed"] == 0
 
 
-
 def test_a_callable_target_on_dict_outputs_sees_one_copy_of_the_batch_at_a_time():
     model, x = _relative_case()
     maps = torch.rand(x.shape[0], 4, 4, generator=torch.Generator().manual_seed(4))
-
-    class AsDict(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, inputs):
-            return {"logits": self.inner(inputs)}
 
     def picked(outputs):
         assert outputs["logits"].shape[0] == x.shape[0]  # N rows: the dict cannot be sliced into copies
         return outputs["logits"][:, 1]
 
-    wrapped = deletion(AsDict(model), x, maps, target=picked, score="raw", steps=4)
+    wrapped = deletion(_AsDict(model), x, maps, target=picked, score="raw", steps=4)
     plain = deletion(model, x, maps, target=1, score="raw", steps=4)
     torch.testing.assert_close(wrapped.curve, plain.curve)
     assert wrapped.options["copies_per_pass"] == 1
