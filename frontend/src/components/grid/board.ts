@@ -90,10 +90,10 @@ export interface FrameLayout {
   refresh(data: StepData, shown: Shown): void;
   /** The step's blocks in the groups that share a range. */
   groups(data: StepData): RangedGroup[];
-  /** The metric values written under a tile. */
-  metricCells(data: StepData, tile: MapTile): HTMLElement[];
-  /** The hover read-out of a tile's metrics (empty: none). */
-  metricLines(data: StepData, tile: MapTile): string[];
+  /** The metric values written under a tile (absent: none, as for activations, text and signals). */
+  metricCells?(data: StepData, tile: MapTile): HTMLElement[];
+  /** The hover read-out of a tile's metrics (empty or absent: none). */
+  metricLines?(data: StepData, tile: MapTile): string[];
   /**
    * Layouts that draw their inputs themselves (text, signals: no tiles on the board) colour them
    * here with the step's ranges, `ranges[group][sample]`, on every paint.

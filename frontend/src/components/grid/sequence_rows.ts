@@ -8,6 +8,7 @@ import { arrangeSamples } from "../../model/metrics";
 import { colormapTable, lutIndex } from "../../render/colormaps";
 import { maskWeight, normaliseValue, signed, type DisplayRange } from "../../render/normalise";
 import type { Settings } from "../../settings";
+import { rangeText } from "../tiles";
 import { MapsLayout, optionsText } from "./maps";
 import { pickedSamples, type GridHost, type MapTile, type RangedGroup, type Shown, type TileBoard } from "./board";
 
@@ -25,6 +26,13 @@ export interface SequenceLine {
   column: number;
   el: HTMLElement;
   metrics: HTMLElement;
+}
+
+/** What the pointer is on in a line (a token, a time step): its sample, column and read-out. */
+export interface LineReadout {
+  sample: number;
+  column: number;
+  lines: string[];
 }
 
 /** The rows, heads and metric cells of a text or signal step; each layout fills the lines' bodies. */
@@ -99,8 +107,27 @@ export class SequenceRows {
     for (const line of this.lines) line.metrics.replaceChildren(...this.metricsOf.metricCells(data, this.tile(data, line)));
   }
 
+  /**
+   * The hover read-out of a text or signal grid: a line's metric values when the pointer is on them,
+   * else what `readout` says of the element it points at (null: nothing there), ended by that
+   * line's colour range. It handles every event.
+   */
+  hover(e: MouseEvent, data: StepData | null, ranges: DisplayRange[][], readout: (data: StepData, target: Element) => LineReadout | null): true {
+    const target = e.target as Element;
+    const lines = data ? (this.metricLines(data, target) ?? this.readoutLines(readout(data, target), ranges)) : [];
+    if (lines.length) this.host.tooltip.show(lines, e.clientX, e.clientY);
+    else this.host.tooltip.hide();
+    return true;
+  }
+
+  private readoutLines(read: LineReadout | null, ranges: DisplayRange[][]): string[] {
+    if (!read) return [];
+    const range = ranges[read.column]?.[read.sample];
+    return range ? [...read.lines, `colour range ${rangeText(range)}`] : read.lines;
+  }
+
   /** The hover read-out of a line's metric values, or null when the pointer is not on them. */
-  metricLines(data: StepData, target: Element): string[] | null {
+  private metricLines(data: StepData, target: Element): string[] | null {
     const el = target.closest?.(".tbs-seq-metrics") as HTMLElement | null;
     if (!el) return null;
     const line = this.lines.find((l) => l.metrics === el);
