@@ -110,6 +110,11 @@ export function pickedSamples(data: StepData, host: GridHost): number[] {
   return shownSamples(data.numSamples, host.pickedSamples(), host.settings().onlyWrong, (i) => isWrong(data.frame.samples[i]));
 }
 
+/** One range group per map column, over the column's samples: the groups of maps, text and signals. */
+export function mapGroups(data: StepData): RangedGroup[] {
+  return data.maps.map((m) => ({ group: m.group, key: m.info.key, stage: m.info.stage ?? "" }));
+}
+
 export function zoomOf(s: Settings): number | null {
   return s.zoom === "fit" ? null : Number(s.zoom);
 }

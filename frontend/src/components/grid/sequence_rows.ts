@@ -4,13 +4,12 @@
 
 import type { StepData } from "../../data/step_data";
 import { h, icon } from "../../dom";
-import { arrangeSamples } from "../../model/metrics";
 import { colormapTable, lutIndex } from "../../render/colormaps";
 import { maskWeight, normaliseValue, signed, type DisplayRange } from "../../render/normalise";
 import type { Settings } from "../../settings";
 import { rangeText } from "../tiles";
-import { MapsLayout, optionsText } from "./maps";
-import { pickedSamples, type GridHost, type MapTile, type RangedGroup, type Shown, type TileBoard } from "./board";
+import { metricShown, optionsText, sampleMetricCells, sampleMetricLines } from "./maps";
+import { mapGroups, type GridHost, type RangedGroup, type Shown, type TileBoard } from "./board";
 
 /** One raw value's colour under the sign mode, range and colormap; `weight` in [0, 1] is how strongly it shows. */
 export function valueColour(raw: number, range: DisplayRange, s: Settings): { r: number; g: number; b: number; weight: number } {
@@ -38,19 +37,13 @@ export interface LineReadout {
 /** The rows, heads and metric cells of a text or signal step; each layout fills the lines' bodies. */
 export class SequenceRows {
   readonly lines: SequenceLine[] = [];
-  private readonly metricsOf: MapsLayout;
   private el: HTMLElement | null = null;
   private board: TileBoard | null = null;
 
-  constructor(private readonly host: GridHost) {
-    this.metricsOf = new MapsLayout(host);
-  }
+  constructor(private readonly host: GridHost) {}
 
   shown(data: StepData): Shown {
-    const s = this.host.settings();
-    return arrangeSamples(pickedSamples(data, this.host), data.maps, {
-      metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed, tagLogsMetrics: this.host.tagLogsMetrics(),
-    });
+    return metricShown(data, this.host);
   }
 
   /** The grid: `body(sample, column)` is a line's content. */
@@ -100,11 +93,11 @@ export class SequenceRows {
   }
 
   groups(data: StepData): RangedGroup[] {
-    return data.maps.map((m) => ({ group: m.group, key: m.info.key, stage: m.info.stage ?? "" }));
+    return mapGroups(data);
   }
 
   private fillMetrics(data: StepData): void {
-    for (const line of this.lines) line.metrics.replaceChildren(...this.metricsOf.metricCells(data, this.tile(data, line)));
+    for (const line of this.lines) line.metrics.replaceChildren(...sampleMetricCells(data.maps[line.column], line.sample));
   }
 
   /**
@@ -131,11 +124,6 @@ export class SequenceRows {
     const el = target.closest?.(".tbs-seq-metrics") as HTMLElement | null;
     if (!el) return null;
     const line = this.lines.find((l) => l.metrics === el);
-    return line ? this.metricsOf.metricLines(data, this.tile(data, line)) : [];
-  }
-
-  private tile(data: StepData, line: SequenceLine): MapTile {
-    // The metric cells read a tile's sample, column and name only.
-    return { sample: line.sample, column: line.column, name: data.maps[line.column]?.name ?? "" } as MapTile;
+    return line ? sampleMetricLines(data.maps[line.column], line.sample, data.maps[line.column]?.name ?? "") : [];
   }
 }
