@@ -132,7 +132,6 @@ async function fetchJson<T>(url: string): Promise<T> {
 export const api = {
   tags: (): Promise<TagsResponse> => fetchJson<TagsResponse>("./tags"),
   steps: (run: string, tag: string, token?: string): Promise<StepsResponse> => fetchJson<StepsResponse>(stepsUrl(run, tag, token)),
-  frame: (run: string, tag: string, step: number): Promise<Frame> => fetchJson<Frame>(frameUrl(run, tag, step)),
   stepData: async (run: string, tag: string, step: number): Promise<StepDataResponse> =>
     readStepData(await (await fetchOk(stepDataUrl(run, tag, step))).arrayBuffer()),
   blob: async (key: string, wallTime: number): Promise<ArrayBuffer> => (await fetchOk(blobUrl(key, wallTime))).arrayBuffer(),

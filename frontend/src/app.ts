@@ -1,6 +1,7 @@
 // The dashboard: owns the settings, the run and tag lists and the cards (the bounded data caches are
-// data/step_store.ts's), and wires the sidebar, the grid of tag groups, the cards and the enlarged view together. Only cards on or
-// near the screen are live (hold canvases and decoded data); a display change repaints those alone.
+// data/step_store.ts's), and wires the sidebar, the grid of tag groups, the cards and the enlarged
+// view together. Only cards on or near the screen are live (hold canvases and decoded data); a display
+// change repaints those alone.
 
 import { api, type TagInfo, type TagsResponse } from "./api";
 import { StepStore } from "./data/step_store";

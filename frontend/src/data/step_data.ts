@@ -192,6 +192,11 @@ export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs
   return { frame, numSamples: n, images, problems, maps, activations, tokens, signals };
 }
 
+/** The groups a step's ranges are taken from: every channel together, or one per map column. */
+function rangedGroups(data: StepData): BlockGroup[] {
+  return data.activations ? [data.activations.group] : data.maps.map((m) => m.group);
+}
+
 /**
  * Bytes a decoded step holds once idle time has warmed it (see warmUps), for the step cache's
  * budget: each block's stored values and its two sorted copies, each column's values sorted
@@ -200,8 +205,7 @@ export async function loadStep(frame: FrameResponse, tagKind: Kind | null, blobs
 export function stepBytes(data: StepData): number {
   let n = 0;
   for (const im of data.images) n += im ? 4 * im.width * im.height : 0;
-  const groups = data.activations ? [data.activations.group] : data.maps.map((m) => m.group);
-  for (const group of groups) {
+  for (const group of rangedGroups(data)) {
     let values = 0;
     for (const b of group.blocks) values += b.stored.length;
     n += 4 * values * (3 + (group.blocks.length > 1 ? 2 : 0));
@@ -217,8 +221,7 @@ export function stepBytes(data: StepData): number {
  */
 export function warmUps(data: StepData): (() => void)[] {
   const out: (() => void)[] = [];
-  const groups = data.activations ? [data.activations.group] : data.maps.map((m) => m.group);
-  for (const group of groups) {
+  for (const group of rangedGroups(data)) {
     for (const block of group.blocks) {
       out.push(() => block.sorted("raw"));
       out.push(() => block.sorted("abs"));

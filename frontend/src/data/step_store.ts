@@ -72,7 +72,8 @@ class BodyBlobs implements BlobSource {
 
 export class StepStore {
   private readonly queue = new RequestQueue();
-  /** Decoded input images (a shared probe set decodes once), and /blob fetches for whatever still uses them. */
+  /** Decoded input images (a shared probe set decodes once). Every blob comes in its step's /step_data
+   * body, so its /blob fetcher is never called. */
   readonly blobs = new BlobStore(api.blob, undefined, DEFAULT_BUDGETS, this.queue);
   /** Why a step cannot be shown, as the backend said or as decoding found: a hostile or damaged step costs one request. */
   private readonly failures = new Lru<string>(FRAME_CACHE_ENTRIES);

@@ -3,6 +3,7 @@
 // token as text (textContent only) on its value's colour, so a token sits in the same column at every
 // step; a signal strip is its attribution band on a small canvas.
 
+import { isDimmed } from "../../data/sequences";
 import type { MapColumn, StepData } from "../../data/step_data";
 import { h } from "../../dom";
 import type { DisplayRange } from "../../render/normalise";
@@ -24,7 +25,7 @@ export function sequenceStrip(column: MapColumn, sample: number, data: StepData,
     const strip = h("div", { className: "tbs-strip", attrs: { dir: "ltr", "data-sample": sample, "data-key": column.name } });
     t.tokens[sample].forEach((token, k) => {
       const value = block.raw(k, 0);
-      const dimmed = Boolean(t.special[sample]?.[k] || t.padding[sample]?.[k]);
+      const dimmed = isDimmed(t, sample, k);
       const cell = h("span", { className: `tbs-strip-cell${dimmed ? " tbs-tok-dim" : ""}`, attrs: { "data-token": k, dir: "auto" }, text: token });
       if (!dimmed) {
         const c = valueColour(value, range, s);

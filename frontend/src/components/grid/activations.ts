@@ -63,12 +63,4 @@ export class ActivationsLayout implements FrameLayout {
   groups(data: StepData): RangedGroup[] {
     return [{ group: data.activations!.group, key: "activations", stage: "" }];
   }
-
-  metricCells(): HTMLElement[] {
-    return [];
-  }
-
-  metricLines(): string[] {
-    return [];
-  }
 }

@@ -90,10 +90,10 @@ export interface FrameLayout {
   refresh(data: StepData, shown: Shown): void;
   /** The step's blocks in the groups that share a range. */
   groups(data: StepData): RangedGroup[];
-  /** The metric values written under a tile. */
-  metricCells(data: StepData, tile: MapTile): HTMLElement[];
-  /** The hover read-out of a tile's metrics (empty: none). */
-  metricLines(data: StepData, tile: MapTile): string[];
+  /** The metric values written under a tile (absent: none, as for activations, text and signals). */
+  metricCells?(data: StepData, tile: MapTile): HTMLElement[];
+  /** The hover read-out of a tile's metrics (empty or absent: none). */
+  metricLines?(data: StepData, tile: MapTile): string[];
   /**
    * Layouts that draw their inputs themselves (text, signals: no tiles on the board) colour them
    * here with the step's ranges, `ranges[group][sample]`, on every paint.
@@ -108,6 +108,11 @@ export interface FrameLayout {
 /** The samples that the picker and "only wrong predictions" leave, in index order. */
 export function pickedSamples(data: StepData, host: GridHost): number[] {
   return shownSamples(data.numSamples, host.pickedSamples(), host.settings().onlyWrong, (i) => isWrong(data.frame.samples[i]));
+}
+
+/** One range group per map column, over the column's samples: the groups of maps, text and signals. */
+export function mapGroups(data: StepData): RangedGroup[] {
+  return data.maps.map((m) => ({ group: m.group, key: m.info.key, stage: m.info.stage ?? "" }));
 }
 
 export function zoomOf(s: Settings): number | null {

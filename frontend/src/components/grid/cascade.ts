@@ -8,7 +8,7 @@ import { cascadeLayout, type CascadeLayout as Cascade } from "../../model/cascad
 import { describeMetric, formatMetric, metricMeta } from "../../model/metrics";
 import { factPairs, isWrong } from "../../model/samples";
 import { TilePainter } from "../../render/pipeline";
-import { pickedSamples, zoomOf, type FrameLayout, type GridHost, type MapTile, type RangedGroup, type Shown, type TileBoard } from "./board";
+import { mapGroups, pickedSamples, zoomOf, type FrameLayout, type GridHost, type MapTile, type RangedGroup, type Shown, type TileBoard } from "./board";
 
 export class CascadeLayout implements FrameLayout {
   readonly tableClass = " tbs-cascade";
@@ -77,7 +77,7 @@ export class CascadeLayout implements FrameLayout {
   }
 
   groups(data: StepData): RangedGroup[] {
-    return data.maps.map((m) => ({ group: m.group, key: m.info.key, stage: m.info.stage ?? "" }));
+    return mapGroups(data);
   }
 
   /** The cell's Spearman ρ to the original model's map, or "original". */

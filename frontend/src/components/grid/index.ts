@@ -1,10 +1,10 @@
 // The grid of one stored step inside a card. A layout of the step's kind (maps.ts, activations.ts,
-// cascade.ts) builds the table: labels and one empty, focusable box per tile. This grid draws every
-// picture on ONE canvas behind the table, at each box's place, and reads the tiles back on hover. A
-// browser composites each canvas as a layer of its own, and hundreds of them made every frame spend
-// tens of milliseconds laying layers out; one canvas per card does not. A display change recolours
-// each map layer once and redraws the card's canvas; it builds no DOM, and a new step with the same
-// columns and samples reuses every element.
+// cascade.ts; tokens.ts and signals.ts draw their inputs themselves) builds the table: labels and one
+// empty, focusable box per tile. This grid draws every picture on ONE canvas behind the table, at each
+// box's place, and reads the tiles back on hover. A browser composites each canvas as a layer of its
+// own, and hundreds of them made every frame spend tens of milliseconds laying layers out; one canvas
+// per card does not. A display change recolours each map layer once and redraws the card's canvas; it
+// builds no DOM, and a new step with the same columns and samples reuses every element.
 
 import type { StepData } from "../../data/step_data";
 import { h } from "../../dom";
@@ -118,7 +118,7 @@ export class GridView {
   }
 
   private fillMetrics(tile: MapTile): void {
-    tile.metrics?.replaceChildren(...this.layout.metricCells(this.data, tile));
+    tile.metrics?.replaceChildren(...(this.layout.metricCells?.(this.data, tile) ?? []));
   }
 
   // ---- painting ---------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ export class GridView {
     const metricsEl = target.closest?.(".tbs-tile-metrics") as HTMLElement | null;
     if (metricsEl) {
       const tile = this.board.tiles[Number(metricsEl.dataset.tile)];
-      const lines = tile ? this.layout.metricLines(this.data, tile) : [];
+      const lines = tile ? (this.layout.metricLines?.(this.data, tile) ?? []) : [];
       if (lines.length) this.host.tooltip.show(lines, e.clientX, e.clientY);
       else this.host.tooltip.hide();
       return;

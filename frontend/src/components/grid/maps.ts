@@ -6,7 +6,7 @@ import type { MapColumn, StepData } from "../../data/step_data";
 import { h } from "../../dom";
 import { arrangeSamples, describeMetric, directionText, formatMetric, KNOWN_MAP_METRICS, metricMeta, sampleValue } from "../../model/metrics";
 import { TilePainter } from "../../render/pipeline";
-import { pickedSamples, zoomOf, type FrameLayout, type GridHost, type MapTile, type RangedGroup, type Shown, type TileBoard } from "./board";
+import { mapGroups, pickedSamples, zoomOf, type FrameLayout, type GridHost, type MapTile, type RangedGroup, type Shown, type TileBoard } from "./board";
 
 export class MapsLayout implements FrameLayout {
   readonly tableClass = "";
@@ -17,11 +17,7 @@ export class MapsLayout implements FrameLayout {
   constructor(private readonly host: GridHost) {}
 
   shown(data: StepData): Shown {
-    const s = this.host.settings();
-    return arrangeSamples(pickedSamples(data, this.host), data.maps, {
-      metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed,
-      tagLogsMetrics: this.host.tagLogsMetrics(),
-    });
+    return metricShown(data, this.host);
   }
 
   build(data: StepData, shown: Shown, board: TileBoard): HTMLElement {
@@ -70,39 +66,57 @@ export class MapsLayout implements FrameLayout {
   }
 
   groups(data: StepData): RangedGroup[] {
-    return data.maps.map((m) => ({ group: m.group, key: m.info.key, stage: m.info.stage ?? "" }));
+    return mapGroups(data);
   }
 
-  /**
-   * A tile's metric values: short labels ("del 0.21 · pg ✓") for the eye, the full names, values and
-   * directions for screen readers; the hover read-out adds what each measures and its options.
-   */
   metricCells(data: StepData, tile: MapTile): HTMLElement[] {
-    const m = data.maps[tile.column];
-    const parts: HTMLElement[] = [];
-    metricNames(m?.info.metrics).forEach((name, k) => {
-      const meta = metricMeta(name);
-      const v = sampleValue(m.info.metrics[name], tile.sample);
-      const miss = meta.hit && v !== null && v < 0.5;
-      if (k) parts.push(h("span", { className: "tbs-sep", attrs: { "aria-hidden": "true" }, text: " · " }));
-      // Short on screen; in full for screen readers (a labelled image of text, so that nothing hidden
-      // lies in the page for the card's PNG to draw).
-      const spoken = `${meta.full} ${meta.hit ? (v === null ? "not logged" : v >= 0.5 ? "hit" : "missed") : v === null ? "not logged" : String(v)}${meta.direction ? `, ${directionText(meta.direction)}` : ""}`;
-      parts.push(h("span", { className: `tbs-metric${miss ? " tbs-miss" : ""}`, attrs: { "data-metric": name, role: "img", "aria-label": spoken }, text: `${meta.short} ${formatMetric(meta, v)}` }));
-    });
-    return parts;
+    return sampleMetricCells(data.maps[tile.column], tile.sample);
   }
 
   metricLines(data: StepData, tile: MapTile): string[] {
-    const m = data.maps[tile.column];
-    if (!m) return [];
-    const lines = [`sample ${tile.sample} · ${tile.name}`];
-    for (const name of metricNames(m.info.metrics)) {
-      const metric = m.info.metrics[name];
-      lines.push(...describeMetric(name, sampleValue(metric, tile.sample), metric.options));
-    }
-    return lines;
+    return sampleMetricLines(data.maps[tile.column], tile.sample, tile.name);
   }
+}
+
+/** The samples shown, sorted and filtered by a metric as the sidebar asks (maps, text and signals). */
+export function metricShown(data: StepData, host: GridHost): Shown {
+  const s = host.settings();
+  return arrangeSamples(pickedSamples(data, host), data.maps, {
+    metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed,
+    tagLogsMetrics: host.tagLogsMetrics(),
+  });
+}
+
+/**
+ * A sample's metric values under map `m`: short labels ("del 0.21 · pg ✓") for the eye, the full
+ * names, values and directions for screen readers; the hover read-out adds what each measures and
+ * its options.
+ */
+export function sampleMetricCells(m: MapColumn | undefined, sample: number): HTMLElement[] {
+  if (!m) return [];
+  const parts: HTMLElement[] = [];
+  metricNames(m.info.metrics).forEach((name, k) => {
+    const meta = metricMeta(name);
+    const v = sampleValue(m.info.metrics[name], sample);
+    const miss = meta.hit && v !== null && v < 0.5;
+    if (k) parts.push(h("span", { className: "tbs-sep", attrs: { "aria-hidden": "true" }, text: " · " }));
+    // Short on screen; in full for screen readers (a labelled image of text, so that nothing hidden
+    // lies in the page for the card's PNG to draw).
+    const spoken = `${meta.full} ${meta.hit ? (v === null ? "not logged" : v >= 0.5 ? "hit" : "missed") : v === null ? "not logged" : String(v)}${meta.direction ? `, ${directionText(meta.direction)}` : ""}`;
+    parts.push(h("span", { className: `tbs-metric${miss ? " tbs-miss" : ""}`, attrs: { "data-metric": name, role: "img", "aria-label": spoken }, text: `${meta.short} ${formatMetric(meta, v)}` }));
+  });
+  return parts;
+}
+
+/** The hover read-out of a sample's metric values under map `m`, headed by the sample and `name`. */
+export function sampleMetricLines(m: MapColumn | undefined, sample: number, name: string): string[] {
+  if (!m) return [];
+  const lines = [`sample ${sample} · ${name}`];
+  for (const key of metricNames(m.info.metrics)) {
+    const metric = m.info.metrics[key];
+    lines.push(...describeMetric(key, sampleValue(metric, sample), metric.options));
+  }
+  return lines;
 }
 
 function hasMetrics(m: MapColumn): boolean {

@@ -4,12 +4,12 @@
 
 import type { StepData } from "../../data/step_data";
 import { h, icon } from "../../dom";
-import { arrangeSamples } from "../../model/metrics";
 import { colormapTable, lutIndex } from "../../render/colormaps";
 import { maskWeight, normaliseValue, signed, type DisplayRange } from "../../render/normalise";
 import type { Settings } from "../../settings";
-import { MapsLayout, optionsText } from "./maps";
-import { pickedSamples, type GridHost, type MapTile, type RangedGroup, type Shown, type TileBoard } from "./board";
+import { rangeText } from "../tiles";
+import { metricShown, optionsText, sampleMetricCells, sampleMetricLines } from "./maps";
+import { mapGroups, type GridHost, type RangedGroup, type Shown, type TileBoard } from "./board";
 
 /** One raw value's colour under the sign mode, range and colormap; `weight` in [0, 1] is how strongly it shows. */
 export function valueColour(raw: number, range: DisplayRange, s: Settings): { r: number; g: number; b: number; weight: number } {
@@ -27,22 +27,23 @@ export interface SequenceLine {
   metrics: HTMLElement;
 }
 
+/** What the pointer is on in a line (a token, a time step): its sample, column and read-out. */
+export interface LineReadout {
+  sample: number;
+  column: number;
+  lines: string[];
+}
+
 /** The rows, heads and metric cells of a text or signal step; each layout fills the lines' bodies. */
 export class SequenceRows {
   readonly lines: SequenceLine[] = [];
-  private readonly metricsOf: MapsLayout;
   private el: HTMLElement | null = null;
   private board: TileBoard | null = null;
 
-  constructor(private readonly host: GridHost) {
-    this.metricsOf = new MapsLayout(host);
-  }
+  constructor(private readonly host: GridHost) {}
 
   shown(data: StepData): Shown {
-    const s = this.host.settings();
-    return arrangeSamples(pickedSamples(data, this.host), data.maps, {
-      metric: s.sortMetric, order: s.sortOrder, map: s.metricMap, onlyMissed: s.onlyMissed, tagLogsMetrics: this.host.tagLogsMetrics(),
-    });
+    return metricShown(data, this.host);
   }
 
   /** The grid: `body(sample, column)` is a line's content. */
@@ -92,23 +93,37 @@ export class SequenceRows {
   }
 
   groups(data: StepData): RangedGroup[] {
-    return data.maps.map((m) => ({ group: m.group, key: m.info.key, stage: m.info.stage ?? "" }));
+    return mapGroups(data);
   }
 
   private fillMetrics(data: StepData): void {
-    for (const line of this.lines) line.metrics.replaceChildren(...this.metricsOf.metricCells(data, this.tile(data, line)));
+    for (const line of this.lines) line.metrics.replaceChildren(...sampleMetricCells(data.maps[line.column], line.sample));
+  }
+
+  /**
+   * The hover read-out of a text or signal grid: a line's metric values when the pointer is on them,
+   * else what `readout` says of the element it points at (null: nothing there), ended by that
+   * line's colour range. It handles every event.
+   */
+  hover(e: MouseEvent, data: StepData | null, ranges: DisplayRange[][], readout: (data: StepData, target: Element) => LineReadout | null): true {
+    const target = e.target as Element;
+    const lines = data ? (this.metricLines(data, target) ?? this.readoutLines(readout(data, target), ranges)) : [];
+    if (lines.length) this.host.tooltip.show(lines, e.clientX, e.clientY);
+    else this.host.tooltip.hide();
+    return true;
+  }
+
+  private readoutLines(read: LineReadout | null, ranges: DisplayRange[][]): string[] {
+    if (!read) return [];
+    const range = ranges[read.column]?.[read.sample];
+    return range ? [...read.lines, `colour range ${rangeText(range)}`] : read.lines;
   }
 
   /** The hover read-out of a line's metric values, or null when the pointer is not on them. */
-  metricLines(data: StepData, target: Element): string[] | null {
+  private metricLines(data: StepData, target: Element): string[] | null {
     const el = target.closest?.(".tbs-seq-metrics") as HTMLElement | null;
     if (!el) return null;
     const line = this.lines.find((l) => l.metrics === el);
-    return line ? this.metricsOf.metricLines(data, this.tile(data, line)) : [];
-  }
-
-  private tile(data: StepData, line: SequenceLine): MapTile {
-    // The metric cells read a tile's sample, column and name only.
-    return { sample: line.sample, column: line.column, name: data.maps[line.column]?.name ?? "" } as MapTile;
+    return line ? sampleMetricLines(data.maps[line.column], line.sample, data.maps[line.column]?.name ?? "") : [];
   }
 }

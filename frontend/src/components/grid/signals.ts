@@ -9,8 +9,7 @@ import type { StepData } from "../../data/step_data";
 import { h } from "../../dom";
 import type { DisplayRange } from "../../render/normalise";
 import { formatValue } from "../../render/pixels";
-import { rangeText } from "../tiles";
-import type { FrameLayout, GridHost, MapTile, RangedGroup, Shown, TileBoard } from "./board";
+import type { FrameLayout, GridHost, RangedGroup, Shown, TileBoard } from "./board";
 import { SequenceRows, valueColour } from "./sequence_rows";
 
 const WAVE_HEIGHT = 72;
@@ -178,39 +177,17 @@ export class SignalsLayout implements FrameLayout {
   }
 
   hover(e: MouseEvent): boolean {
-    const data = this.data;
-    const target = e.target as Element;
-    const metrics = data ? this.rows.metricLines(data, target) : null;
-    if (metrics) {
-      if (metrics.length) this.host.tooltip.show(metrics, e.clientX, e.clientY);
-      else this.host.tooltip.hide();
-      return true;
-    }
-    const p = this.plots.find((x) => x.canvas === target);
-    if (!p || !data) {
-      this.host.tooltip.hide();
-      return true;
-    }
-    const [a, b] = this.span(p.sample);
-    const fx = e.offsetX / Math.max(1, p.canvas.clientWidth);
-    const k = Math.min(b - 1, Math.max(a, a + Math.floor(fx * (b - a))));
-    const rate = data.signals!.info.sample_rate;
-    const lines = [`sample ${p.sample} · ${data.maps[p.column].name}`, `time step ${k}${rate ? ` · ${formatValue(k / rate)} s` : ""}`];
-    data.signals!.channels[p.sample].forEach((ch, c) => lines.push(`channel ${c}: ${formatValue(ch[k])}`));
-    lines.push(`value ${formatValue(data.maps[p.column].blocks[p.sample].raw(k, 0))}`);
-    const range = this.ranges[p.column]?.[p.sample];
-    if (range) lines.push(`colour range ${rangeText(range)}`);
-    this.host.tooltip.show(lines, e.clientX, e.clientY);
-    return true;
-  }
-
-  metricCells(): HTMLElement[] {
-    return [];
-  }
-
-  metricLines(_data: StepData, _tile: MapTile): string[] {
-    return [];
+    return this.rows.hover(e, this.data, this.ranges, (data, target) => {
+      const p = this.plots.find((x) => x.canvas === target);
+      if (!p) return null;
+      const [a, b] = this.span(p.sample);
+      const fx = e.offsetX / Math.max(1, p.canvas.clientWidth);
+      const k = Math.min(b - 1, Math.max(a, a + Math.floor(fx * (b - a))));
+      const rate = data.signals!.info.sample_rate;
+      const lines = [`sample ${p.sample} · ${data.maps[p.column].name}`, `time step ${k}${rate ? ` · ${formatValue(k / rate)} s` : ""}`];
+      data.signals!.channels[p.sample].forEach((ch, c) => lines.push(`channel ${c}: ${formatValue(ch[k])}`));
+      lines.push(`value ${formatValue(data.maps[p.column].blocks[p.sample].raw(k, 0))}`);
+      return { sample: p.sample, column: p.column, lines };
+    });
   }
 }
-
-export type { GridHost };

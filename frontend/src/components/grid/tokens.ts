@@ -6,14 +6,14 @@
 // direction comes from its text (dir="auto"), so Hebrew, Arabic and CJK read as written.
 
 import { Block, BlockGroup } from "../../data/block";
+import { isDimmed } from "../../data/sequences";
 import type { StepData } from "../../data/step_data";
 import { h } from "../../dom";
 import { mergeWords, singleTokens, textColourOn, wordValues, type Word } from "../../model/tokens";
 import type { DisplayRange } from "../../render/normalise";
 import { formatValue } from "../../render/pixels";
-import type { FrameLayout, GridHost, MapTile, RangedGroup, Shown, TileBoard } from "./board";
+import type { FrameLayout, GridHost, RangedGroup, Shown, TileBoard } from "./board";
 import { SequenceRows, valueColour } from "./sequence_rows";
-import { rangeText } from "../tiles";
 
 interface DrawnWord {
   el: HTMLElement;
@@ -66,7 +66,7 @@ export class TokensLayout implements FrameLayout {
     const t = data.tokens!;
     const merge = this.host.settings().mergeWords;
     this.words = t.tokens.map((tokens, i) => {
-      const dimmed = tokens.map((_, k) => Boolean(t.special[i]?.[k] || t.padding[i]?.[k]));
+      const dimmed = tokens.map((_, k) => isDimmed(t, i, k));
       return merge ? mergeWords(tokens, dimmed) : singleTokens(tokens, dimmed);
     });
     this.merged = merge ? this.mergedValues(data) : null;
@@ -123,38 +123,17 @@ export class TokensLayout implements FrameLayout {
   }
 
   hover(e: MouseEvent): boolean {
-    const target = e.target as Element;
-    const metrics = this.data ? this.rows.metricLines(this.data, target) : null;
-    if (metrics) {
-      if (metrics.length) this.host.tooltip.show(metrics, e.clientX, e.clientY);
-      else this.host.tooltip.hide();
-      return true;
-    }
-    const el = target.closest?.(".tbs-tok") as HTMLElement | null;
-    const d = el ? this.drawn.find((x) => x.el === el) : undefined;
-    if (!d || !this.data) {
-      this.host.tooltip.hide();
-      return true;
-    }
-    const t = this.data.tokens!;
-    const pieces = t.tokens[d.sample].slice(d.word.start, d.word.end + 1);
-    const what = d.word.end > d.word.start ? `word ${JSON.stringify(d.word.text)} (tokens ${d.word.start}–${d.word.end}: ${pieces.map((p) => JSON.stringify(p)).join(" ")})` : `token ${d.word.start} ${JSON.stringify(pieces[0])}`;
-    const lines = [`sample ${d.sample} · ${this.data.maps[d.column].name}`, what, `${d.word.end > d.word.start ? "sum " : ""}value ${formatValue(this.valueOf(d))}`];
-    if (t.special[d.sample]?.[d.word.start]) lines.push("special token: left out of the colour range");
-    else if (t.padding[d.sample]?.[d.word.start]) lines.push("padding: left out of the colour range");
-    const range = this.ranges[d.column]?.[d.sample];
-    if (range) lines.push(`colour range ${rangeText(range)}`);
-    this.host.tooltip.show(lines, e.clientX, e.clientY);
-    return true;
-  }
-
-  metricCells(): HTMLElement[] {
-    return [];
-  }
-
-  metricLines(_data: StepData, _tile: MapTile): string[] {
-    return [];
+    return this.rows.hover(e, this.data, this.ranges, (data, target) => {
+      const el = target.closest?.(".tbs-tok") as HTMLElement | null;
+      const d = el ? this.drawn.find((x) => x.el === el) : undefined;
+      if (!d) return null;
+      const t = data.tokens!;
+      const pieces = t.tokens[d.sample].slice(d.word.start, d.word.end + 1);
+      const what = d.word.end > d.word.start ? `word ${JSON.stringify(d.word.text)} (tokens ${d.word.start}–${d.word.end}: ${pieces.map((p) => JSON.stringify(p)).join(" ")})` : `token ${d.word.start} ${JSON.stringify(pieces[0])}`;
+      const lines = [`sample ${d.sample} · ${data.maps[d.column].name}`, what, `${d.word.end > d.word.start ? "sum " : ""}value ${formatValue(this.valueOf(d))}`];
+      if (t.special[d.sample]?.[d.word.start]) lines.push("special token: left out of the colour range");
+      else if (t.padding[d.sample]?.[d.word.start]) lines.push("padding: left out of the colour range");
+      return { sample: d.sample, column: d.column, lines };
+    });
   }
 }
-
-export type { GridHost };
