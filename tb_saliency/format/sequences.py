@@ -146,6 +146,9 @@ def describe_signals(header, described_maps, blob_count):
         dtype = None
     if dtype not in DTYPES:
         raise FormatError(f"signals have an unknown dtype {block.dtype}")
+    if DTYPES[dtype].kind == "u":
+        # Writers store signals as floats (attach_signals); levels would need a range per sample.
+        raise FormatError(f"signals are stored as float16 or float32, got {dtype}")
     rate = float(block.sample_rate)
     if not math.isfinite(rate) or rate < 0:
         raise FormatError(f"signals have a sample rate of {rate}, expected a positive number or 0")

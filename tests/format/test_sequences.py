@@ -89,6 +89,7 @@ def test_damaged_token_headers_are_refused(change, message):
     (lambda h: setattr(h.signals, "blob", 9), "points at blob 9"),
     (lambda h: setattr(h.signals, "sample_rate", -1.0), "sample rate"),
     (lambda h: h.signals.scale.append(1.0), "2 values for 1 samples"),
+    (lambda h: setattr(h.signals, "dtype", 3), "signals are stored as float16 or float32, got uint8"),
 ])
 def test_damaged_signal_headers_are_refused(change, message):
     blob, count = _damaged(change, lambda: summary.signal_map("s", np.ones((1, 1, 4)), np.ones((1, 4))))
